@@ -1,0 +1,361 @@
+"""Bilingual analysis: folding, Chinese segmentation and English stemming for Whoosh.
+
+Text is folded before it is segmented — NFKC (full-width to half-width), lower case and
+Traditional to Simplified Chinese — while every token keeps the character offsets of the
+original text, so highlights mark the article's own glyphs.
+
+Two analyzers feed the index:
+
+* ``WordAnalyzer`` — Han runs go to jieba (search mode: a word and its dictionary sub-words),
+  Latin and digit runs to a regex word tokenizer with English stop words and Snowball stemming.
+  A word's sub-words share its position, so phrases of whole words match.
+* ``CharAnalyzer`` — every Han character with consecutive positions: the recall field that
+  finds parts of words, single characters and names jieba does not know, and matches quoted
+  Chinese phrases exactly wherever they stand.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import Stemmer
+from whoosh.analysis import Filter, Token, Tokenizer
+from whoosh.analysis.filters import STOP_WORDS
+
+# Bump when a change to analysis changes the tokens an index holds.
+ANALYZER_VERSION = "1"
+SEGMENTERS = ("rjieba", "jieba")
+DEFAULT_SEGMENTER = "rjieba"
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_RUNS = re.compile(rf"(?P<han>[{HAN}]+)|(?P<latin>[0-9a-z\u00c0-\u024f]+(?:['\u2019][a-z]+)*)")
+_HAN_CHAR = re.compile(rf"[{HAN}]")
+STOP = frozenset(STOP_WORDS) | {"s", "t"}
+
+
+@dataclass(frozen=True)
+class Folded:
+    """Folded text and, when folding changed its length, the original offset of each character."""
+
+    text: str
+    offsets: Sequence[int] | None  # None: offsets are the identity
+
+    def original(self, i: int) -> int:
+        """Map an offset in the folded text back to the original text."""
+        return i if self.offsets is None else self.offsets[i]
+
+
+@functools.cache
+def _ts_table() -> dict[int, str]:
+    """OpenCC's Traditional-to-Simplified character table (first choice of each)."""
+    import opencc
+
+    table: dict[int, str] = {}
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        trad, _, simp = line.partition("\t")
+        simp = simp.split(" ")[0]
+        if len(trad) == 1 and len(simp) == 1 and trad != simp:
+            table[ord(trad)] = simp
+    return table
+
+
+@functools.cache
+def _fold_tables() -> tuple[dict[int, str], dict[int, str], re.Pattern[str]]:
+    """Per-character fold tables: same-length mappings, longer mappings, and a regex of the latter."""
+    ts = _ts_table()
+    same: dict[int, str] = {}
+    longer: dict[int, str] = {}
+    code_points = [*range(0x80, 0x10000), *range(0x2F800, 0x2FA20)]
+    for cp in code_points:
+        c = chr(cp)
+        folded = unicodedata.normalize("NFKC", c).lower().translate(ts)
+        if folded == c:
+            continue
+        (same if len(folded) == 1 else longer)[cp] = folded
+    for cp, simp in ts.items():
+        same.setdefault(cp, simp)
+    for cp in range(ord("A"), ord("Z") + 1):
+        same[cp] = chr(cp + 32)
+    pattern = re.compile("[" + "".join(re.escape(chr(cp)) for cp in longer) + "]")
+    return same, longer, pattern
+
+
+def fold(text: str) -> Folded:
+    """NFKC, lower-case and Traditional-to-Simplified fold ``text``, keeping original offsets.
+
+    >>> fold("醫藥費 ５Ｇ").text
+    '医药费 5g'
+    """
+    same, longer, pattern = _fold_tables()
+    if not pattern.search(text):
+        return Folded(text.translate(same), None)
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, c in enumerate(text):
+        f = longer.get(ord(c)) or same.get(ord(c), c)
+        out.append(f)
+        offsets.extend([i] * len(f))
+    offsets.append(len(text))
+    return Folded("".join(out), offsets)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to Simplified Chinese, character by character (same length)."""
+    return text.translate(_ts_table())
+
+
+def has_han(text: str) -> bool:
+    """Whether ``text`` contains a Chinese character."""
+    return _HAN_CHAR.search(text) is not None
+
+
+# --- segmentation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """A user dictionary: jieba's format, one ``word [freq] [tag]`` a line, ``#`` comments."""
+
+    words: tuple[tuple[str, int | None], ...] = ()
+
+    @classmethod
+    def load(cls, path: Path | None) -> Dictionary:
+        """Read a user dictionary file; a missing path means no user words."""
+        if path is None or not path.is_file():
+            return cls()
+        words = []
+        for line in path.read_text(encoding="utf-8-sig").splitlines():
+            parts = line.split("#", 1)[0].split()
+            if not parts:
+                continue
+            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+            words.append((fold(parts[0]).text, freq))
+        return cls(tuple(words))
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the words, recorded in the index to detect a changed dictionary."""
+        text = "\n".join(f"{w} {f or ''}" for w, f in self.words)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class Segmenter:
+    """jieba (Python) or rjieba (jieba-rs, same dictionary, ~20x faster) with user words."""
+
+    def __init__(self, name: str, dictionary: Dictionary) -> None:
+        if name not in SEGMENTERS:
+            raise ValueError(f"unknown segmenter {name!r}; choose one of {', '.join(SEGMENTERS)}")
+        self.name = name
+        if name == "rjieba":
+            import rjieba
+
+            self._impl = rjieba.Jieba()
+            for word, freq in dictionary.words:
+                self._impl.add_word(word, freq, None)
+        else:
+            import jieba
+
+            jieba.setLogLevel(60)
+            self._impl = jieba.Tokenizer()
+            for word, freq in dictionary.words:
+                self._impl.add_word(word, freq)
+
+    def search_tokens(self, text: str) -> list[tuple[str, int, int]]:
+        """(word, start, end) for jieba's search mode: words plus their dictionary sub-words."""
+        return list(self._impl.tokenize(text, mode="search"))
+
+    def words(self, text: str) -> list[str]:
+        """jieba's default-mode words."""
+        return list(self._impl.cut(text))
+
+
+@functools.lru_cache(maxsize=4)
+def get_segmenter(name: str, dictionary: Dictionary) -> Segmenter:
+    """The one cached segmenter for a segmenter name and user dictionary."""
+    return Segmenter(name, dictionary)
+
+
+# --- Whoosh tokenizers and filters ----------------------------------------------------------
+
+
+def _spans(
+    segmenter: Segmenter, run: str, query: bool
+) -> Iterator[tuple[str, int, int, bool]]:
+    """(word, start, end, is_new_position) for a Han run; sub-words share their word's position."""
+    if query:
+        start = 0
+        for word in segmenter.words(run):
+            yield word, start, start + len(word), True
+            start += len(word)
+        return
+    tokens = sorted(segmenter.search_tokens(run), key=lambda t: (t[1], -t[2]))
+    end = 0
+    for word, s, e in tokens:
+        outer = e > end
+        if outer:
+            end = e
+        yield word, s, e, outer
+
+
+class WordTokenizer(Tokenizer):
+    """Folds text, sends Han runs to jieba and Latin/digit runs to a word tokenizer.
+
+    >>> [t.text for t in WordTokenizer()("5G手机 in Hong Kong")]
+    ['5g', '手机', 'hong', 'kong']
+    """
+
+    def __init__(self, segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Dictionary()):
+        self.segmenter_name = segmenter
+        self.dictionary = dictionary
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, WordTokenizer)
+            and (self.segmenter_name, self.dictionary) == (other.segmenter_name, other.dictionary)
+        )
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        folded = fold(value)
+        segmenter = get_segmenter(self.segmenter_name, self.dictionary)
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos - 1
+        for m in _RUNS.finditer(folded.text):
+            if m.lastgroup == "latin":
+                word = m.group()
+                if word in STOP:
+                    if removestops:
+                        continue
+                    t.stopped = True
+                else:
+                    t.stopped = False
+                pos += 1
+                yield self._set(t, word, pos, m.start(), m.end(), folded, start_char, value, keeporiginal)
+                continue
+            t.stopped = False
+            base = m.start()
+            for word, s, e, new_position in _spans(segmenter, m.group(), mode == "query"):
+                pos += new_position
+                yield self._set(t, word, pos, base + s, base + e, folded, start_char, value, keeporiginal)
+
+    @staticmethod
+    def _set(
+        t: Token, word: str, pos: int, start: int, end: int,
+        folded: Folded, start_char: int, value: str, keeporiginal: bool,
+    ) -> Token:
+        """Fill the reused token with a word, its position and its original offsets."""
+        t.text = word
+        t.boost = 1.0
+        if t.positions:
+            t.pos = pos
+        if t.chars or keeporiginal:
+            t.startchar = start_char + folded.original(start)
+            t.endchar = start_char + folded.original(end)
+        if keeporiginal:
+            t.original = value[t.startchar - start_char : t.endchar - start_char]
+        return t
+
+
+class CharTokenizer(Tokenizer):
+    """Every Han character of the folded text; runs are kept apart by a position gap.
+
+    >>> [(t.text, t.pos) for t in CharTokenizer()("塞夫, 罗", positions=True)]
+    [('塞', 0), ('夫', 1), ('罗', 3)]
+    """
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        folded = fold(value)
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        last_end = None
+        for m in _HAN_CHAR.finditer(folded.text):
+            if last_end is not None:
+                pos += 1 if m.start() == last_end else 2
+            last_end = m.end()
+            t.text = m.group()
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = pos
+            if chars or keeporiginal:
+                t.startchar = start_char + folded.original(m.start())
+                t.endchar = start_char + folded.original(m.end())
+            if keeporiginal:
+                t.original = value[t.startchar - start_char : t.endchar - start_char]
+            yield t
+
+
+@functools.cache
+def _english_stemmer() -> Stemmer.Stemmer:
+    """The one Snowball English stemmer (it keeps its own cache of recent words)."""
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    """The Snowball (Porter2) stem of an English word: cooperating and cooperation give cooper."""
+    return _english_stemmer().stemWord(word)
+
+
+class EnglishStemFilter(Filter):
+    """Snowball stems of Latin tokens; Chinese tokens and numbers pass unchanged."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EnglishStemFilter)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stem_word = _english_stemmer().stemWord
+        for t in tokens:
+            if t.text.isascii() and not t.text.isdigit():
+                t.text = stem_word(t.text)
+            yield t
+
+
+def WordAnalyzer(segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Dictionary()):
+    """The word-field analyzer: bilingual tokens, English stemmed."""
+    return WordTokenizer(segmenter, dictionary) | EnglishStemFilter()
+
+
+def CharAnalyzer():
+    """The recall-field analyzer: one token per Han character."""
+    return CharTokenizer()
+
+
+def analyze(
+    text: str, *, query: bool = False, segmenter: str = DEFAULT_SEGMENTER,
+    dictionary: Dictionary = Dictionary(),
+) -> list[tuple[str, int, int, int]]:
+    """(token, position, start, end) of the word analyzer, as ``qiao analyze`` prints them."""
+    analyzer = WordAnalyzer(segmenter, dictionary)
+    mode = "query" if query else "index"
+    return [
+        (t.text, t.pos, t.startchar, t.endchar)
+        for t in analyzer(text, positions=True, chars=True, mode=mode)
+    ]

@@ -1,0 +1,817 @@
+"""Article records and the readers that turn text, HTML, JSON, JSONL and CSV files into them.
+
+Bad input never stops a build: every reader yields a `Skipped` (file, line, one-line reason) for
+what it cannot use and carries on with the next record or file.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import functools
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+import opencc
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.dammit import EncodingDetector, UnicodeDammit
+from bs4.element import PreformattedString
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+TEXT_SUFFIXES = frozenset({".txt"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".json", ".jsonl", ".csv"}
+LANGS = ("zh-Hans", "zh-Hant", "en")
+# Files in a folder that document the corpus rather than being articles.
+DOC_FILE_PREFIXES = ("readme", "sources", "license")
+
+BODY_KEYS = ("body", "content", "text")
+DATE_KEYS = ("published", "date")
+TITLE_CHARS = 60  # length of a title made from the body when a record has none
+MAX_TEXT_TITLE_CHARS = 200  # a longer first line of a text file is a paragraph, not a headline
+SNIFF_BYTES = 8192
+
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%d-%b-%Y %H:%M:%S.%f",
+    "%d-%b-%Y %H:%M:%S",
+    "%d-%b-%Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%A, %B %d, %Y",
+    "%A, %d %B %Y",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H:%M",
+    "%Y年%m月%d日",
+)
+DATE_IN_TEXT = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}[-/]\d{1,2}[-/]\d{1,2}")
+DATE_HEADER = re.compile(r"date\s+(\S+)\s*(.*)", re.IGNORECASE)
+CAPTION_CREDIT = re.compile(
+    r"(?:photo|photograph|picture|image)s?\s*(?:by\b|courtesy of\b|:|/)[^.!?。]{0,80}$"
+    r"|[（(][^（）()]{0,30}[摄攝]影?[)）]$",
+    re.IGNORECASE,
+)
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+TITLE_SITE = re.compile(r"(?P<head>.+)(?:\s+[-–—]\s+|\s*[|_｜]\s*)(?P<site>[^|_｜]{1,30})")
+
+# Declared charsets a browser reads as a superset; the strict codecs fail on real pages.
+CHARSET_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gb_2312-80": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "big5": "big5hkscs",
+    "x-big5": "big5hkscs",
+}
+DROPPED_TAGS = (
+    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
+    "form", "select", "button", "input", "textarea", "label", "nav", "aside", "footer", "menu",
+)  # fmt: skip
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote dd div dl dt fieldset figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hgroup hr li main nav ol p pre section table tbody thead tfoot "
+    "tr td th ul".split()
+)
+DATE_META = (
+    "article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+    "publish-date", "publish_date", "date", "dc.date", "dc.date.issued", "dcterms.created",
+    "parsely-pub-date", "sailthru.date",
+)  # fmt: skip
+COPYRIGHT = re.compile(r"©|\bcopyright\b|版權所有|版权所有|著作權|著作权", re.IGNORECASE)
+MAX_COPYRIGHT_LINE = 120
+
+
+class ArticleError(ValueError):
+    """A record or file that cannot become an article."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article, ready to index."""
+
+    id: str
+    title: str
+    body: str
+    url: str = ""
+    published: datetime | None = None  # naive datetime; date-only values at 00:00
+    source: str = ""
+    category: str = ""
+    author: str = ""
+    lang: str = ""  # "zh-Hans", "zh-Hant" or "en"
+    tags: tuple[str, ...] = ()
+    captions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Input that was not read as an article, and why."""
+
+    path: str  # the file as given or relative to the given folder
+    line: int | None  # 1-based line (JSONL) or row (CSV, the header is row 1), else None
+    reason: str
+
+    def __str__(self) -> str:
+        """Return "path:line: reason", or "path: reason" without a line."""
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to read, with the id and category its articles fall back to."""
+
+    path: Path
+    base_id: str  # path relative to the folder being read, without suffix, "/"-separated
+    category: str = ""  # the folder name for text and HTML files in a category folder
+
+    def skipped(self, reason: str, line: int | None = None) -> Skipped:
+        """Return a Skipped for this file."""
+        return Skipped(str(self.path), line, reason)
+
+
+# -- walking the given paths ------------------------------------------------------------------
+
+
+def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
+    """Read every article under the given files/folders (recursing, sorted order), yielding Skipped for bad input.
+
+    A file inside a given folder gets the id `<path relative to the folder, without suffix>`
+    (`:<line>` added for JSONL and CSV records) unless its record has an id or a URL; a text or
+    HTML file in a subfolder whose name is a plain word (`business`, not `en-text`) gets that
+    name as its category. In folders, hidden files, unknown suffixes and README*/SOURCES*/
+    LICENSE* files are passed over silently.
+    """
+    seen: set[tuple[int, int]] = set()
+    for given in paths:
+        path = Path(given)
+        try:
+            path.stat()
+        except OSError as e:
+            yield Skipped(str(path), None, os_reason(e))
+            continue
+        if path.is_dir():
+            for item in walk(path, seen):
+                if isinstance(item, Skipped):
+                    yield item
+                else:
+                    yield from read_file(source_in_folder(path, item))
+        elif not path.is_file():
+            yield Skipped(str(path), None, "not a regular file")
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            yield Skipped(str(path), None, "unsupported file type")
+        else:
+            yield from read_file(Source(path, path.stem))
+
+
+def walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
+    """Yield the article files under folder in sorted order, and Skipped for what cannot be listed."""
+    status = folder.stat()
+    key = (status.st_dev, status.st_ino)
+    if key in seen:
+        yield Skipped(str(folder), None, "symlink loop or folder already read")
+        return
+    seen.add(key)
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as e:
+        yield Skipped(str(folder), None, os_reason(e))
+        return
+    for name in names:
+        if name.startswith("."):
+            continue
+        path = folder / name
+        try:
+            path.stat()
+        except OSError as e:
+            yield Skipped(str(path), None, os_reason(e))
+            continue
+        if path.is_dir():
+            yield from walk(path, seen)
+        elif is_article_file(path):
+            yield path
+
+
+def is_article_file(path: Path) -> bool:
+    """Tell whether a file found in a folder should be read as articles."""
+    return (
+        path.is_file()
+        and path.suffix.lower() in SUPPORTED_SUFFIXES
+        and not path.name.lower().startswith(DOC_FILE_PREFIXES)
+    )
+
+
+def source_in_folder(folder: Path, path: Path) -> Source:
+    """Describe a file found under a given folder."""
+    relative = PurePosixPath(path.relative_to(folder).as_posix())
+    parent = relative.parent.name
+    is_document = path.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES
+    category = parent if is_document and parent.isalpha() else ""
+    return Source(path, str(relative.with_suffix("")), category)
+
+
+def os_reason(error: OSError) -> str:
+    """Describe an OS error in a few words."""
+    if error.errno == errno.ELOOP:
+        return "symlink loop"
+    if error.errno == errno.ENOENT:
+        return "no such file or directory"
+    return (error.strerror or str(error)).lower()
+
+
+# -- reading one file ---------------------------------------------------------------------------
+
+
+def read_file(source: Source) -> Iterator[Article | Skipped]:
+    """Read the articles of one file, turning every failure into a Skipped."""
+    suffix = source.path.suffix.lower()
+    try:
+        if suffix == ".jsonl":
+            yield from read_jsonl(source)
+        elif suffix == ".csv":
+            yield from read_csv(source)
+        else:
+            data = read_bytes(source.path)
+            if suffix == ".json":
+                yield from read_json(source, data)
+            elif suffix in HTML_SUFFIXES:
+                yield record_article(source, html_record(decode_html(data)) | category_of(source))
+            else:
+                yield record_article(source, text_record(decode_text(data)) | category_of(source))
+    except ArticleError as e:
+        yield source.skipped(str(e))
+    except OSError as e:
+        yield source.skipped(os_reason(e))
+
+
+def record_article(source: Source, record: dict[str, Any]) -> Article:
+    """Make the one article of a text or HTML file."""
+    return article_from_record(record, fallback_id=source.base_id)
+
+
+def category_of(source: Source) -> dict[str, str]:
+    """Return the folder category of a source as a record field, if it has one."""
+    return {"category": source.category} if source.category else {}
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a whole file, refusing empty, oversize and binary ones."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ArticleError("empty file")
+    if size > MAX_FILE_BYTES:
+        raise ArticleError(f"file too large ({size} bytes, limit {MAX_FILE_BYTES})")
+    return path.read_bytes()
+
+
+def check_streamable(path: Path) -> None:
+    """Refuse an empty or binary JSONL/CSV file from its first bytes."""
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+    if not head:
+        raise ArticleError("empty file")
+    if b"\x00" in head:
+        raise ArticleError("binary file")
+
+
+def read_json(source: Source, data: bytes) -> Iterator[Article | Skipped]:
+    """Read a JSON file holding one article object or an array of them."""
+    try:
+        value = json.loads(decode_utf8(data))
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ArticleError(f"malformed JSON: {json_reason(e)}") from e
+    if isinstance(value, dict):
+        yield article_from_record(value, fallback_id=source.base_id)
+    elif isinstance(value, list):
+        for number, item in enumerate(value, 1):
+            try:
+                yield article_from_record(item, fallback_id=f"{source.base_id}:{number}")
+            except ArticleError as e:
+                yield source.skipped(f"item {number}: {e}")
+    else:
+        raise ArticleError(f"JSON must be an object or an array, not {json_type(value)}")
+
+
+def read_jsonl(source: Source) -> Iterator[Article | Skipped]:
+    """Stream a JSONL file, one article a line; blank lines are passed over."""
+    check_streamable(source.path)
+    with source.path.open("rb") as f:
+        for number, raw in enumerate(bounded_lines(f), 1):
+            if raw is None:
+                yield source.skipped(f"line too long (limit {MAX_FILE_BYTES} bytes)", number)
+                continue
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(decode_utf8(raw))
+                yield article_from_record(record, fallback_id=f"{source.base_id}:{number}")
+            except (json.JSONDecodeError, RecursionError) as e:
+                yield source.skipped(f"malformed JSON: {json_reason(e)}", number)
+            except ArticleError as e:
+                yield source.skipped(str(e), number)
+
+
+def bounded_lines(f: BinaryIO) -> Iterator[bytes | None]:
+    """Yield the lines of a binary file, or None for a line longer than MAX_FILE_BYTES."""
+    while raw := f.readline(MAX_FILE_BYTES + 1):
+        if len(raw) <= MAX_FILE_BYTES or raw.endswith(b"\n"):
+            yield raw
+            continue
+        while (rest := f.readline(MAX_FILE_BYTES)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
+def read_csv(source: Source) -> Iterator[Article | Skipped]:
+    """Stream a CSV file with a header row; an unreadable row ends the file, a bad record does not."""
+    # Bodies are longer than the csv module's default 128 KiB field limit.
+    csv.field_size_limit(MAX_FILE_BYTES)
+    check_streamable(source.path)
+    row_number = 1
+    try:
+        with source.path.open(encoding="utf-8-sig", newline="") as f:
+            rows = csv.reader(f)
+            header = [name.strip().lower() for name in next(rows, [])]
+            if not {"title", *BODY_KEYS} & set(header):
+                yield source.skipped("CSV header has no title or body column", 1)
+                return
+            for row_number, row in enumerate(rows, 2):
+                if not any(value.strip() for value in row):
+                    continue
+                record = {key: value for key, value in zip(header, row) if value.strip()}
+                try:
+                    yield article_from_record(record, fallback_id=f"{source.base_id}:{row_number}")
+                except ArticleError as e:
+                    yield source.skipped(str(e), row_number)
+    except UnicodeDecodeError:
+        yield source.skipped("not UTF-8 text", row_number + 1)
+    except csv.Error as e:
+        yield source.skipped(f"malformed CSV: {e}", row_number + 1)
+
+
+def json_reason(error: json.JSONDecodeError | RecursionError) -> str:
+    """Describe a JSON parse failure in a few words."""
+    return error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+
+
+# -- decoding -----------------------------------------------------------------------------------
+
+
+def decode_utf8(data: bytes) -> str:
+    """Decode UTF-8 (with or without a BOM), as JSON, JSONL and CSV files must be."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ArticleError("not UTF-8 text") from e
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a text file: BOM, else UTF-8, else the charset-normalizer guess."""
+    return decode_markup(data, declared=None, is_html=False)
+
+
+def decode_html(data: bytes) -> str:
+    """Decode an HTML page: BOM, else UTF-8, else its declared charset, else a guess."""
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
+    return decode_markup(data, declared=declared, is_html=True)
+
+
+def decode_markup(data: bytes, *, declared: str | None, is_html: bool) -> str:
+    """Decode bytes to text, refusing binary and undecodable data."""
+    stripped, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
+    if bom_encoding:
+        try:
+            return stripped.decode(bom_encoding)
+        except UnicodeDecodeError as e:
+            raise ArticleError(f"not {bom_encoding} text despite its byte order mark") from e
+    if b"\x00" in data:
+        raise ArticleError("binary file")
+    # Valid UTF-8 is trusted over a declaration: pages are often re-saved without updating it.
+    known = ["utf-8"]
+    if declared:
+        known.append(CHARSET_SUPERSETS.get(declared.lower(), declared))
+    dammit = UnicodeDammit(data, known_definite_encodings=known, is_html=is_html)
+    if dammit.unicode_markup is None or dammit.contains_replacement_characters:
+        raise ArticleError("undecodable text")
+    return dammit.unicode_markup
+
+
+# -- records ------------------------------------------------------------------------------------
+
+
+def article_from_record(record: dict, *, fallback_id: str) -> Article:
+    """Make an Article from a JSON-like record, raising ArticleError for a wrongly typed or empty one.
+
+    Fields: title, body (or content, text), url, published (or date), source, category, author,
+    tags (a list or a comma-separated string), captions (a list), id, lang; others are ignored.
+    The id is the record's id, else "u" + 16 hex digits of the URL's SHA-1, else fallback_id.
+    A body whose first line is only a date (a dateline) loses that line, which becomes the date
+    when the record has none. A record without a title is titled with the start of its body.
+    """
+    if not isinstance(record, dict):
+        raise ArticleError(f"record must be an object, not {json_type(record)}")
+    title = clean_line(string_field(record, "title"))
+    body = clean_body(string_field(record, first_present(record, BODY_KEYS)))
+    published = date_field(record)
+    body, dateline = split_dateline(body)
+    if not title and not body:
+        raise ArticleError("record has neither title nor body")
+    url = clean_line(string_field(record, "url"))
+    return Article(
+        id=record_id(record.get("id"), url, fallback_id),
+        title=title or title_from_body(body),
+        body=body,
+        url=url,
+        published=published or dateline,
+        source=clean_line(string_field(record, "source")),
+        category=clean_line(string_field(record, "category")),
+        author=clean_line(string_field(record, "author")),
+        lang=lang_field(record) or detect_lang(f"{title}\n{body}"),
+        tags=list_field(record, "tags", split_commas=True),
+        captions=list_field(record, "captions", split_commas=False),
+    )
+
+
+def first_present(record: dict, keys: Sequence[str]) -> str:
+    """Return the first key the record has a non-null value for, else the first key."""
+    return next((key for key in keys if record.get(key) is not None), keys[0])
+
+
+def string_field(record: dict, key: str) -> str:
+    """Return a string field ("" when missing or null), raising ArticleError for another type."""
+    value = record.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ArticleError(f"field '{key}' must be a string, not {json_type(value)}")
+    return value
+
+
+def date_field(record: dict) -> datetime | None:
+    """Return the record's publication date; a missing, mistyped or unparseable one is None."""
+    value = record.get(first_present(record, DATE_KEYS))
+    return parse_date(value) if isinstance(value, str) else None
+
+
+def list_field(record: dict, key: str, *, split_commas: bool) -> tuple[str, ...]:
+    """Return a list-of-strings field, also accepting a single string, without empty items."""
+    value = record.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items = re.split(r"[,，]", value) if split_commas else [value]
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        items = value
+    else:
+        raise ArticleError(f"field '{key}' must be a list of strings, not {json_type(value)}")
+    return tuple(item for item in map(clean_line, items) if item)
+
+
+def lang_field(record: dict) -> str:
+    """Return the record's lang if it is one of LANGS (any case), else ""."""
+    value = record.get("lang")
+    if not isinstance(value, str):
+        return ""
+    return next((lang for lang in LANGS if lang.lower() == value.strip().lower()), "")
+
+
+def record_id(value: object, url: str, fallback_id: str) -> str:
+    """Return the given id, else one derived from the URL, else the fallback."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if value is not None and not isinstance(value, str):
+        raise ArticleError(f"field 'id' must be a string or an integer, not {json_type(value)}")
+    if value and value.strip():
+        return clean_line(value)
+    if url:
+        return "u" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+    return fallback_id
+
+
+def json_type(value: object) -> str:
+    """Name a value's type as JSON does."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def split_dateline(body: str) -> tuple[str, datetime | None]:
+    """Remove a first line that is only a date, returning the rest and that date."""
+    first, _, rest = body.partition("\n")
+    date = parse_date(first) if len(first) <= 40 else None
+    return (rest, date) if date else (body, None)
+
+
+def title_from_body(body: str) -> str:
+    """Make a title from the body's first line, cut to about TITLE_CHARS characters."""
+    first = body.partition("\n")[0]
+    if len(first) <= TITLE_CHARS:
+        return first
+    cut = first[:TITLE_CHARS]
+    if " " in cut[TITLE_CHARS // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "…"
+
+
+# -- text cleaning ------------------------------------------------------------------------------
+
+
+def clean_body(text: str) -> str:
+    """Strip control characters and every line, dropping empty lines: one paragraph a line."""
+    text = CONTROL_CHARS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "\n".join(line for line in (line.strip() for line in text.split("\n")) if line)
+
+
+def clean_line(text: str) -> str:
+    """Strip control characters and collapse all whitespace to single spaces."""
+    return " ".join(CONTROL_CHARS.sub(" ", text).split())
+
+
+# -- dates --------------------------------------------------------------------------------------
+
+
+def parse_date(text: str) -> datetime | None:
+    """Parse a date in one of the corpora's forms to a naive datetime, else None.
+
+    A time zone is dropped, keeping the local time as written: the other sources give local
+    times without a zone, and a date filter should see the day the article was dated.
+    """
+    text = " ".join(text.split()).rstrip("/.,")
+    if not text or not text[0].isalnum():
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        pass
+    for form in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, form)
+        except ValueError:
+            continue
+    try:
+        return parsedate_to_datetime(text).replace(tzinfo=None)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+# -- language -----------------------------------------------------------------------------------
+
+
+def detect_lang(text: str) -> str:
+    """Tell "en", "zh-Hans" or "zh-Hant" from the letters and Han characters of a text.
+
+    Latin letters count a third as much as Han characters (an English word is about three
+    times as long), so English with a few Chinese names stays "en". Chinese is "zh-Hant" when
+    its traditional-only characters outnumber its simplified-only ones (OpenCC's tables).
+    """
+    han = len(HAN.findall(text))
+    if len(LATIN.findall(text)) > 3 * han or han == 0:
+        return "en"
+    traditional, simplified = variant_patterns()
+    return "zh-Hant" if len(traditional.findall(text)) > len(simplified.findall(text)) else "zh-Hans"
+
+
+@functools.cache
+def variant_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Return patterns matching traditional-only and simplified-only characters."""
+    traditional = one_way_chars("TSCharacters.txt")
+    simplified = one_way_chars("STCharacters.txt")
+    both = traditional & simplified
+    return char_class(traditional - both), char_class(simplified - both)
+
+
+def one_way_chars(table: str) -> set[str]:
+    """Return the characters of an OpenCC table that never map to themselves."""
+    path = Path(opencc.__file__).parent / "dictionary" / table
+    chars = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        source, _, targets = line.partition("\t")
+        if source and source not in targets.split():
+            chars.add(source)
+    return chars
+
+
+def char_class(chars: set[str]) -> re.Pattern[str]:
+    """Compile a pattern matching any one of chars."""
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+
+
+# -- text files ---------------------------------------------------------------------------------
+
+
+def text_record(text: str) -> dict[str, Any]:
+    """Read a text article: an optional "date YYYY-MM-DD <caption>" line, the headline, paragraphs.
+
+    Paragraphs ending in a photo credit ("…Photo by reporter X/Visual Chongqing") are captions.
+    """
+    lines = [line for line in clean_body(text).split("\n") if line]
+    published = None
+    header = DATE_HEADER.fullmatch(lines[0]) if lines else None
+    if header and parse_date(header[1]):
+        published = header[1]
+        lines = [header[2], *lines[1:]] if header[2] else lines[1:]
+    captions = [line for line in lines if is_caption(line)]
+    paragraphs = [line for line in lines if not is_caption(line)]
+    if paragraphs and len(paragraphs[0]) <= MAX_TEXT_TITLE_CHARS:
+        title, paragraphs = paragraphs[0], paragraphs[1:]
+    else:
+        title = ""
+    return {"title": title, "body": "\n".join(paragraphs), "published": published, "captions": captions}
+
+
+def is_caption(paragraph: str) -> bool:
+    """Tell whether a paragraph is a photo caption, from the credit it ends with."""
+    return CAPTION_CREDIT.search(paragraph) is not None
+
+
+# -- HTML ---------------------------------------------------------------------------------------
+
+
+def html_record(html: str) -> dict[str, Any]:
+    """Read an article page: headline, date, URL, site, captions and the story without boilerplate."""
+    soup = BeautifulSoup(html, "lxml")
+    meta = meta_values(soup)
+    head_title, site = split_site(element_text(soup.title))
+    for tag in soup.find_all(DROPPED_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(is_hidden):
+        tag.decompose()
+    container = main_container(soup)
+    h1 = container.find("h1")
+    title = split_site(meta.get("og:title", ""))[0] or element_text(h1) or head_title
+    if h1:
+        h1.decompose()
+    captions = [caption_text(figure) for figure in container.find_all("figure")]
+    for figure in container.find_all("figure"):
+        figure.decompose()
+    published = meta_date(meta) or time_date(container)
+    body_lines = text_lines(container)
+    if not published:
+        match = DATE_IN_TEXT.search("\n".join(body_lines))
+        published = match[0] if match else None
+    url = next((link["href"] for link in soup.find_all("link", rel="canonical", href=True)), "")
+    return {
+        "title": title,
+        "body": "\n".join(line for line in body_lines if not is_boilerplate_line(line, title)),
+        "url": url or meta.get("og:url", ""),
+        "published": published,
+        "source": meta.get("og:site_name") or site,
+        "author": meta.get("author", ""),
+        "category": meta.get("article:section", ""),
+        "tags": meta_tags(soup, meta),
+        "captions": [caption for caption in captions if caption],
+    }
+
+
+def meta_values(soup: BeautifulSoup) -> dict[str, str]:
+    """Map each meta name/property/itemprop (lower case) to its first content."""
+    values: dict[str, str] = {}
+    for tag in soup.find_all("meta", content=True):
+        key = tag.get("property") or tag.get("name") or tag.get("itemprop")
+        if isinstance(key, str) and isinstance(tag["content"], str):
+            values.setdefault(key.strip().lower(), clean_line(tag["content"]))
+    return values
+
+
+def meta_tags(soup: BeautifulSoup, meta: dict[str, str]) -> str:
+    """Return the page's tags as a comma-separated string: article:tag metas, else keywords."""
+    tags = [tag["content"] for tag in soup.find_all("meta", property="article:tag", content=True)]
+    return ",".join(tags) or meta.get("news_keywords") or meta.get("keywords", "")
+
+
+def meta_date(meta: dict[str, str]) -> str | None:
+    """Return the first publication date in the meta tags that parses."""
+    return next((meta[key] for key in DATE_META if key in meta and parse_date(meta[key])), None)
+
+
+def time_date(container: Tag) -> str | None:
+    """Return the first parseable <time> date, removing <time> elements that stand outside paragraphs."""
+    found = None
+    for time in container.find_all("time"):
+        for text in (time.get("datetime"), time.get_text()):
+            if found is None and isinstance(text, str) and parse_date(text):
+                found = text
+        if not time.find_parent("p"):
+            time.decompose()
+    return found
+
+
+def split_site(title: str) -> tuple[str, str]:
+    """Split "Headline | Site" (or " - Site", "_Site") into the headline and the site name."""
+    title = clean_line(title)
+    match = TITLE_SITE.fullmatch(title)
+    if not match:
+        return title, ""
+    return match["head"].strip(), match["site"].strip()
+
+
+def is_hidden(tag: Tag) -> bool:
+    """Tell whether an element is hidden from readers."""
+    style = tag.get("style")
+    return (
+        tag.has_attr("hidden")
+        or tag.get("aria-hidden") == "true"
+        or (isinstance(style, str) and re.search(r"display\s*:\s*none", style) is not None)
+    )
+
+
+def main_container(soup: BeautifulSoup) -> Tag:
+    """Find the element holding the story: the largest article/main, else the parent of most paragraph text."""
+    candidates = soup.find_all(["article", "main"]) + soup.select('[role="main"], [itemprop="articleBody"]')
+    if candidates:
+        return max(candidates, key=lambda tag: len(tag.get_text(strip=True)))
+    scores: dict[int, tuple[int, Tag]] = {}
+    for paragraph in soup.find_all("p"):
+        parent = paragraph.parent
+        if isinstance(parent, Tag):
+            score = scores.get(id(parent), (0, parent))[0]
+            scores[id(parent)] = (score + len(paragraph.get_text(strip=True)), parent)
+    if scores:
+        return max(scores.values(), key=lambda pair: pair[0])[1]
+    return soup.body or soup
+
+
+def caption_text(figure: Tag) -> str:
+    """Return a figure's caption: its figcaption, else its text."""
+    return element_text(figure.find("figcaption") or figure)
+
+
+def element_text(tag: Tag | None) -> str:
+    """Return an element's text on one line."""
+    return clean_line(tag.get_text(" ")) if tag else ""
+
+
+def text_lines(container: Tag) -> list[str]:
+    """Return the container's text, a line per block, without lines made mostly of link text."""
+    lines: list[str] = []
+    parts: list[str] = []
+    link_chars = 0
+    link_depth = 0
+
+    def flush() -> None:
+        nonlocal link_chars
+        line = clean_line("".join(parts))
+        if line and link_chars * 2 <= len(line.replace(" ", "")):
+            lines.append(line)
+        parts.clear()
+        link_chars = 0
+
+    stack: list[tuple[Any, bool]] = [(container, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if isinstance(node, NavigableString):
+            if not isinstance(node, PreformattedString):
+                parts.append(str(node))
+                link_chars += len("".join(node.split())) if link_depth else 0
+        elif leaving:
+            if node.name == "a":
+                link_depth -= 1
+            if node.name in BLOCK_TAGS:
+                flush()
+        elif node.name == "br":
+            flush()
+        else:
+            if node.name in BLOCK_TAGS:
+                flush()
+            if node.name == "a":
+                link_depth += 1
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.contents))
+    flush()
+    return lines
+
+
+def is_boilerplate_line(line: str, title: str) -> bool:
+    """Tell whether a body line is a copyright notice or a repeat of the headline."""
+    if line == title:
+        return True
+    return len(line) <= MAX_COPYRIGHT_LINE and COPYRIGHT.search(line) is not None

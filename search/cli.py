@@ -1,0 +1,230 @@
+"""`qiao`: build and query the index from the command line.
+
+Exit codes: 0 success; 1 done, but some input was skipped or rejected; 2 usage error or a
+request Qiao cannot answer (bad parameter, no index, index busy); 3 an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from search import index as qindex
+from search.analysis import DEFAULT_SEGMENTER, SEGMENTERS, Dictionary, analyze as analyze_text
+from search.errors import QiaoError
+from search.querying import SearchResult, search as run_search
+
+DEFAULT_INDEX = Path("index")
+DEFAULT_SEEDS = Path("seeds")
+
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX,
+    envvar="QIAO_INDEX", show_default=True, help="Index directory (or $QIAO_INDEX).",
+)
+
+
+class QiaoGroup(click.Group):
+    """Turns Qiao's errors into a message and an exit code; never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except QiaoError as e:
+            click.echo(f"error: {e.message}", err=True)
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as e:  # noqa: BLE001 - the last line of defence for the CLI user
+            if os.environ.get("QIAO_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(e).__name__}: {e} (set QIAO_DEBUG=1 for details)", err=True)
+            ctx.exit(3)
+
+
+@click.group(cls=QiaoGroup)
+@click.version_option(package_name="qiao")
+def main() -> None:
+    """Qiao (桥): bilingual Chinese + English search for news articles."""
+
+
+@main.group(cls=QiaoGroup)
+def index() -> None:
+    """Build, update and inspect the index."""
+
+
+def _progress(enabled: bool):  # noqa: ANN202 - a progress callback or None
+    """A progress bar on a terminal, nothing otherwise."""
+    if not enabled:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(unit=" articles", file=sys.stderr, mininterval=0.5)
+
+    def step(n: int) -> None:
+        bar.update(n - bar.n)
+
+    return step, bar
+
+
+@index.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@click.option("--segmenter", type=click.Choice(SEGMENTERS), default=DEFAULT_SEGMENTER, show_default=True,
+              help="jieba implementation; recorded in the index so queries use the same one.")
+@click.option("--userdict", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="User dictionary (default: INDEX/userdict.txt if present).")
+def build(paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Path | None) -> None:
+    """Rebuild the index from files and folders (default: seeds/)."""
+    paths = paths or (DEFAULT_SEEDS,)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
+    step, bar = _progress(sys.stderr.isatty())
+    try:
+        summary = qindex.build(list(paths), index_dir, segmenter=segmenter, userdict=userdict, progress=step)
+    finally:
+        if bar is not None:
+            bar.close()
+    for s in summary.skipped:
+        click.echo(f"skipped {s}", err=True)
+    mb = summary.chars / 1e6
+    click.echo(
+        f"indexed {summary.indexed} articles into {index_dir}, skipped {len(summary.skipped)}, "
+        f"{summary.seconds:.1f} s, {summary.per_second:.0f} articles/s, "
+        f"{mb / summary.seconds if summary.seconds else 0:.2f} M chars/s"
+    )
+    sys.exit(1 if summary.skipped else 0)
+
+
+@index.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+def add(paths: tuple[Path, ...], index_dir: Path) -> None:
+    """Add or update articles by id (unchanged ones are left alone)."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
+    summary = qindex.add(list(paths), index_dir)
+    for s in summary.skipped:
+        click.echo(f"skipped {s}", err=True)
+    counts = summary.counts()
+    click.echo(", ".join(f"{k} {counts.get(k, 0)}" for k in ("added", "updated", "unchanged", "rejected")))
+    sys.exit(1 if summary.skipped else 0)
+
+
+@index.command()
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+def delete(ids: tuple[str, ...], index_dir: Path) -> None:
+    """Delete articles by id."""
+    summary = qindex.delete(list(ids), index_dir)
+    for o in summary.outcomes:
+        if o.status == "not_found":
+            click.echo(f"not found: {o.id}", err=True)
+    counts = summary.counts()
+    click.echo(f"deleted {counts.get('deleted', 0)}, not found {counts.get('not_found', 0)}")
+    sys.exit(1 if counts.get("not_found") else 0)
+
+
+@index.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats(index_dir: Path, as_json: bool) -> None:
+    """Documents by language and source, size, analyzer and last build."""
+    with qindex.QiaoIndex(index_dir) as ix:
+        data = qindex.stats(ix)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"index      {data['index']}")
+    click.echo(f"documents  {data['documents']}")
+    click.echo(f"size       {data['size_bytes'] / 1e6:.1f} MB")
+    click.echo(f"analyzer   version {data['analyzer_version']}, {data['segmenter']}, dictionary {data['dictionary']}"
+               + (" (userdict.txt changed since: rebuild)" if data["dictionary_changed"] else ""))
+    click.echo(f"last build {data['last_build']}")
+    for name in ("by_lang", "by_source"):
+        click.echo(name.replace("_", " ") + ":")
+        for k, v in data[name].items():
+            click.echo(f"  {v:>7}  {k}")
+
+
+@main.command()
+@click.argument("query")
+@index_option
+@click.option("--limit", "per_page", type=int, default=10, show_default=True, help="Hits per page (at most 100).")
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--lang", help="zh, zh-Hans, zh-Hant or en.")
+@click.option("--source")
+@click.option("--category")
+@click.option("--from", "date_from", help="Earliest date, YYYY-MM-DD.")
+@click.option("--to", "date_to", help="Latest date, YYYY-MM-DD (inclusive).")
+@click.option("--sort", default="relevance", show_default=True, help="relevance or date.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/search.")
+def search(query: str, index_dir: Path, as_json: bool, **options: object) -> None:
+    """Search the index."""
+    try:
+        with qindex.QiaoIndex(index_dir) as ix:
+            if ix.dictionary_changed():
+                click.echo(f"warning: {index_dir / qindex.USERDICT} changed since this index was built; "
+                           "run qiao index build", err=True)
+            result = run_search(ix, query, **options)  # type: ignore[arg-type]
+    except QiaoError as e:
+        if not as_json:
+            raise
+        click.echo(json.dumps(error_body(e), ensure_ascii=False))
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        _print_result(result)
+
+
+def error_body(e: QiaoError) -> dict[str, object]:
+    """The JSON error body shared by the CLI and the web API."""
+    return {"ok": False, "status": e.status, "error": {"code": e.code, "message": e.message}}
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>")
+
+
+def _terminal(fragment: str) -> str:
+    """Highlight HTML as terminal text: marks in bold, entities decoded."""
+    styled = _MARK.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow"), fragment)
+    return html.unescape(styled)
+
+
+def _print_result(result: SearchResult) -> None:
+    """Readable results for a terminal."""
+    shown = " / ".join(result.searched_as)
+    note = " (no article has all the words; showing those with any)" if result.fallback else ""
+    click.echo(f"{result.total_hits} results in {result.processing_time_ms} ms"
+               + (f" — searched as: {shown}" if shown else "") + note)
+    first = (result.page - 1) * result.per_page
+    for n, hit in enumerate(result.hits, start=first + 1):
+        meta = " · ".join(x for x in (hit.lang, hit.source, hit.category, hit.published or "") if x)
+        click.echo(f"\n{n}. {_terminal(hit.highlights['title'])}  [{meta}]  id={hit.id}")
+        if hit.highlights["body"]:
+            click.echo(f"   {_terminal(hit.highlights['body'])}")
+    if result.total_pages > result.page:
+        click.echo(f"\npage {result.page} of {result.total_pages}: --page {result.page + 1} for more")
+
+
+@main.command()
+@click.argument("text")
+@click.option("--query", "as_query", is_flag=True, help="Analyse as a query (no sub-words).")
+@index_option
+def analyze(text: str, as_query: bool, index_dir: Path) -> None:
+    """Print the tokens of TEXT with positions and character offsets."""
+    dictionary = Dictionary.load(index_dir / qindex.USERDICT)
+    click.echo(f"{'token':<16}{'pos':>5}  offsets   original")
+    for token, pos, start, end in analyze_text(text, query=as_query, dictionary=dictionary):
+        click.echo(f"{token:<16}{pos:>5}  {start:>3}-{end:<4}  {text[start:end]}")

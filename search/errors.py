@@ -1,0 +1,48 @@
+"""Qiao's domain errors; each edge (CLI, web API) translates them once."""
+
+from __future__ import annotations
+
+
+class QiaoError(Exception):
+    """A failure a user can act on; ``code`` and ``status`` travel to the JSON error body."""
+
+    code = "error"
+    status = 500
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        """The message for the user."""
+        return str(self)
+
+
+class QueryError(QiaoError, ValueError):
+    """A search request with a bad parameter."""
+
+    code = "bad_parameter"
+    status = 400
+
+
+class IndexNotFound(QiaoError):
+    """No index at the given place."""
+
+    code = "index_not_found"
+    status = 503
+
+
+class IndexBusy(QiaoError):
+    """Another writer holds the index for longer than we were willing to wait."""
+
+    code = "index_busy"
+    status = 503
+
+
+class IndexMismatch(QiaoError):
+    """The index was built by an analyzer this version of Qiao cannot query."""
+
+    code = "index_mismatch"
+    status = 503

@@ -1,0 +1,425 @@
+"""The index on disk: build (atomic), add, delete, stats, and opening it for search.
+
+An index directory holds generations and a pointer to the live one::
+
+    index/
+      current -> gen-20261125T131500-4242   (a symlink, swapped atomically)
+      gen-20261125T131500-4242/             (a Whoosh index plus qiao.json)
+      userdict.txt                          (optional user dictionary)
+      write.lock                            (one writer at a time)
+
+A build writes a new generation beside the live one and swaps ``current`` only when it is
+complete, so searches never see a half-built index and a failed build changes nothing.
+``add`` and ``delete`` write into the live generation through Whoosh's own atomic commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import whoosh.index
+from whoosh.query import Every
+from whoosh.searching import Searcher
+
+from search.analysis import ANALYZER_VERSION, DEFAULT_SEGMENTER, Dictionary
+from search.articles import Article, Skipped, iter_articles
+from search.errors import IndexBusy, IndexMismatch, IndexNotFound
+from search.schema import build_schema
+
+CURRENT = "current"
+META = "qiao.json"
+USERDICT = "userdict.txt"
+LOCK = "write.lock"
+WRITER_LIMIT_MB = 256
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    """What built a generation: recorded so queries analyse text the same way."""
+
+    analyzer_version: str
+    segmenter: str
+    dictionary_digest: str
+    built_at: str
+    articles: int
+
+    @classmethod
+    def read(cls, gen_dir: Path) -> IndexMeta:
+        """Read a generation's qiao.json."""
+        data = json.loads((gen_dir / META).read_text(encoding="utf-8"))
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """The outcome of a build."""
+
+    indexed: int
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    chars: int
+
+    @property
+    def per_second(self) -> float:
+        """Articles indexed per second."""
+        return self.indexed / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one article on add or delete."""
+
+    id: str
+    status: str  # added | updated | unchanged | rejected | deleted | not_found
+    reason: str = ""
+
+
+@dataclass
+class WriteSummary:
+    """Per-article outcomes of add or delete, and the input that was skipped."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Outcomes counted by status."""
+        return dict(Counter(o.status for o in self.outcomes))
+
+
+# --- locking and generations --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def write_lock(index_dir: Path, timeout: float = 30.0) -> Iterator[None]:
+    """Hold the index's writer lock; the OS releases it if the holder dies."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a+") as f:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(
+                        f"another qiao process is writing to {index_dir}; waited {timeout:g} s"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def current_generation(index_dir: Path) -> Path:
+    """The live generation directory, or IndexNotFound."""
+    link = index_dir / CURRENT
+    try:
+        target = os.readlink(link)
+    except OSError:
+        raise IndexNotFound(
+            f"no index at {index_dir}; build one with: qiao index build --index {index_dir}"
+        ) from None
+    return index_dir / target
+
+
+def _swap_current(index_dir: Path, gen_dir: Path) -> None:
+    """Point ``current`` at ``gen_dir`` in one atomic rename."""
+    tmp = index_dir / f".{CURRENT}.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(gen_dir.name)
+    os.replace(tmp, index_dir / CURRENT)
+    dir_fd = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _remove_other_generations(index_dir: Path, keep: Path) -> None:
+    """Delete generations other than ``keep``: old ones and leftovers of failed builds."""
+    for gen in index_dir.glob("gen-*"):
+        if gen.name != keep.name:
+            shutil.rmtree(gen, ignore_errors=True)
+
+
+def _write_meta(gen_dir: Path, meta: IndexMeta) -> None:
+    """Write qiao.json durably."""
+    path = gen_dir / META
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(asdict(meta), f, ensure_ascii=False, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_tree(gen_dir: Path) -> None:
+    """Flush a generation's files to disk before it goes live."""
+    for p in gen_dir.iterdir():
+        with open(p, "rb") as f:
+            os.fsync(f.fileno())
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+def content_hash(article: Article) -> str:
+    """A hash of everything an article contributes to the index."""
+    data = asdict(article)
+    data["published"] = article.published.isoformat() if article.published else None
+    data["analyzer"] = ANALYZER_VERSION
+    blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def to_document(article: Article, digest: str) -> dict[str, object]:
+    """The Whoosh document of an article."""
+    captions = "\n".join(article.captions)
+    doc: dict[str, object] = {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "body": article.body,
+        "captions": captions,
+        "title_chars": article.title,
+        "chars": f"{article.body}\n{captions}",
+        "lang": article.lang,
+        "author": article.author,
+        "tags": ",".join(article.tags),
+        "content_hash": digest,
+    }
+    if article.published is not None:
+        doc["published"] = article.published
+        doc["year"] = str(article.published.year)
+    for name in ("source", "category"):
+        if value := getattr(article, name):
+            doc[name] = value
+    return doc
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def build(
+    paths: Sequence[Path],
+    index_dir: Path,
+    *,
+    segmenter: str = DEFAULT_SEGMENTER,
+    userdict: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    lock_timeout: float = 30.0,
+) -> BuildSummary:
+    """Rebuild the index from ``paths``; the old index stays live until the new one is complete."""
+    start = time.perf_counter()
+    dictionary = Dictionary.load(userdict or index_dir / USERDICT)
+    with write_lock(index_dir, lock_timeout):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        gen_dir = index_dir / f"gen-{stamp}-{os.getpid()}"
+        gen_dir.mkdir(parents=True)
+        ix = whoosh.index.create_in(gen_dir, build_schema(segmenter, dictionary))
+        skipped: list[Skipped] = []
+        seen: set[str] = set()
+        chars = 0
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False)
+        try:
+            for item in iter_articles(paths):
+                if isinstance(item, Skipped):
+                    skipped.append(item)
+                    continue
+                if item.id in seen:
+                    skipped.append(Skipped(item.id, None, "duplicate id; the first one was kept"))
+                    continue
+                seen.add(item.id)
+                writer.add_document(**to_document(item, content_hash(item)))
+                chars += len(item.title) + len(item.body)
+                if progress is not None:
+                    progress(len(seen))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(gen_dir, ignore_errors=True)
+            raise
+        finally:
+            ix.close()
+        meta = IndexMeta(
+            analyzer_version=ANALYZER_VERSION,
+            segmenter=segmenter,
+            dictionary_digest=dictionary.digest,
+            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            articles=len(seen),
+        )
+        _write_meta(gen_dir, meta)
+        _fsync_tree(gen_dir)
+        _swap_current(index_dir, gen_dir)
+        _remove_other_generations(index_dir, gen_dir)
+    return BuildSummary(len(seen), tuple(skipped), time.perf_counter() - start, chars)
+
+
+def add(
+    paths: Sequence[Path], index_dir: Path, *, lock_timeout: float = 30.0
+) -> WriteSummary:
+    """Add or update the articles under ``paths`` by id; unchanged articles are not re-analysed."""
+    return add_articles(iter_articles(paths), index_dir, lock_timeout=lock_timeout)
+
+
+def add_articles(
+    items: Iterable[Article | Skipped], index_dir: Path, *, lock_timeout: float = 30.0
+) -> WriteSummary:
+    """Add or update articles in the live generation, reporting what happened to each."""
+    summary = WriteSummary()
+    with write_lock(index_dir, lock_timeout):
+        ix = _open_whoosh(current_generation(index_dir))
+        try:
+            writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False)
+            try:
+                with ix.searcher() as searcher:
+                    pending: dict[str, str] = {}
+                    for item in items:
+                        if isinstance(item, Skipped):
+                            summary.skipped.append(item)
+                            summary.outcomes.append(Outcome(item.path, "rejected", item.reason))
+                            continue
+                        digest = content_hash(item)
+                        old = pending.get(item.id)
+                        if old is None:
+                            stored = searcher.document(id=item.id)
+                            old = stored["content_hash"] if stored else None
+                        if old == digest:
+                            summary.outcomes.append(Outcome(item.id, "unchanged"))
+                            continue
+                        writer.update_document(**to_document(item, digest))
+                        pending[item.id] = digest
+                        status = "added" if old is None else "updated"
+                        summary.outcomes.append(Outcome(item.id, status))
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+        finally:
+            ix.close()
+    return summary
+
+
+def delete(ids: Sequence[str], index_dir: Path, *, lock_timeout: float = 30.0) -> WriteSummary:
+    """Delete articles by id."""
+    summary = WriteSummary()
+    with write_lock(index_dir, lock_timeout):
+        ix = _open_whoosh(current_generation(index_dir))
+        try:
+            writer = ix.writer()
+            try:
+                for article_id in ids:
+                    n = writer.delete_by_term("id", article_id)
+                    summary.outcomes.append(Outcome(article_id, "deleted" if n else "not_found"))
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+        finally:
+            ix.close()
+    return summary
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _open_whoosh(gen_dir: Path) -> whoosh.index.FileIndex:
+    """Open a generation's Whoosh index, checking it was built by this analyzer."""
+    meta = IndexMeta.read(gen_dir)
+    if meta.analyzer_version != ANALYZER_VERSION:
+        raise IndexMismatch(
+            f"the index at {gen_dir.parent} was built with analyzer version "
+            f"{meta.analyzer_version}; this Qiao uses {ANALYZER_VERSION}. Run: qiao index build"
+        )
+    return whoosh.index.open_dir(gen_dir)
+
+
+class QiaoIndex:
+    """A live index for searching: one reused searcher, refreshed when the index changes."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self._lock = threading.Lock()
+        self._gen_dir = current_generation(index_dir)
+        self._ix = _open_whoosh(self._gen_dir)
+        self.meta = IndexMeta.read(self._gen_dir)
+        self._searcher: Searcher | None = None
+
+    @property
+    def schema(self):  # noqa: ANN201 - whoosh.fields.Schema
+        """The schema the live generation was built with (its analyzers included)."""
+        return self._ix.schema
+
+    def searcher(self) -> Searcher:
+        """A searcher of the latest committed state of the index."""
+        with self._lock:
+            gen_dir = current_generation(self.index_dir)
+            if gen_dir != self._gen_dir:
+                old = self._ix
+                self._ix = _open_whoosh(gen_dir)
+                self._gen_dir = gen_dir
+                self.meta = IndexMeta.read(gen_dir)
+                self._searcher = None
+                old.close()
+            if self._searcher is None:
+                self._searcher = self._ix.searcher()
+            elif not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+            return self._searcher
+
+    def dictionary_changed(self) -> bool:
+        """Whether index/userdict.txt differs from the dictionary this index was built with."""
+        return Dictionary.load(self.index_dir / USERDICT).digest != self.meta.dictionary_digest
+
+    def close(self) -> None:
+        """Release the searcher and the index files."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._ix.close()
+
+    def __enter__(self) -> QiaoIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def stats(index: QiaoIndex) -> dict[str, object]:
+    """Documents by language and source, size on disk, analyzer and last build."""
+    searcher = index.searcher()
+    results = searcher.search(Every(), limit=1, groupedby=["lang", "source"])
+    by = {name: dict(sorted(
+        ((k, len(v)) for k, v in results.groups(name).items() if k),
+        key=lambda kv: (-kv[1], kv[0]),
+    )) for name in ("lang", "source")}
+    gen_dir = current_generation(index.index_dir)
+    size = sum(p.stat().st_size for p in gen_dir.iterdir())
+    return {
+        "index": str(index.index_dir),
+        "documents": searcher.doc_count(),
+        "by_lang": by["lang"],
+        "by_source": by["source"],
+        "size_bytes": size,
+        "analyzer_version": index.meta.analyzer_version,
+        "segmenter": index.meta.segmenter,
+        "dictionary": index.meta.dictionary_digest,
+        "dictionary_changed": index.dictionary_changed(),
+        "last_build": index.meta.built_at,
+    }
+

@@ -1,0 +1,634 @@
+"""The one search function: query text and options in, a SearchResult out.
+
+Query syntax: words (all must match; when that finds nothing, any may), "quoted phrases",
+field:value for title/source/category/lang, -exclusion or NOT, OR, and parentheses.
+The syntax is bilingual, so it is parsed here rather than by Whoosh's QueryParser: one word of
+a Chinese query is several jieba words, and each becomes word-field terms plus a Han-character
+phrase that recalls parts of words and names jieba does not know.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import math
+import re
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as dtime
+from typing import Union
+
+from whoosh import query as wq
+from whoosh import sorting
+
+from search.analysis import HAN, fold, stem
+from search.errors import QueryError
+from search.index import QiaoIndex
+from search.schema import CHAR_FIELDS, FACET_FIELDS, WORD_FIELDS
+
+MAX_PER_PAGE = 100
+MAX_QUERY_CHARS = 2000
+SORTS = ("relevance", "date")
+LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
+FILTER_FIELDS = ("source", "category", "lang")
+TEXT_FIELD_PREFIXES = ("title",)
+FRAGMENT_CHARS = 160
+FRAGMENTS = 2
+
+# --- the query language ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Words:
+    """Unquoted text: every word in it must match."""
+
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Quoted text: its words in this order."""
+
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Filter:
+    """field:value on an exact-value field (source, category, lang)."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Not:
+    node: Node
+
+
+@dataclass(frozen=True)
+class All:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Any:
+    nodes: tuple[Node, ...]
+
+
+Node = Union[Words, Phrase, Filter, Not, All, Any]
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"', "＂": '"'})
+_LEX = re.compile(
+    r"""\s+
+    | (?P<neg>-)(?=[^\s\-])
+    | (?:(?P<field>[A-Za-z]+):(?=[^\s]))?
+      (?: "(?P<phrase>[^"]*)"?
+        | (?P<open>\()
+        | (?P<word>[^\s()"]+) )
+    | (?P<close>\))
+    | (?P<stray>["])
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass
+class _Token:
+    kind: str  # neg, phrase, open, word, close, or, and, not
+    text: str = ""
+    field: str | None = None
+
+
+def _lex(text: str) -> list[_Token]:
+    """Split query text into syntax tokens; a field prefix we do not know stays part of the word."""
+    tokens: list[_Token] = []
+    for m in _LEX.finditer(text):
+        kind = m.lastgroup
+        if kind is None or kind == "stray":
+            continue
+        name = (m.group("field") or "").lower() or None
+        if name is not None and name not in TEXT_FIELD_PREFIXES + FILTER_FIELDS:
+            if kind == "word":
+                tokens.append(_Token("word", m.group()))
+                continue
+            name = None
+        if kind == "field":
+            continue
+        if kind == "word" and name is None and m.group("word") in ("OR", "AND", "NOT"):
+            tokens.append(_Token(m.group("word").lower()))
+        elif kind in ("phrase", "word"):
+            tokens.append(_Token(kind, m.group(kind), name))
+        else:
+            tokens.append(_Token(kind, field=name))
+    return tokens
+
+
+class _Parser:
+    """Recursive descent over syntax tokens; unbalanced input is read leniently."""
+
+    def __init__(self, tokens: list[_Token]) -> None:
+        self.tokens = tokens
+        self.i = 0
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def parse(self) -> Node | None:
+        nodes = []
+        while self.peek() is not None:
+            node = self.parse_or(None)
+            if node is not None:
+                nodes.append(node)
+            if (t := self.peek()) is not None and t.kind == "close":
+                self.i += 1  # a stray ')'
+        return _join(All, nodes)
+
+    def parse_or(self, field: str | None) -> Node | None:
+        nodes = [self.parse_and(field)]
+        while (t := self.peek()) is not None and t.kind == "or":
+            self.i += 1
+            nodes.append(self.parse_and(field))
+        return _join(Any, [n for n in nodes if n is not None])
+
+    def parse_and(self, field: str | None) -> Node | None:
+        nodes = []
+        while (t := self.peek()) is not None and t.kind not in ("or", "close"):
+            if t.kind == "and":
+                self.i += 1
+                continue
+            node = self.parse_unary(field)
+            if node is not None:
+                nodes.append(node)
+        return _join(All, nodes)
+
+    def parse_unary(self, field: str | None) -> Node | None:
+        t = self.peek()
+        assert t is not None
+        if t.kind in ("neg", "not"):
+            self.i += 1
+            if self.peek() is None or self.peek().kind in ("or", "close"):
+                return None
+            inner = self.parse_unary(field)
+            return Not(inner) if inner is not None else None
+        self.i += 1
+        name = t.field or field
+        if t.kind == "open":
+            node = self.parse_or(name)
+            if (c := self.peek()) is not None and c.kind == "close":
+                self.i += 1
+            return node
+        if t.kind == "phrase":
+            return _leaf(Phrase, t.text, name)
+        return _leaf(Words, t.text, name)
+
+
+def _leaf(kind: type, text: str, name: str | None) -> Node | None:
+    """A Words or Phrase node, or a Filter when the field is an exact-value field."""
+    if not text.strip():
+        return None
+    if name in FILTER_FIELDS:
+        return Filter(name, text.strip())
+    return kind(text, name)
+
+
+def _join(kind: type, nodes: list[Node]) -> Node | None:
+    """One node for a list: itself when alone, else an All or Any of them."""
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else kind(tuple(nodes))
+
+
+def parse(text: str) -> Node | None:
+    """Parse query text into a tree; None when it holds nothing to search for.
+
+    >>> parse('重庆 -title:"香港" OR lang:en')
+    Any(nodes=(All(nodes=(Words(text='重庆', field=None), Not(node=Phrase(text='香港', field='title')))), Filter(field='lang', value='en')))
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return _Parser(_lex(text)).parse()
+
+
+# --- compiling to Whoosh queries --------------------------------------------------------------
+
+_HAN_RUN = re.compile(f"[{HAN}]+")
+
+
+@dataclass
+class _Compiler:
+    """Turns a query tree into a Whoosh query and gathers what to highlight."""
+
+    index: QiaoIndex
+    han: set[str] = field(default_factory=set)  # folded Han strings to mark
+    stems: set[str] = field(default_factory=set)  # English stems to mark
+    shown: list[str] = field(default_factory=list)  # the query as segmented, for "searched as"
+
+    def compile(self, node: Node, negated: bool = False) -> wq.Query | None:
+        if isinstance(node, Not):
+            inner = self.compile(node.node, negated=True)
+            return wq.Not(inner) if inner is not None else None
+        if isinstance(node, (All, Any)):
+            parts = [q for n in node.nodes if (q := self.compile(n, negated)) is not None]
+            if not parts:
+                return None
+            if isinstance(node, Any):
+                return wq.Or(parts)
+            if all(isinstance(p, wq.Not) for p in parts):
+                parts.insert(0, wq.Every())
+            return wq.And(parts)
+        if isinstance(node, Filter):
+            return wq.ConstantScoreQuery(_filter_query(node.field, node.value), 0.0)
+        if isinstance(node, Phrase):
+            return self._phrase(node, negated)
+        return self._words(node, negated)
+
+    def _fields(self, name: str | None) -> tuple[dict[str, float], dict[str, float]]:
+        if name == "title":
+            return {"title": WORD_FIELDS["title"]}, {"title_chars": CHAR_FIELDS["title_chars"]}
+        return WORD_FIELDS, CHAR_FIELDS
+
+    def _tokens(self, text: str) -> list[tuple[str, str]]:
+        """(indexed form, original text) of each query word."""
+        analyzer = self.index.schema["body"].analyzer
+        return [(t.text, t.original) for t in analyzer(text, mode="query", keeporiginal=True)]
+
+    def _words(self, node: Words, negated: bool) -> wq.Query | None:
+        words, chars = self._fields(node.field)
+        tokens = self._tokens(node.text)
+        if not tokens:
+            return None
+        atoms = []
+        for term, original in tokens:
+            alternatives: list[wq.Query] = [wq.Term(f, term, boost=b) for f, b in words.items()]
+            if _HAN_RUN.fullmatch(term):
+                alternatives += [_chars_query(f, term, b) for f, b in chars.items()]
+            atoms.append(wq.Or(alternatives))
+            if not negated:
+                self._mark(term)
+                self.shown.append(original)
+        query: wq.Query = atoms[0] if len(atoms) == 1 else wq.And(atoms)
+        runs = [r for r in _HAN_RUN.findall(fold(node.text).text) if len(r) > 1]
+        if len(atoms) > 1 and runs:
+            # The run as typed, character for character, ranks above its words apart.
+            bonus = [_chars_query(f, r, b) for r in runs for f, b in chars.items()]
+            query = wq.AndMaybe(query, wq.Or(bonus))
+            if not negated:
+                self.han.update(runs)
+        return query
+
+    def _phrase(self, node: Phrase, negated: bool) -> wq.Query | None:
+        words, chars = self._fields(node.field)
+        parts: list[wq.Query] = []
+        latin: list[str] = []
+
+        def flush() -> None:
+            if latin:
+                parts.append(wq.Or([
+                    wq.Phrase(f, list(latin), boost=b) if len(latin) > 1 else wq.Term(f, latin[0], boost=b)
+                    for f, b in words.items()
+                ]))
+                latin.clear()
+
+        # Han text is matched character by character; Latin words as word-field phrases.
+        segments = re.split(f"([{HAN}]+)", fold(node.text).text)
+        for segment in segments:
+            if _HAN_RUN.fullmatch(segment):
+                flush()
+                parts.append(wq.Or([_chars_query(f, segment, 1.0) for f in chars]))
+                if not negated:
+                    self.han.add(segment)
+            else:
+                latin.extend(t for t, _ in self._tokens(segment))
+        flush()
+        if not parts:
+            return None
+        if not negated:
+            self.stems.update(t for t, _ in self._tokens(node.text) if not _HAN_RUN.fullmatch(t))
+            self.shown.append(f'"{node.text}"')
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def _mark(self, term: str) -> None:
+        (self.han.add if _HAN_RUN.fullmatch(term) else self.stems.add)(term)
+
+
+def _chars_query(fieldname: str, run: str, boost: float) -> wq.Query:
+    """Han characters in this order in a character field."""
+    if len(run) == 1:
+        return wq.Term(fieldname, run, boost=boost)
+    return wq.Phrase(fieldname, list(run), boost=boost)
+
+
+def _filter_query(name: str, value: str) -> wq.Query:
+    """The exact-value query of a filter; lang=zh covers both Chinese scripts."""
+    if name == "lang":
+        langs = LANGS.get(value.lower())
+        if langs is None:
+            raise QueryError(f"unknown language {value!r}; use one of: zh, zh-Hans, zh-Hant, en")
+        return wq.Or([wq.Term("lang", lang) for lang in langs])
+    return wq.Term(name, value)
+
+
+def _date(value: str, name: str, end: bool) -> datetime:
+    """A from/to bound: YYYY-MM-DD, YYYY-MM or YYYY; ``to`` includes its whole day, month or year."""
+    v = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}", v):
+            d = date(int(v), 12 if end else 1, 31 if end else 1)
+        elif re.fullmatch(r"\d{4}-\d{1,2}", v):
+            y, m = map(int, v.split("-"))
+            d = date(y, m, calendar.monthrange(y, m)[1] if end else 1)
+        else:
+            d = date.fromisoformat(v)
+    except ValueError:
+        raise QueryError(f"{name} must be a date like 2023-05-11, not {value!r}") from None
+    return datetime.combine(d, dtime.max if end else dtime.min)
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result."""
+
+    id: str
+    title: str
+    url: str
+    source: str
+    category: str
+    lang: str
+    published: str | None
+    score: float
+    highlights: dict[str, str]
+
+    def to_dict(self) -> dict[str, object]:
+        """The hit as the JSON API returns it."""
+        return {
+            "id": self.id, "title": self.title, "url": self.url, "source": self.source,
+            "category": self.category, "lang": self.lang, "published": self.published,
+            "score": self.score, "highlights": self.highlights,
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of results with counts, facets and how the query was read."""
+
+    query: str
+    page: int
+    per_page: int
+    total_hits: int
+    processing_time_ms: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, dict[str, int]]
+    fallback: str | None
+    searched_as: tuple[str, ...]
+
+    @property
+    def total_pages(self) -> int:
+        """Pages needed for all hits."""
+        return math.ceil(self.total_hits / self.per_page)
+
+    def to_dict(self) -> dict[str, object]:
+        """The result as ``qiao search --json`` and ``GET /api/search`` return it."""
+        return {
+            "ok": True,
+            "query": self.query,
+            "page": self.page,
+            "per_page": self.per_page,
+            "total_hits": self.total_hits,
+            "total_pages": self.total_pages,
+            "processing_time_ms": self.processing_time_ms,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": self.facets,
+            "fallback": self.fallback,
+            "searched_as": list(self.searched_as),
+        }
+
+
+def format_published(value: datetime | None) -> str | None:
+    """ISO 8601: the date alone when no time of day is known."""
+    if value is None:
+        return None
+    if value.time() == dtime.min:
+        return value.date().isoformat()
+    return value.isoformat(timespec="seconds")
+
+
+# --- highlighting ---------------------------------------------------------------------------
+
+_LATIN_WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['\u2019][a-z]+)*")
+_SENTENCE_END = re.compile(r"[。！？!?；;]+[”」』\"')）]*|\.(?=\s)|\n+")
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Finds the query's words in article text and marks them with <mark>."""
+
+    han: frozenset[str]
+    stems: frozenset[str]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Sorted, merged (start, end) offsets of matches in the original text."""
+        folded = fold(text)
+        found: list[tuple[int, int]] = []
+        if self.han:
+            pattern = "|".join(re.escape(h) for h in sorted(self.han, key=len, reverse=True))
+            found += [m.span() for m in re.finditer(pattern, folded.text)]
+        if self.stems:
+            found += [
+                m.span() for m in _LATIN_WORD.finditer(folded.text)
+                if stem(m.group()) in self.stems or m.group() in self.stems
+            ]
+        merged: list[list[int]] = []
+        for s, e in sorted((folded.original(s), folded.original(e)) for s, e in found):
+            if merged and (s <= merged[-1][1] or not text[merged[-1][1]:s].strip()):
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        return [(s, e) for s, e in merged]
+
+    def whole(self, text: str) -> str:
+        """All of ``text``, escaped, with matches marked."""
+        return _marked(text, self.spans(text), 0, len(text))
+
+    def fragments(self, text: str) -> str:
+        """The best sentences of ``text`` for the query, escaped, with matches marked."""
+        spans = self.spans(text)
+        if not spans:
+            return _marked(text, [], 0, min(len(text), FRAGMENT_CHARS)) + ("…" if len(text) > FRAGMENT_CHARS else "")
+        sentences = _sentences(text)
+        scored = []
+        for n, (s, e) in enumerate(sentences):
+            inside = [sp for sp in spans if s <= sp[0] < e]
+            if inside:
+                distinct = len({fold(text[a:b]).text for a, b in inside})
+                scored.append((-distinct, -len(inside), n))
+        best = sorted(n for _, _, n in sorted(scored)[:FRAGMENTS])
+        out = []
+        for n in best:
+            s, e = sentences[n]
+            first = next(sp for sp in spans if s <= sp[0] < e)
+            if e - s > FRAGMENT_CHARS:
+                s = max(s, first[0] - FRAGMENT_CHARS // 3)
+                e = min(e, s + FRAGMENT_CHARS)
+            inside = [(max(a, s), min(b, e)) for a, b in spans if a < e and b > s]
+            piece = _marked(text, inside, s, e).strip()
+            if s != sentences[n][0]:
+                piece = "…" + piece
+            if e != sentences[n][1]:
+                piece += "…"
+            out.append(piece)
+        return " … ".join(out)
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, cut after 。！？ and .!? and at line breaks."""
+    out = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if text[start:m.end()].strip():
+            out.append((start, m.end()))
+        start = m.end()
+    if text[start:].strip():
+        out.append((start, len(text)))
+    return out
+
+
+def _marked(text: str, spans: Sequence[tuple[int, int]], start: int, end: int) -> str:
+    """text[start:end] HTML-escaped, with each span wrapped in <mark> after escaping."""
+    out = []
+    at = start
+    for s, e in spans:
+        if e <= at or s >= end:
+            continue
+        s, e = max(s, at), min(e, end)
+        out.append(html.escape(text[at:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        at = e
+    out.append(html.escape(text[at:end]))
+    return "".join(out)
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def _check(page: int, per_page: int, sort: str, q: str) -> None:
+    """Reject parameters out of range with a clear message."""
+    if page < 1:
+        raise QueryError(f"page must be 1 or more, not {page}")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    if len(q) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(q)} characters long; the limit is {MAX_QUERY_CHARS}")
+
+
+def _filters(
+    lang: str | None, source: str | None, category: str | None,
+    date_from: str | None, date_to: str | None,
+) -> wq.Query | None:
+    """The query that results are restricted to."""
+    parts: list[wq.Query] = []
+    for name, value in (("lang", lang), ("source", source), ("category", category)):
+        if value:
+            parts.append(_filter_query(name, value))
+    if date_from or date_to:
+        start = _date(date_from, "from", end=False) if date_from else None
+        end = _date(date_to, "to", end=True) if date_to else None
+        if start and end and start > end:
+            raise QueryError(f"from ({date_from}) is after to ({date_to})")
+        parts.append(wq.DateRange("published", start, end))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _positives(node: Node) -> list[Node]:
+    """The clauses of a top-level AND that an OR fallback may relax."""
+    if isinstance(node, All):
+        return [n for n in node.nodes if not isinstance(n, (Not, Filter))]
+    return []
+
+
+def search(
+    index: QiaoIndex,
+    q: str,
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    lang: str | None = None,
+    source: str | None = None,
+    category: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    sort: str = "relevance",
+) -> SearchResult:
+    """Search the index: ranked, highlighted hits of one page, with facet counts."""
+    started = time.perf_counter()
+    _check(page, per_page, sort, q)
+    restrict = _filters(lang, source, category, date_from, date_to)
+    tree = parse(q)
+    compiler = _Compiler(index)
+    query = compiler.compile(tree) if tree is not None else None
+    empty_facets: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
+    if query is None:
+        return SearchResult(q, page, per_page, 0, _ms(started), (), empty_facets, None, ())
+
+    searcher = index.searcher()
+    options: dict[str, object] = {
+        "limit": page * per_page,
+        "filter": restrict,
+        "groupedby": {n: sorting.FieldFacet(n, maptype=sorting.Count) for n in FACET_FIELDS},
+    }
+    if sort == "date":
+        options["sortedby"] = sorting.FieldFacet("published", reverse=True)
+    results = searcher.search(query, **options)
+    fallback = None
+    positives = _positives(tree)
+    if results.is_empty() and len(positives) > 1:
+        rest = [n for n in tree.nodes if n not in positives]
+        relaxed = All((Any(tuple(positives)), *rest)) if rest else Any(tuple(positives))
+        relaxed_query = _Compiler(index).compile(relaxed)
+        results = searcher.search(relaxed_query, **options)
+        fallback = "or"
+
+    marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
+    hits = []
+    for r in results[(page - 1) * per_page : page * per_page]:
+        stored = r.fields()
+        hits.append(Hit(
+            id=stored["id"],
+            title=stored.get("title", ""),
+            url=stored.get("url", ""),
+            source=stored.get("source", ""),
+            category=stored.get("category", ""),
+            lang=stored.get("lang", ""),
+            published=format_published(stored.get("published")),
+            score=round(float(r.score or 0.0), 4),
+            highlights={
+                "title": marker.whole(stored.get("title", "")),
+                "body": marker.fragments(stored.get("body", "")),
+            },
+        ))
+    facets = {name: _facet(results, name) for name in FACET_FIELDS}
+    return SearchResult(
+        q, page, per_page, len(results), _ms(started), tuple(hits), facets, fallback,
+        tuple(compiler.shown),
+    )
+
+
+def _facet(results: object, name: str) -> dict[str, int]:
+    """A facet's counts, largest first, without the empty value."""
+    counts = results.groups(name)  # type: ignore[attr-defined]
+    items = [(str(k), v) for k, v in counts.items() if k not in (None, "", b"")]
+    return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
+
+
+def _ms(started: float) -> int:
+    """Milliseconds since ``started``."""
+    return round((time.perf_counter() - started) * 1000)
