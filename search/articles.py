@@ -61,6 +61,7 @@ DATE_FORMATS = (
     "%Y年%m月%d日%H:%M",
     "%Y年%m月%d日",
 )
+GLUED_LETTERS = re.compile(r"(?<=\d)[A-Z]{1,3}$")
 DATE_IN_TEXT = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}[-/]\d{1,2}[-/]\d{1,2}")
 DATE_HEADER = re.compile(r"date\s+(\S+)\s*(.*)", re.IGNORECASE)
 CAPTION_CREDIT = re.compile(
@@ -566,8 +567,10 @@ def parse_date(text: str) -> datetime | None:
     times without a zone, and a date filter should see the day the article was dated.
     """
     text = " ".join(text.split()).rstrip("/.,")
-    if not text or not text[0].isalnum():
+    if not any(char.isdigit() for char in text):
         return None
+    # Reuters-21578 glues a few letters of SGML residue to some times: "…15:01:01.79RM".
+    text = GLUED_LETTERS.sub("", text)
     try:
         return datetime.fromisoformat(text).replace(tzinfo=None)
     except ValueError:
@@ -593,36 +596,27 @@ def detect_lang(text: str) -> str:
     times as long), so English with a few Chinese names stays "en". Chinese is "zh-Hant" when
     its traditional-only characters outnumber its simplified-only ones (OpenCC's tables).
     """
-    han = len(HAN.findall(text))
-    if len(LATIN.findall(text)) > 3 * han or han == 0:
+    han = HAN.findall(text)
+    if not han or len(LATIN.findall(text)) > 3 * len(han):
         return "en"
-    traditional, simplified = variant_patterns()
-    return "zh-Hant" if len(traditional.findall(text)) > len(simplified.findall(text)) else "zh-Hans"
+    traditional, simplified = variant_chars()
+    is_traditional = sum(map(traditional.__contains__, han)) > sum(map(simplified.__contains__, han))
+    return "zh-Hant" if is_traditional else "zh-Hans"
 
 
 @functools.cache
-def variant_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Return patterns matching traditional-only and simplified-only characters."""
+def variant_chars() -> tuple[frozenset[str], frozenset[str]]:
+    """Return the traditional-only and the simplified-only characters of OpenCC's tables."""
     traditional = one_way_chars("TSCharacters.txt")
     simplified = one_way_chars("STCharacters.txt")
-    both = traditional & simplified
-    return char_class(traditional - both), char_class(simplified - both)
+    return traditional - simplified, simplified - traditional
 
 
-def one_way_chars(table: str) -> set[str]:
-    """Return the characters of an OpenCC table that never map to themselves."""
+def one_way_chars(table: str) -> frozenset[str]:
+    """Return the characters of an OpenCC table ("char<TAB>targets") that never map to themselves."""
     path = Path(opencc.__file__).parent / "dictionary" / table
-    chars = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        source, _, targets = line.partition("\t")
-        if source and source not in targets.split():
-            chars.add(source)
-    return chars
-
-
-def char_class(chars: set[str]) -> re.Pattern[str]:
-    """Compile a pattern matching any one of chars."""
-    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+    pairs = (line.partition("\t") for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(source for source, _, targets in pairs if source and source not in targets.split())
 
 
 # -- text files ---------------------------------------------------------------------------------

@@ -180,17 +180,12 @@ def search(query: str, index_dir: Path, as_json: bool, **options: object) -> Non
     except QiaoError as e:
         if not as_json:
             raise
-        click.echo(json.dumps(error_body(e), ensure_ascii=False))
+        click.echo(json.dumps(e.to_dict(), ensure_ascii=False))
         sys.exit(2)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         _print_result(result)
-
-
-def error_body(e: QiaoError) -> dict[str, object]:
-    """The JSON error body shared by the CLI and the web API."""
-    return {"ok": False, "status": e.status, "error": {"code": e.code, "message": e.message}}
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
@@ -228,3 +223,18 @@ def analyze(text: str, as_query: bool, index_dir: Path) -> None:
     click.echo(f"{'token':<16}{'pos':>5}  offsets   original")
     for token, pos, start, end in analyze_text(text, query=as_query, dictionary=dictionary):
         click.echo(f"{token:<16}{pos:>5}  {start:>3}-{end:<4}  {text[start:end]}")
+
+
+@main.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True, help="Worker threads.")
+def serve(index_dir: Path, host: str, port: int, threads: int) -> None:
+    """Serve the search page and the JSON API on a production WSGI server (waitress).
+
+    POST and DELETE /api/articles need the bearer token in $QIAO_API_TOKEN.
+    """
+    from web.server import run
+
+    run(index_dir, host=host, port=port, threads=threads, api_token=os.environ.get("QIAO_API_TOKEN"))

@@ -19,12 +19,23 @@ class QiaoError(Exception):
         """The message for the user."""
         return str(self)
 
+    def to_dict(self) -> dict[str, object]:
+        """The JSON error body shared by the CLI and the web API."""
+        return {"ok": False, "status": self.status, "error": {"code": self.code, "message": self.message}}
+
 
 class QueryError(QiaoError, ValueError):
     """A search request with a bad parameter."""
 
     code = "bad_parameter"
     status = 400
+
+
+class ArticleNotFound(QiaoError):
+    """No article with the given id."""
+
+    code = "not_found"
+    status = 404
 
 
 class IndexNotFound(QiaoError):

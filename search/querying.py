@@ -24,7 +24,7 @@ from whoosh import query as wq
 from whoosh import sorting
 
 from search.analysis import HAN, fold, stem
-from search.errors import QueryError
+from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.schema import CHAR_FIELDS, FACET_FIELDS, WORD_FIELDS
 
@@ -468,7 +468,7 @@ class Marker:
                 distinct = len({fold(text[a:b]).text for a, b in inside})
                 scored.append((-distinct, -len(inside), n))
         best = sorted(n for _, _, n in sorted(scored)[:FRAGMENTS])
-        out = []
+        pieces = []
         for n in best:
             s, e = sentences[n]
             first = next(sp for sp in spans if s <= sp[0] < e)
@@ -476,13 +476,11 @@ class Marker:
                 s = max(s, first[0] - FRAGMENT_CHARS // 3)
                 e = min(e, s + FRAGMENT_CHARS)
             inside = [(max(a, s), min(b, e)) for a, b in spans if a < e and b > s]
-            piece = _marked(text, inside, s, e).strip()
-            if s != sentences[n][0]:
-                piece = "…" + piece
-            if e != sentences[n][1]:
-                piece += "…"
-            out.append(piece)
-        return " … ".join(out)
+            pieces.append((s, e, _marked(text, inside, s, e).strip()))
+        # An ellipsis wherever text was left out: between fragments and at cut edges.
+        lead = "…" if text[: pieces[0][0]].strip() else ""
+        tail = "…" if text[pieces[-1][1] :].strip() else ""
+        return lead + " … ".join(p for _, _, p in pieces) + tail
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -632,3 +630,36 @@ def _facet(results: object, name: str) -> dict[str, int]:
 def _ms(started: float) -> int:
     """Milliseconds since ``started``."""
     return round((time.perf_counter() - started) * 1000)
+
+
+def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, object]:
+    """A stored article; with ``q``, its title, body and captions as escaped HTML with the query marked."""
+    stored = index.searcher().document(id=article_id)
+    if stored is None:
+        raise ArticleNotFound(f"no article with id {article_id!r}")
+    captions = [c for c in stored.get("captions", "").split("\n") if c]
+    article: dict[str, object] = {
+        "id": stored["id"],
+        "title": stored.get("title", ""),
+        "body": stored.get("body", ""),
+        "published": format_published(stored.get("published")),
+        "source": stored.get("source", ""),
+        "category": stored.get("category", ""),
+        "lang": stored.get("lang", ""),
+        "url": stored.get("url", ""),
+        "author": stored.get("author", ""),
+        "captions": captions,
+        "tags": [t for t in stored.get("tags", "").split(",") if t],
+    }
+    if q:
+        tree = parse(q)
+        compiler = _Compiler(index)
+        if tree is not None:
+            compiler.compile(tree)
+        marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
+        article["highlights"] = {
+            "title": marker.whole(article["title"]),
+            "body": marker.whole(article["body"]),
+            "captions": [marker.whole(c) for c in captions],
+        }
+    return article
