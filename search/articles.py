@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 import opencc
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag
 from bs4.dammit import EncodingDetector, UnicodeDammit
 from bs4.element import PreformattedString
 
@@ -343,30 +343,40 @@ def bounded_lines(f: BinaryIO) -> Iterator[bytes | None]:
 
 
 def read_csv(source: Source) -> Iterator[Article | Skipped]:
-    """Stream a CSV file with a header row; an unreadable row ends the file, a bad record does not."""
+    """Stream a CSV file with a header row; a bad record is skipped, an unreadable row ends the file."""
     # Bodies are longer than the csv module's default 128 KiB field limit.
     csv.field_size_limit(MAX_FILE_BYTES)
     check_streamable(source.path)
-    row_number = 1
-    try:
-        with source.path.open(encoding="utf-8-sig", newline="") as f:
-            rows = csv.reader(f)
+    reading = 1  # the row the reader is on, for its errors; the header is row 1
+    with source.path.open("rb") as f:
+        rows = csv.reader(csv_lines(f))
+        try:
             header = [name.strip().lower() for name in next(rows, [])]
             if not {"title", *BODY_KEYS} & set(header):
                 yield source.skipped("CSV header has no title or body column", 1)
                 return
-            for row_number, row in enumerate(rows, 2):
+            reading = 2
+            for row in rows:
+                number, reading = reading, reading + 1
                 if not any(value.strip() for value in row):
                     continue
                 record = {key: value for key, value in zip(header, row) if value.strip()}
                 try:
-                    yield article_from_record(record, fallback_id=f"{source.base_id}:{row_number}")
+                    yield article_from_record(record, fallback_id=f"{source.base_id}:{number}")
                 except ArticleError as e:
-                    yield source.skipped(str(e), row_number)
-    except UnicodeDecodeError:
-        yield source.skipped("not UTF-8 text", row_number + 1)
-    except csv.Error as e:
-        yield source.skipped(f"malformed CSV: {e}", row_number + 1)
+                    yield source.skipped(str(e), number)
+        except ArticleError as e:
+            yield source.skipped(str(e), reading)
+        except csv.Error as e:
+            yield source.skipped(f"malformed CSV: {e}", reading)
+
+
+def csv_lines(f: BinaryIO) -> Iterator[str]:
+    """Decode a CSV file line by line, raising ArticleError at an undecodable or overlong line."""
+    for raw in bounded_lines(f):
+        if raw is None:
+            raise ArticleError(f"line too long (limit {MAX_FILE_BYTES} bytes)")
+        yield decode_utf8(raw)
 
 
 def json_reason(error: json.JSONDecodeError | RecursionError) -> str:
@@ -652,7 +662,10 @@ def is_caption(paragraph: str) -> bool:
 
 def html_record(html: str) -> dict[str, Any]:
     """Read an article page: headline, date, URL, site, captions and the story without boilerplate."""
-    soup = BeautifulSoup(html, "lxml")
+    try:
+        soup = BeautifulSoup(html, "lxml")
+    except ParserRejectedMarkup as e:
+        raise ArticleError(f"unreadable HTML: {e}") from e
     meta = meta_values(soup)
     head_title, site = split_site(element_text(soup.title))
     for tag in soup.find_all(DROPPED_TAGS):

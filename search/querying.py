@@ -473,14 +473,22 @@ class Marker:
             s, e = sentences[n]
             first = next(sp for sp in spans if s <= sp[0] < e)
             if e - s > FRAGMENT_CHARS:
-                s = max(s, first[0] - FRAGMENT_CHARS // 3)
-                e = min(e, s + FRAGMENT_CHARS)
+                s = _word_edge(text, max(s, first[0] - FRAGMENT_CHARS // 3), forward=True)
+                e = _word_edge(text, min(e, s + FRAGMENT_CHARS), forward=False)
             inside = [(max(a, s), min(b, e)) for a, b in spans if a < e and b > s]
             pieces.append((s, e, _marked(text, inside, s, e).strip()))
         # An ellipsis wherever text was left out: between fragments and at cut edges.
         lead = "…" if text[: pieces[0][0]].strip() else ""
         tail = "…" if text[pieces[-1][1] :].strip() else ""
         return lead + " … ".join(p for _, _, p in pieces) + tail
+
+
+def _word_edge(text: str, i: int, *, forward: bool) -> int:
+    """Move a cut at ``i`` out of an English word to the nearest space (within 20 characters)."""
+    if not (0 < i < len(text) and text[i - 1].isalnum() and text[i].isalnum() and text[i].isascii()):
+        return i
+    space = text.find(" ", i, i + 20) if forward else text.rfind(" ", max(0, i - 20), i)
+    return i if space < 0 else space + forward
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

@@ -1,0 +1,208 @@
+"""The search function on the seeds index: syntax, bilingual matching, ranking, highlights, facets."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from search.errors import ArticleNotFound, QueryError
+from search.index import QiaoIndex
+from search.querying import All, Any, Filter, Not, Phrase, Words, get_article, parse, search
+
+SEED_ID = "chongqing-hong-kong-2023-05-11"
+ROUSSEFF = {"u2541719cda271da5", "u6cc6baf930ac67f4"}  # the two seed articles with 罗塞夫 in the title
+
+
+def ids(seeds: QiaoIndex, q: str, **kw: object) -> list[str]:
+    return [h.id for h in search(seeds, q, **kw).hits]
+
+
+def marks(fragment: str) -> list[str]:
+    return re.findall(r"<mark>(.*?)</mark>", fragment)
+
+
+def test_parse_reads_words_phrases_fields_exclusion_and_or() -> None:
+    assert parse('重庆 -title:"香港" OR lang:en') == Any((
+        All((Words("重庆"), Not(Phrase("香港", "title")))),
+        Filter("lang", "en"),
+    ))
+
+
+def test_parse_is_lenient_with_unbalanced_syntax() -> None:
+    assert parse('"香港 (合作 AND') == Phrase("香港 (合作 AND")
+    assert parse("(香港 合作") == All((Words("香港"), Words("合作")))
+    assert parse("香港) OR") == Words("香港")
+
+
+def test_parse_treats_unknown_field_prefix_as_a_word() -> None:
+    assert parse("http://x.cn 10:30") == All((Words("http://x.cn"), Words("10:30")))
+
+
+def test_parse_accepts_chinese_quotes_and_full_width_parentheses() -> None:
+    assert parse("“人民银行”（香港）") == All((Phrase("人民银行"), Words("香港")))
+
+
+def test_empty_query_has_no_hits(seeds: QiaoIndex) -> None:
+    result = search(seeds, "   ")
+    assert (result.total_hits, result.hits, result.fallback) == (0, (), None)
+
+
+def test_seed_is_first_for_its_own_keywords(seeds: QiaoIndex) -> None:
+    assert ids(seeds, "Chongqing Hong Kong cooperation") == [SEED_ID]
+
+
+def test_stemming_finds_cooperation_from_cooperating(seeds: QiaoIndex) -> None:
+    assert ids(seeds, "cooperating Chongqing") == [SEED_ID]
+
+
+def test_simplified_query_finds_traditional_article_and_marks_original_glyphs(seeds: QiaoIndex) -> None:
+    result = search(seeds, "医药费")
+    assert [h.lang for h in result.hits].count("zh-Hant") == 7
+    for h in result.hits:
+        original = "醫藥費" if h.lang == "zh-Hant" else "医药费"
+        assert original in marks(h.highlights["body"]) + marks(h.highlights["title"])
+
+
+def test_traditional_query_equals_simplified_query(seeds: QiaoIndex) -> None:
+    assert ids(seeds, "經濟", per_page=100) == ids(seeds, "经济", per_page=100)
+
+
+def test_full_width_query_equals_half_width(seeds: QiaoIndex) -> None:
+    assert ids(seeds, "５Ｇ", per_page=100) == ids(seeds, "5G", per_page=100)
+    assert search(seeds, "５Ｇ").total_hits == 8
+
+
+def test_quoted_chinese_phrase_matches_inside_longer_words(seeds: QiaoIndex) -> None:
+    result = search(seeds, '"人民银行"', per_page=100)
+    assert result.total_hits == 8
+    assert all("人民银行" in marks(h.highlights["title"] + h.highlights["body"]) for h in result.hits)
+
+
+def test_unknown_name_and_its_fragment_find_the_same_articles_first(seeds: QiaoIndex) -> None:
+    assert set(ids(seeds, "罗塞夫")[:2]) == ROUSSEFF
+    assert set(ids(seeds, "塞夫")[:2]) == ROUSSEFF
+
+
+def test_field_query_restricts_to_titles(seeds: QiaoIndex) -> None:
+    assert set(ids(seeds, "title:罗塞夫")) == ROUSSEFF
+
+
+def test_single_character_recalls_words_containing_it(seeds: QiaoIndex) -> None:
+    assert search(seeds, "银").total_hits == 54
+
+
+def test_english_phrase_is_marked_as_one_span(seeds: QiaoIndex) -> None:
+    result = search(seeds, '"Hong Kong"')
+    assert result.hits
+    assert "Hong Kong" in marks(result.hits[0].highlights["body"])
+
+
+def test_exclusion_removes_articles(seeds: QiaoIndex) -> None:
+    with_both = set(ids(seeds, "香港 经济", per_page=100))
+    without = set(ids(seeds, "香港 -经济", per_page=100))
+    assert with_both and not with_both & without
+    assert len(without) == search(seeds, "香港").total_hits - len(with_both)
+
+
+def test_or_matches_either_word(seeds: QiaoIndex) -> None:
+    either = search(seeds, "香港 OR 澳门").total_hits
+    assert either == 19
+    assert either >= max(search(seeds, "香港").total_hits, search(seeds, "澳门").total_hits)
+
+
+def test_and_falls_back_to_or_and_says_so(seeds: QiaoIndex) -> None:
+    result = search(seeds, "xyzzy Chongqing")
+    assert (result.fallback, [h.id for h in result.hits]) == ("or", [SEED_ID])
+    assert search(seeds, "Chongqing").fallback is None
+
+
+def test_searched_as_shows_the_segmentation(seeds: QiaoIndex) -> None:
+    assert search(seeds, "重庆香港合作").searched_as == ("重庆", "香港", "合作")
+
+
+def test_language_filter_zh_covers_both_scripts(seeds: QiaoIndex) -> None:
+    result = search(seeds, "银", lang="zh", per_page=100)
+    assert {h.lang for h in result.hits} == {"zh-Hans", "zh-Hant"}
+    assert search(seeds, "银", lang="zh-Hant").total_hits == 2
+
+
+def test_lang_field_in_query_filters(seeds: QiaoIndex) -> None:
+    result = search(seeds, "lang:en Hong Kong", per_page=100)
+    assert result.total_hits == 11
+    assert result.facets["lang"] == {"en": 11}
+
+
+def test_date_range_is_inclusive(seeds: QiaoIndex) -> None:
+    result = search(seeds, "Chongqing", date_from="2023-05-11", date_to="2023-05-11")
+    assert [h.published for h in result.hits] == ["2023-05-11"]
+    assert search(seeds, "Chongqing", date_to="2023-05-10").total_hits == 0
+
+
+def test_sort_by_date_is_newest_first(seeds: QiaoIndex) -> None:
+    dates = [h.published for h in search(seeds, "香港", sort="date", per_page=100).hits]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_pages_partition_the_hits(seeds: QiaoIndex) -> None:
+    all_ids = ids(seeds, "香港", per_page=100)
+    pages = [ids(seeds, "香港", page=p, per_page=5) for p in (1, 2, 3, 4, 5)]
+    assert [i for page in pages for i in page] == all_ids[:25]
+    assert search(seeds, "香港", per_page=5).total_pages == -(-len(all_ids) // 5)
+
+
+def test_facets_count_all_hits_not_just_the_page(seeds: QiaoIndex) -> None:
+    result = search(seeds, "香港", per_page=1)
+    assert sum(result.facets["lang"].values()) == result.total_hits
+    assert sum(result.facets["year"].values()) == result.total_hits
+
+
+def test_title_is_ranked_above_body(seeds: QiaoIndex) -> None:
+    hits = search(seeds, "香港").hits
+    assert "香港" in hits[0].title
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"page": 0}, "page must be 1 or more, not 0"),
+        ({"per_page": 101}, "per_page must be between 1 and 100, not 101"),
+        ({"sort": "size"}, "sort must be one of relevance, date, not 'size'"),
+        ({"date_from": "yesterday"}, "from must be a date like 2023-05-11, not 'yesterday'"),
+        ({"lang": "fr"}, "unknown language 'fr'; use one of: zh, zh-Hans, zh-Hant, en"),
+        ({"date_from": "2024-01-01", "date_to": "2023-01-01"}, "from (2024-01-01) is after to (2023-01-01)"),
+    ],
+)
+def test_bad_parameters_are_query_errors(seeds: QiaoIndex, options: dict, message: str) -> None:
+    with pytest.raises(QueryError) as e:
+        search(seeds, "香港", **options)
+    assert (str(e.value), e.value.code, e.value.status) == (message, "bad_parameter", 400)
+
+
+def test_markup_in_the_query_is_escaped(seeds: QiaoIndex) -> None:
+    result = search(seeds, "<script>alert(1)</script> 香港")
+    shown = " ".join(h.highlights["title"] + h.highlights["body"] for h in result.hits)
+    assert result.hits and "<script>" not in shown
+
+
+def test_to_dict_has_the_api_shape(seeds: QiaoIndex) -> None:
+    data = search(seeds, "Chongqing", per_page=1).to_dict()
+    assert list(data) == [
+        "ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
+        "hits", "facets", "fallback", "searched_as",
+    ]
+    assert list(data["hits"][0]) == [
+        "id", "title", "url", "source", "category", "lang", "published", "score", "highlights",
+    ]
+    assert list(data["facets"]) == ["lang", "source", "category", "year"]
+
+
+def test_get_article_marks_the_query_in_the_whole_text(seeds: QiaoIndex) -> None:
+    article = get_article(seeds, SEED_ID, q="Li Jiachao")
+    assert article["published"] == "2023-05-11"
+    assert article["highlights"]["body"].count("<mark>Li Jiachao</mark>") == article["body"].count("Li Jiachao")
+
+
+def test_get_article_of_unknown_id_is_not_found(seeds: QiaoIndex) -> None:
+    with pytest.raises(ArticleNotFound):
+        get_article(seeds, "no-such-article")
