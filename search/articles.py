@@ -100,6 +100,7 @@ DATE_META = (
 )  # fmt: skip
 COPYRIGHT = re.compile(r"©|\bcopyright\b|版權所有|版权所有|著作權|著作权", re.IGNORECASE)
 MAX_COPYRIGHT_LINE = 120
+MAX_DATE_LINE = 40  # a longer line that starts with a date is a dateline with text, kept
 
 
 class ArticleError(ValueError):
@@ -490,10 +491,12 @@ def list_field(record: dict, key: str, *, split_commas: bool) -> tuple[str, ...]
         return ()
     if isinstance(value, str):
         items = re.split(r"[,，]", value) if split_commas else [value]
-    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
-        items = value
-    else:
+    elif not isinstance(value, list):
         raise ArticleError(f"field '{key}' must be a list of strings, not {json_type(value)}")
+    elif not all(isinstance(item, str) for item in value):
+        raise ArticleError(f"field '{key}' must hold only strings")
+    else:
+        items = value
     return tuple(item for item in map(clean_line, items) if item)
 
 
@@ -538,7 +541,7 @@ def json_type(value: object) -> str:
 def split_dateline(body: str) -> tuple[str, datetime | None]:
     """Remove a first line that is only a date, returning the rest and that date."""
     first, _, rest = body.partition("\n")
-    date = parse_date(first) if len(first) <= 40 else None
+    date = parse_date(first) if len(first) <= MAX_DATE_LINE else None
     return (rest, date) if date else (body, None)
 
 
@@ -564,7 +567,7 @@ def clean_body(text: str) -> str:
 
 def clean_line(text: str) -> str:
     """Strip control characters and collapse all whitespace to single spaces."""
-    return " ".join(CONTROL_CHARS.sub(" ", text).split())
+    return " ".join(CONTROL_CHARS.sub("", text).split())
 
 
 # -- dates --------------------------------------------------------------------------------------
@@ -818,7 +821,7 @@ def text_lines(container: Tag) -> list[str]:
 
 
 def is_boilerplate_line(line: str, title: str) -> bool:
-    """Tell whether a body line is a copyright notice or a repeat of the headline."""
-    if line == title:
+    """Tell whether a body line is page furniture: the headline again, a lone date, a copyright notice."""
+    if line == title or (len(line) <= MAX_DATE_LINE and parse_date(line)):
         return True
     return len(line) <= MAX_COPYRIGHT_LINE and COPYRIGHT.search(line) is not None

@@ -152,10 +152,15 @@ def _swap_current(index_dir: Path, gen_dir: Path) -> None:
         os.close(dir_fd)
 
 
-def _remove_other_generations(index_dir: Path, keep: Path) -> None:
-    """Delete generations other than ``keep``: old ones and leftovers of failed builds."""
+def _remove_old_generations(index_dir: Path, live: Path, previous: Path | None) -> None:
+    """Delete generations but the live and the previous one: old ones and failed builds' leftovers.
+
+    The previous generation stays until the next build, so searchers that opened it before
+    the swap can finish reading it.
+    """
+    keep = {live.name, previous.name if previous else None}
     for gen in index_dir.glob("gen-*"):
-        if gen.name != keep.name:
+        if gen.name not in keep:
             shutil.rmtree(gen, ignore_errors=True)
 
 
@@ -265,8 +270,12 @@ def build(
         )
         _write_meta(gen_dir, meta)
         _fsync_tree(gen_dir)
+        try:
+            previous: Path | None = current_generation(index_dir)
+        except IndexNotFound:
+            previous = None
         _swap_current(index_dir, gen_dir)
-        _remove_other_generations(index_dir, gen_dir)
+        _remove_old_generations(index_dir, gen_dir, previous)
     return BuildSummary(len(seen), tuple(skipped), time.perf_counter() - start, chars)
 
 
@@ -363,7 +372,7 @@ class QiaoIndex:
     @property
     def schema(self):  # noqa: ANN201 - whoosh.fields.Schema
         """The schema the live generation was built with (its analyzers included)."""
-        return self._ix.schema
+        return self.searcher().schema
 
     def searcher(self) -> Searcher:
         """A searcher of the latest committed state of the index."""

@@ -11,7 +11,6 @@ from search.index import QiaoIndex, build
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-SEED_ARTICLE = SEEDS / "chongqing-hong-kong-2023-05-11.txt"
 
 
 @pytest.fixture(scope="session")

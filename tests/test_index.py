@@ -1,0 +1,172 @@
+"""Index life cycle: atomic builds, add/update by id, delete, locking, version checks, stats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import search.index as qindex
+from search.errors import IndexBusy, IndexMismatch, IndexNotFound
+from search.index import QiaoIndex, add, build, current_generation, delete, stats, write_lock
+from search.querying import search
+
+
+SEED_ARTICLE = Path(__file__).resolve().parents[1] / "seeds" / "chongqing-hong-kong-2023-05-11.txt"
+STORY = {
+    "id": "wire-1",
+    "title": "香港与重庆签署合作备忘录",
+    "body": "香港特区行政长官李家超率团访问重庆，双方签署多份合作备忘录。",
+    "published": "2023-05-11",
+    "source": "测试通讯社",
+}
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_index(tmp_path: Path) -> Path:
+    """An index of the seed article alone."""
+    index_dir = tmp_path / "index"
+    build([SEED_ARTICLE], index_dir)
+    return index_dir
+
+
+def count(index_dir: Path) -> int:
+    with QiaoIndex(index_dir) as ix:
+        return ix.searcher().doc_count()
+
+
+def test_build_reports_what_it_indexed(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "news.jsonl", [STORY, {**STORY, "id": "wire-2"}])
+    summary = build([data, SEED_ARTICLE], tmp_path / "index")
+    assert (summary.indexed, summary.skipped) == (3, ())
+    assert count(tmp_path / "index") == 3
+
+
+def test_build_skips_a_duplicate_id_and_keeps_the_first(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "news.jsonl", [STORY, {**STORY, "title": "second"}])
+    summary = build([data], tmp_path / "index")
+    assert summary.indexed == 1
+    assert [s.reason for s in summary.skipped] == ["duplicate id; the first one was kept"]
+    with QiaoIndex(tmp_path / "index") as ix:
+        assert ix.searcher().document(id="wire-1")["title"] == STORY["title"]
+
+
+def test_rebuild_swaps_generations_and_keeps_only_the_previous_one(small_index: Path, tmp_path: Path) -> None:
+    first = current_generation(small_index)
+    build([write_jsonl(tmp_path / "n.jsonl", [STORY])], small_index)
+    second = current_generation(small_index)
+    build([write_jsonl(tmp_path / "n.jsonl", [STORY])], small_index)
+    third = current_generation(small_index)
+    assert sorted(p.name for p in small_index.glob("gen-*")) == sorted([second.name, third.name])
+    assert first not in (second, third)
+    assert count(small_index) == 1
+
+
+def test_failed_build_leaves_the_live_index_untouched(
+    small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = current_generation(small_index)
+
+    def broken(paths: object) -> object:
+        yield from qindex.iter_articles([SEED_ARTICLE])
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(qindex, "iter_articles", broken)
+    with pytest.raises(RuntimeError):
+        build([tmp_path], small_index)
+    assert current_generation(small_index) == live
+    assert [p.name for p in small_index.glob("gen-*")] == [live.name]
+    assert count(small_index) == 1
+
+
+def test_open_searcher_sees_a_rebuild_without_reopening(small_index: Path, tmp_path: Path) -> None:
+    with QiaoIndex(small_index) as ix:
+        assert search(ix, "李家超").total_hits == 0
+        build([write_jsonl(tmp_path / "n.jsonl", [STORY])], small_index)
+        assert [h.id for h in search(ix, "李家超").hits] == ["wire-1"]
+
+
+def test_add_twice_changes_nothing_the_second_time(small_index: Path, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "n.jsonl", [STORY])
+    assert add([data], small_index).counts() == {"added": 1}
+    assert add([data], small_index).counts() == {"unchanged": 1}
+    assert count(small_index) == 2
+
+
+def test_add_updates_an_article_with_the_same_id(small_index: Path, tmp_path: Path) -> None:
+    add([write_jsonl(tmp_path / "a.jsonl", [STORY])], small_index)
+    changed = {**STORY, "title": "重庆香港合作新篇章"}
+    assert add([write_jsonl(tmp_path / "b.jsonl", [changed])], small_index).counts() == {"updated": 1}
+    with QiaoIndex(small_index) as ix:
+        assert ix.searcher().document(id="wire-1")["title"] == "重庆香港合作新篇章"
+        assert ix.searcher().doc_count() == 2
+
+
+def test_add_reports_bad_input_as_rejected(small_index: Path, tmp_path: Path) -> None:
+    data = tmp_path / "n.jsonl"
+    data.write_text(json.dumps(STORY, ensure_ascii=False) + "\n{broken\n", encoding="utf-8")
+    summary = add([data], small_index)
+    assert summary.counts() == {"added": 1, "rejected": 1}
+    assert summary.skipped[0].line == 2
+
+
+def test_delete_removes_by_id_and_reports_unknown_ids(small_index: Path) -> None:
+    summary = delete(["chongqing-hong-kong-2023-05-11", "nope"], small_index)
+    assert [(o.id, o.status) for o in summary.outcomes] == [
+        ("chongqing-hong-kong-2023-05-11", "deleted"), ("nope", "not_found"),
+    ]
+    assert count(small_index) == 0
+
+
+def test_second_writer_waits_then_fails_clearly(small_index: Path, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "n.jsonl", [STORY])
+    with write_lock(small_index):
+        with pytest.raises(IndexBusy, match="another qiao process is writing"):
+            add([data], small_index, lock_timeout=0.3)
+    assert add([data], small_index).counts() == {"added": 1}
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound, match="build one with: qiao index build"):
+        QiaoIndex(tmp_path / "nothing")
+
+
+def test_index_of_another_analyzer_version_is_refused(small_index: Path) -> None:
+    meta_path = current_generation(small_index) / qindex.META
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "analyzer_version": "0"}))
+    with pytest.raises(IndexMismatch, match="built with analyzer version 0"):
+        QiaoIndex(small_index)
+
+
+def test_changed_user_dictionary_is_noticed(small_index: Path) -> None:
+    with QiaoIndex(small_index) as ix:
+        assert not ix.dictionary_changed()
+        (small_index / "userdict.txt").write_text("李家超 100 nr\n", encoding="utf-8")
+        assert ix.dictionary_changed()
+
+
+def test_user_dictionary_is_used_by_the_build(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / "userdict.txt").write_text("李家超 100 nr\n", encoding="utf-8")
+    build([write_jsonl(tmp_path / "n.jsonl", [STORY])], index_dir)
+    with QiaoIndex(index_dir) as ix:
+        assert not ix.dictionary_changed()
+        assert ix.searcher().document_number(id="wire-1") is not None
+        assert search(ix, "李家超").searched_as == ("李家超",)
+
+
+def test_stats_counts_by_language_and_source(seeds_index_dir: Path) -> None:
+    with QiaoIndex(seeds_index_dir) as ix:
+        data = stats(ix)
+    assert data["documents"] == 846
+    assert data["by_lang"] == {"en": 446, "zh-Hans": 300, "zh-Hant": 100}
+    assert data["by_source"]["蘋果日報"] == 100
+    assert data["segmenter"] == "rjieba"
