@@ -1,0 +1,103 @@
+"""The `qiao` command as a user runs it: exit codes, output, and no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def qiao(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["qiao", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_search_json_prints_the_api_shape(seeds_index_dir: Path) -> None:
+    out = qiao("search", "李家超 OR Li Jiachao", "--index", str(seeds_index_dir), "--json", "--limit", "1")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert (data["ok"], data["per_page"], data["hits"][0]["id"]) == (True, 1, "chongqing-hong-kong-2023-05-11")
+
+
+def test_search_prints_readable_results(seeds_index_dir: Path) -> None:
+    out = qiao("search", "Li Jiachao", "--index", str(seeds_index_dir))
+    assert out.returncode == 0
+    assert out.stdout.splitlines()[0].startswith("1 results in ")
+    assert "searched as: Li / Jiachao" in out.stdout
+    assert "1. Actively serve the national strategy" in out.stdout
+
+
+def test_bad_parameter_in_json_mode_is_an_error_body_and_exit_2(seeds_index_dir: Path) -> None:
+    out = qiao("search", "香港", "--index", str(seeds_index_dir), "--json", "--page", "0")
+    assert out.returncode == 2
+    assert json.loads(out.stdout) == {
+        "ok": False, "status": 400,
+        "error": {"code": "bad_parameter", "message": "page must be 1 or more, not 0"},
+    }
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_index_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    out = qiao("search", "香港", "--index", str(tmp_path / "none"))
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"error: no index at {tmp_path / 'none'}")
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("query", ['"香港 (合作 AND', "((((((", "-", "OR OR", "title:", '"'])
+def test_odd_syntax_never_crashes(seeds_index_dir: Path, query: str) -> None:
+    out = qiao("search", query, "--index", str(seeds_index_dir), "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["ok"] is True
+
+
+def test_build_exit_code_1_and_reasons_when_input_is_skipped(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.jsonl").write_text('{"id": "a", "title": "香港", "body": "香港新闻"}\n{oops\n', encoding="utf-8")
+    (corpus / "empty.txt").write_bytes(b"")
+    out = qiao("index", "build", str(corpus), "--index", str(tmp_path / "index"))
+    assert out.returncode == 1
+    assert out.stdout.startswith(f"indexed 1 articles into {tmp_path / 'index'}, skipped 2,")
+    assert len([line for line in out.stderr.splitlines() if line.startswith("skipped ")]) == 2
+
+
+def test_build_of_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    out = qiao("index", "build", str(tmp_path / "nope"), "--index", str(tmp_path / "index"))
+    assert out.returncode == 2
+    assert "no such file or folder" in out.stderr
+
+
+def test_build_without_paths_indexes_seeds_into_index(tmp_path: Path) -> None:
+    (tmp_path / "seeds").symlink_to(ROOT / "seeds")
+    out = qiao("index", "build", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("indexed 846 articles into index, skipped 0,")
+    assert (tmp_path / "index" / "current").is_symlink()
+
+
+def test_add_and_delete_report_counts(tmp_path: Path) -> None:
+    data = tmp_path / "a.jsonl"
+    data.write_text('{"id": "a", "title": "香港", "body": "香港新闻"}\n', encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert qiao("index", "build", str(data), "--index", index).returncode == 0
+    assert qiao("index", "add", str(data), "--index", index).stdout == "added 0, updated 0, unchanged 1, rejected 0\n"
+    out = qiao("index", "delete", "a", "b", "--index", index)
+    assert (out.returncode, out.stdout) == (1, "deleted 1, not found 1\n")
+
+
+def test_stats_json(seeds_index_dir: Path) -> None:
+    out = qiao("index", "stats", "--index", str(seeds_index_dir), "--json")
+    data = json.loads(out.stdout)
+    assert (data["documents"], data["analyzer_version"], data["dictionary_changed"]) == (846, "1", False)
+
+
+def test_analyze_prints_tokens_positions_and_offsets() -> None:
+    out = qiao("analyze", "醫藥費 Cooperating", "--query")
+    assert out.stdout.splitlines()[1:] == [
+        "医药费                 0    0-3     醫藥費",
+        "cooper              1    4-15    Cooperating",
+    ]
