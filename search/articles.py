@@ -22,24 +22,24 @@ from typing import Any, BinaryIO
 
 import opencc
 from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag
-from bs4.dammit import EncodingDetector, UnicodeDammit
+from bs4.dammit import EncodingDetector
 from bs4.element import PreformattedString
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
-TEXT_SUFFIXES = frozenset({".txt"})
-HTML_SUFFIXES = frozenset({".html", ".htm"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".json", ".jsonl", ".csv"}
+_TEXT_SUFFIXES = frozenset({".txt"})
+_HTML_SUFFIXES = frozenset({".html", ".htm"})
+SUPPORTED_SUFFIXES = _TEXT_SUFFIXES | _HTML_SUFFIXES | {".json", ".jsonl", ".csv"}
 LANGS = ("zh-Hans", "zh-Hant", "en")
 # Files in a folder that document the corpus rather than being articles.
-DOC_FILE_PREFIXES = ("readme", "sources", "license")
+_DOC_FILE_PREFIXES = ("readme", "sources", "license")
 
-BODY_KEYS = ("body", "content", "text")
-DATE_KEYS = ("published", "date")
-TITLE_CHARS = 60  # length of a title made from the body when a record has none
-MAX_TEXT_TITLE_CHARS = 200  # a longer first line of a text file is a paragraph, not a headline
-SNIFF_BYTES = 8192
+_BODY_KEYS = ("body", "content", "text")
+_DATE_KEYS = ("published", "date")
+_TITLE_CHARS = 60  # length of a title made from the body when a record has none
+_MAX_TEXT_TITLE_CHARS = 200  # a longer first line of a text file is a paragraph, not a headline
+_SNIFF_BYTES = 8192
 
-DATE_FORMATS = (
+_DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d",
@@ -61,21 +61,21 @@ DATE_FORMATS = (
     "%Y年%m月%d日%H:%M",
     "%Y年%m月%d日",
 )
-GLUED_LETTERS = re.compile(r"(?<=\d)[A-Z]{1,3}$")
-DATE_IN_TEXT = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}[-/]\d{1,2}[-/]\d{1,2}")
-DATE_HEADER = re.compile(r"date\s+(\S+)\s*(.*)", re.IGNORECASE)
-CAPTION_CREDIT = re.compile(
+_GLUED_LETTERS = re.compile(r"(?<=:\d\d\.\d\d)[A-Z][A-Z ]*$")
+_DATE_IN_TEXT = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}[-/]\d{1,2}[-/]\d{1,2}")
+_DATE_HEADER = re.compile(r"date\s+(\S+)\s*(.*)", re.IGNORECASE)
+_CAPTION_CREDIT = re.compile(
     r"(?:photo|photograph|picture|image)s?\s*(?:by\b|courtesy of\b|:|/)[^.!?。]{0,80}$"
     r"|[（(][^（）()]{0,30}[摄攝]影?[)）]$",
     re.IGNORECASE,
 )
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-TITLE_SITE = re.compile(r"(?P<head>.+)(?:\s+[-–—]\s+|\s*[|_｜]\s*)(?P<site>[^|_｜]{1,30})")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_TITLE_SITE = re.compile(r"(?P<head>.+)(?:\s+[-–—]\s+|\s*[|_｜]\s*)(?P<site>[^|_｜]{1,30})")
 
 # Declared charsets a browser reads as a superset; the strict codecs fail on real pages.
-CHARSET_SUPERSETS = {
+_CHARSET_SUPERSETS = {
     "gb2312": "gb18030",
     "gb_2312-80": "gb18030",
     "gbk": "gb18030",
@@ -84,23 +84,23 @@ CHARSET_SUPERSETS = {
     "big5": "big5hkscs",
     "x-big5": "big5hkscs",
 }
-DROPPED_TAGS = (
+_DROPPED_TAGS = (
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
     "form", "select", "button", "input", "textarea", "label", "nav", "aside", "footer", "menu",
 )  # fmt: skip
-BLOCK_TAGS = frozenset(
+_BLOCK_TAGS = frozenset(
     "address article aside blockquote dd div dl dt fieldset figcaption figure footer form "
     "h1 h2 h3 h4 h5 h6 header hgroup hr li main nav ol p pre section table tbody thead tfoot "
     "tr td th ul".split()
 )
-DATE_META = (
+_DATE_META = (
     "article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
     "publish-date", "publish_date", "date", "dc.date", "dc.date.issued", "dcterms.created",
     "parsely-pub-date", "sailthru.date",
 )  # fmt: skip
-COPYRIGHT = re.compile(r"©|\bcopyright\b|版權所有|版权所有|著作權|著作权", re.IGNORECASE)
-MAX_COPYRIGHT_LINE = 120
-MAX_DATE_LINE = 40  # a longer line that starts with a date is a dateline with text, kept
+_COPYRIGHT = re.compile(r"©|\bcopyright\b|版權所有|版权所有|著作權|著作权", re.IGNORECASE)
+_MAX_COPYRIGHT_LINE = 120
+_MAX_DATE_LINE = 40  # a longer line that starts with a date is a dateline with text, kept
 
 
 class ArticleError(ValueError):
@@ -139,7 +139,7 @@ class Skipped:
 
 
 @dataclass(frozen=True)
-class Source:
+class _Source:
     """A file to read, with the id and category its articles fall back to."""
 
     path: Path
@@ -169,23 +169,23 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
         try:
             path.stat()
         except OSError as e:
-            yield Skipped(str(path), None, os_reason(e))
+            yield Skipped(str(path), None, _os_reason(e))
             continue
         if path.is_dir():
-            for item in walk(path, seen):
+            for item in _walk(path, seen):
                 if isinstance(item, Skipped):
                     yield item
                 else:
-                    yield from read_file(source_in_folder(path, item))
+                    yield from _read_file(_source_in_folder(path, item))
         elif not path.is_file():
             yield Skipped(str(path), None, "not a regular file")
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             yield Skipped(str(path), None, "unsupported file type")
         else:
-            yield from read_file(Source(path, path.stem))
+            yield from _read_file(_Source(path, path.stem))
 
 
-def walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
+def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
     """Yield the article files under folder in sorted order, and Skipped for what cannot be listed."""
     status = folder.stat()
     key = (status.st_dev, status.st_ino)
@@ -196,7 +196,7 @@ def walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
     try:
         names = sorted(os.listdir(folder))
     except OSError as e:
-        yield Skipped(str(folder), None, os_reason(e))
+        yield Skipped(str(folder), None, _os_reason(e))
         return
     for name in names:
         if name.startswith("."):
@@ -205,33 +205,33 @@ def walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
         try:
             path.stat()
         except OSError as e:
-            yield Skipped(str(path), None, os_reason(e))
+            yield Skipped(str(path), None, _os_reason(e))
             continue
         if path.is_dir():
-            yield from walk(path, seen)
-        elif is_article_file(path):
+            yield from _walk(path, seen)
+        elif _is_article_file(path):
             yield path
 
 
-def is_article_file(path: Path) -> bool:
+def _is_article_file(path: Path) -> bool:
     """Tell whether a file found in a folder should be read as articles."""
     return (
         path.is_file()
         and path.suffix.lower() in SUPPORTED_SUFFIXES
-        and not path.name.lower().startswith(DOC_FILE_PREFIXES)
+        and not path.name.lower().startswith(_DOC_FILE_PREFIXES)
     )
 
 
-def source_in_folder(folder: Path, path: Path) -> Source:
+def _source_in_folder(folder: Path, path: Path) -> _Source:
     """Describe a file found under a given folder."""
     relative = PurePosixPath(path.relative_to(folder).as_posix())
     parent = relative.parent.name
-    is_document = path.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES
+    is_document = path.suffix.lower() in _TEXT_SUFFIXES | _HTML_SUFFIXES
     category = parent if is_document and parent.isalpha() else ""
-    return Source(path, str(relative.with_suffix("")), category)
+    return _Source(path, str(relative.with_suffix("")), category)
 
 
-def os_reason(error: OSError) -> str:
+def _os_reason(error: OSError) -> str:
     """Describe an OS error in a few words."""
     if error.errno == errno.ELOOP:
         return "symlink loop"
@@ -243,40 +243,40 @@ def os_reason(error: OSError) -> str:
 # -- reading one file ---------------------------------------------------------------------------
 
 
-def read_file(source: Source) -> Iterator[Article | Skipped]:
+def _read_file(source: _Source) -> Iterator[Article | Skipped]:
     """Read the articles of one file, turning every failure into a Skipped."""
     suffix = source.path.suffix.lower()
     try:
         if suffix == ".jsonl":
-            yield from read_jsonl(source)
+            yield from _read_jsonl(source)
         elif suffix == ".csv":
-            yield from read_csv(source)
+            yield from _read_csv(source)
         else:
-            data = read_bytes(source.path)
+            data = _read_bytes(source.path)
             if suffix == ".json":
-                yield from read_json(source, data)
-            elif suffix in HTML_SUFFIXES:
-                yield record_article(source, html_record(decode_html(data)) | category_of(source))
+                yield from _read_json(source, data)
+            elif suffix in _HTML_SUFFIXES:
+                yield _record_article(source, _html_record(_decode_html(data)) | _category_of(source))
             else:
-                yield record_article(source, text_record(decode_text(data)) | category_of(source))
+                yield _record_article(source, _text_record(_decode_text(data)) | _category_of(source))
     except ArticleError as e:
         yield source.skipped(str(e))
     except OSError as e:
-        yield source.skipped(os_reason(e))
+        yield source.skipped(_os_reason(e))
 
 
-def record_article(source: Source, record: dict[str, Any]) -> Article:
+def _record_article(source: _Source, record: dict[str, Any]) -> Article:
     """Make the one article of a text or HTML file."""
     return article_from_record(record, fallback_id=source.base_id)
 
 
-def category_of(source: Source) -> dict[str, str]:
+def _category_of(source: _Source) -> dict[str, str]:
     """Return the folder category of a source as a record field, if it has one."""
     return {"category": source.category} if source.category else {}
 
 
-def read_bytes(path: Path) -> bytes:
-    """Read a whole file, refusing empty, oversize and binary ones."""
+def _read_bytes(path: Path) -> bytes:
+    """Read a whole file, refusing empty and oversize ones."""
     size = path.stat().st_size
     if size == 0:
         raise ArticleError("empty file")
@@ -285,54 +285,55 @@ def read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def check_streamable(path: Path) -> None:
+def _check_streamable(path: Path) -> None:
     """Refuse an empty or binary JSONL/CSV file from its first bytes."""
     with path.open("rb") as f:
-        head = f.read(SNIFF_BYTES)
+        head = f.read(_SNIFF_BYTES)
     if not head:
         raise ArticleError("empty file")
     if b"\x00" in head:
         raise ArticleError("binary file")
 
 
-def read_json(source: Source, data: bytes) -> Iterator[Article | Skipped]:
+def _read_json(source: _Source, data: bytes) -> Iterator[Article | Skipped]:
     """Read a JSON file holding one article object or an array of them."""
-    try:
-        value = json.loads(decode_utf8(data))
-    except (json.JSONDecodeError, RecursionError) as e:
-        raise ArticleError(f"malformed JSON: {json_reason(e)}") from e
+    value = _parse_json(data)
     if isinstance(value, dict):
         yield article_from_record(value, fallback_id=source.base_id)
     elif isinstance(value, list):
         for number, item in enumerate(value, 1):
-            try:
-                yield article_from_record(item, fallback_id=f"{source.base_id}:{number}")
-            except ArticleError as e:
-                yield source.skipped(f"item {number}: {e}")
+            yield _numbered_article(source, item, number, line=None)
     else:
-        raise ArticleError(f"JSON must be an object or an array, not {json_type(value)}")
+        raise ArticleError(f"JSON must be an object or an array, not {_json_type(value)}")
 
 
-def read_jsonl(source: Source) -> Iterator[Article | Skipped]:
+def _read_jsonl(source: _Source) -> Iterator[Article | Skipped]:
     """Stream a JSONL file, one article a line; blank lines are passed over."""
-    check_streamable(source.path)
+    _check_streamable(source.path)
     with source.path.open("rb") as f:
-        for number, raw in enumerate(bounded_lines(f), 1):
+        for number, raw in enumerate(_bounded_lines(f), 1):
             if raw is None:
                 yield source.skipped(f"line too long (limit {MAX_FILE_BYTES} bytes)", number)
                 continue
             if not raw.strip():
                 continue
             try:
-                record = json.loads(decode_utf8(raw))
-                yield article_from_record(record, fallback_id=f"{source.base_id}:{number}")
-            except (json.JSONDecodeError, RecursionError) as e:
-                yield source.skipped(f"malformed JSON: {json_reason(e)}", number)
+                record = _parse_json(raw)
             except ArticleError as e:
                 yield source.skipped(str(e), number)
+                continue
+            yield _numbered_article(source, record, number, line=number)
 
 
-def bounded_lines(f: BinaryIO) -> Iterator[bytes | None]:
+def _numbered_article(source: _Source, record: object, number: int, *, line: int | None) -> Article | Skipped:
+    """Make the article of the number-th record of a file, or a Skipped naming its line or item."""
+    try:
+        return article_from_record(record, fallback_id=f"{source.base_id}:{number}")
+    except ArticleError as e:
+        return source.skipped(str(e) if line is not None else f"item {number}: {e}", line)
+
+
+def _bounded_lines(f: BinaryIO) -> Iterator[bytes | None]:
     """Yield the lines of a binary file, or None for a line longer than MAX_FILE_BYTES."""
     while raw := f.readline(MAX_FILE_BYTES + 1):
         if len(raw) <= MAX_FILE_BYTES or raw.endswith(b"\n"):
@@ -343,17 +344,17 @@ def bounded_lines(f: BinaryIO) -> Iterator[bytes | None]:
         yield None
 
 
-def read_csv(source: Source) -> Iterator[Article | Skipped]:
+def _read_csv(source: _Source) -> Iterator[Article | Skipped]:
     """Stream a CSV file with a header row; a bad record is skipped, an unreadable row ends the file."""
     # Bodies are longer than the csv module's default 128 KiB field limit.
     csv.field_size_limit(MAX_FILE_BYTES)
-    check_streamable(source.path)
+    _check_streamable(source.path)
     reading = 1  # the row the reader is on, for its errors; the header is row 1
     with source.path.open("rb") as f:
-        rows = csv.reader(csv_lines(f))
+        rows = csv.reader(_csv_lines(f))
         try:
             header = [name.strip().lower() for name in next(rows, [])]
-            if not {"title", *BODY_KEYS} & set(header):
+            if not {"title", *_BODY_KEYS} & set(header):
                 yield source.skipped("CSV header has no title or body column", 1)
                 return
             reading = 2
@@ -362,33 +363,38 @@ def read_csv(source: Source) -> Iterator[Article | Skipped]:
                 if not any(value.strip() for value in row):
                     continue
                 record = {key: value for key, value in zip(header, row) if value.strip()}
-                try:
-                    yield article_from_record(record, fallback_id=f"{source.base_id}:{number}")
-                except ArticleError as e:
-                    yield source.skipped(str(e), number)
+                yield _numbered_article(source, record, number, line=number)
         except ArticleError as e:
             yield source.skipped(str(e), reading)
         except csv.Error as e:
             yield source.skipped(f"malformed CSV: {e}", reading)
 
 
-def csv_lines(f: BinaryIO) -> Iterator[str]:
+def _csv_lines(f: BinaryIO) -> Iterator[str]:
     """Decode a CSV file line by line, raising ArticleError at an undecodable or overlong line."""
-    for raw in bounded_lines(f):
+    for raw in _bounded_lines(f):
         if raw is None:
             raise ArticleError(f"line too long (limit {MAX_FILE_BYTES} bytes)")
-        yield decode_utf8(raw)
+        yield _decode_utf8(raw)
 
 
-def json_reason(error: json.JSONDecodeError | RecursionError) -> str:
-    """Describe a JSON parse failure in a few words."""
-    return error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+def _parse_json(data: bytes) -> Any:
+    """Parse UTF-8 JSON, raising ArticleError with the parser's reason."""
+    text = _decode_utf8(data)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ArticleError(f"malformed JSON: {e.msg}") from e
+    except RecursionError as e:
+        raise ArticleError("malformed JSON: nested too deeply") from e
+    except ValueError as e:  # an integer too long to convert
+        raise ArticleError(f"malformed JSON: {str(e).partition(';')[0]}") from e
 
 
 # -- decoding -----------------------------------------------------------------------------------
 
 
-def decode_utf8(data: bytes) -> str:
+def _decode_utf8(data: bytes) -> str:
     """Decode UTF-8 (with or without a BOM), as JSON, JSONL and CSV files must be."""
     try:
         return data.decode("utf-8-sig")
@@ -396,18 +402,18 @@ def decode_utf8(data: bytes) -> str:
         raise ArticleError("not UTF-8 text") from e
 
 
-def decode_text(data: bytes) -> str:
+def _decode_text(data: bytes) -> str:
     """Decode a text file: BOM, else UTF-8, else the charset-normalizer guess."""
-    return decode_markup(data, declared=None, is_html=False)
+    return _decode_markup(data, declared=None, is_html=False)
 
 
-def decode_html(data: bytes) -> str:
+def _decode_html(data: bytes) -> str:
     """Decode an HTML page: BOM, else UTF-8, else its declared charset, else a guess."""
     declared = EncodingDetector.find_declared_encoding(data, is_html=True)
-    return decode_markup(data, declared=declared, is_html=True)
+    return _decode_markup(data, declared=declared, is_html=True)
 
 
-def decode_markup(data: bytes, *, declared: str | None, is_html: bool) -> str:
+def _decode_markup(data: bytes, *, declared: str | None, is_html: bool) -> str:
     """Decode bytes to text, refusing binary and undecodable data."""
     stripped, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
     if bom_encoding:
@@ -420,17 +426,20 @@ def decode_markup(data: bytes, *, declared: str | None, is_html: bool) -> str:
     # Valid UTF-8 is trusted over a declaration: pages are often re-saved without updating it.
     known = ["utf-8"]
     if declared:
-        known.append(CHARSET_SUPERSETS.get(declared.lower(), declared))
-    dammit = UnicodeDammit(data, known_definite_encodings=known, is_html=is_html)
-    if dammit.unicode_markup is None or dammit.contains_replacement_characters:
-        raise ArticleError("undecodable text")
-    return dammit.unicode_markup
+        known.append(_CHARSET_SUPERSETS.get(declared.lower(), declared))
+    detector = EncodingDetector(data, known_definite_encodings=known, is_html=is_html)
+    for encoding in detector.encodings:  # then the declaration, charset-normalizer, windows-1252
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise ArticleError("undecodable text")
 
 
 # -- records ------------------------------------------------------------------------------------
 
 
-def article_from_record(record: dict, *, fallback_id: str) -> Article:
+def article_from_record(record: Any, *, fallback_id: str) -> Article:
     """Make an Article from a JSON-like record, raising ArticleError for a wrongly typed or empty one.
 
     Fields: title, body (or content, text), url, published (or date), source, category, author,
@@ -440,51 +449,51 @@ def article_from_record(record: dict, *, fallback_id: str) -> Article:
     when the record has none. A record without a title is titled with the start of its body.
     """
     if not isinstance(record, dict):
-        raise ArticleError(f"record must be an object, not {json_type(record)}")
-    title = clean_line(string_field(record, "title"))
-    body = clean_body(string_field(record, first_present(record, BODY_KEYS)))
-    published = date_field(record)
-    body, dateline = split_dateline(body)
+        raise ArticleError(f"record must be an object, not {_json_type(record)}")
+    title = _clean_line(_string_field(record, "title"))
+    body = _clean_body(_string_field(record, _first_present(record, _BODY_KEYS)))
+    published = _date_field(record)
+    body, dateline = _split_dateline(body)
     if not title and not body:
         raise ArticleError("record has neither title nor body")
-    url = clean_line(string_field(record, "url"))
+    url = _clean_line(_string_field(record, "url"))
     return Article(
-        id=record_id(record.get("id"), url, fallback_id),
-        title=title or title_from_body(body),
+        id=_record_id(record.get("id"), url, fallback_id),
+        title=title or _title_from_body(body),
         body=body,
         url=url,
         published=published or dateline,
-        source=clean_line(string_field(record, "source")),
-        category=clean_line(string_field(record, "category")),
-        author=clean_line(string_field(record, "author")),
-        lang=lang_field(record) or detect_lang(f"{title}\n{body}"),
-        tags=list_field(record, "tags", split_commas=True),
-        captions=list_field(record, "captions", split_commas=False),
+        source=_clean_line(_string_field(record, "source")),
+        category=_clean_line(_string_field(record, "category")),
+        author=_clean_line(_string_field(record, "author")),
+        lang=_lang_field(record) or detect_lang(f"{title}\n{body}"),
+        tags=_list_field(record, "tags", split_commas=True),
+        captions=_list_field(record, "captions", split_commas=False),
     )
 
 
-def first_present(record: dict, keys: Sequence[str]) -> str:
+def _first_present(record: dict, keys: Sequence[str]) -> str:
     """Return the first key the record has a non-null value for, else the first key."""
     return next((key for key in keys if record.get(key) is not None), keys[0])
 
 
-def string_field(record: dict, key: str) -> str:
+def _string_field(record: dict, key: str) -> str:
     """Return a string field ("" when missing or null), raising ArticleError for another type."""
     value = record.get(key)
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ArticleError(f"field '{key}' must be a string, not {json_type(value)}")
+        raise ArticleError(f"field '{key}' must be a string, not {_json_type(value)}")
     return value
 
 
-def date_field(record: dict) -> datetime | None:
+def _date_field(record: dict) -> datetime | None:
     """Return the record's publication date; a missing, mistyped or unparseable one is None."""
-    value = record.get(first_present(record, DATE_KEYS))
+    value = record.get(_first_present(record, _DATE_KEYS))
     return parse_date(value) if isinstance(value, str) else None
 
 
-def list_field(record: dict, key: str, *, split_commas: bool) -> tuple[str, ...]:
+def _list_field(record: dict, key: str, *, split_commas: bool) -> tuple[str, ...]:
     """Return a list-of-strings field, also accepting a single string, without empty items."""
     value = record.get(key)
     if value is None:
@@ -492,15 +501,15 @@ def list_field(record: dict, key: str, *, split_commas: bool) -> tuple[str, ...]
     if isinstance(value, str):
         items = re.split(r"[,，]", value) if split_commas else [value]
     elif not isinstance(value, list):
-        raise ArticleError(f"field '{key}' must be a list of strings, not {json_type(value)}")
+        raise ArticleError(f"field '{key}' must be a list of strings, not {_json_type(value)}")
     elif not all(isinstance(item, str) for item in value):
         raise ArticleError(f"field '{key}' must hold only strings")
     else:
         items = value
-    return tuple(item for item in map(clean_line, items) if item)
+    return tuple(item for item in map(_clean_line, items) if item)
 
 
-def lang_field(record: dict) -> str:
+def _lang_field(record: dict) -> str:
     """Return the record's lang if it is one of LANGS (any case), else ""."""
     value = record.get("lang")
     if not isinstance(value, str):
@@ -508,20 +517,20 @@ def lang_field(record: dict) -> str:
     return next((lang for lang in LANGS if lang.lower() == value.strip().lower()), "")
 
 
-def record_id(value: object, url: str, fallback_id: str) -> str:
+def _record_id(value: object, url: str, fallback_id: str) -> str:
     """Return the given id, else one derived from the URL, else the fallback."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if value is not None and not isinstance(value, str):
-        raise ArticleError(f"field 'id' must be a string or an integer, not {json_type(value)}")
+        raise ArticleError(f"field 'id' must be a string or an integer, not {_json_type(value)}")
     if value and value.strip():
-        return clean_line(value)
+        return _clean_line(value)
     if url:
         return "u" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
     return fallback_id
 
 
-def json_type(value: object) -> str:
+def _json_type(value: object) -> str:
     """Name a value's type as JSON does."""
     if value is None:
         return "null"
@@ -538,20 +547,20 @@ def json_type(value: object) -> str:
     return type(value).__name__
 
 
-def split_dateline(body: str) -> tuple[str, datetime | None]:
+def _split_dateline(body: str) -> tuple[str, datetime | None]:
     """Remove a first line that is only a date, returning the rest and that date."""
     first, _, rest = body.partition("\n")
-    date = parse_date(first) if len(first) <= MAX_DATE_LINE else None
+    date = parse_date(first) if len(first) <= _MAX_DATE_LINE else None
     return (rest, date) if date else (body, None)
 
 
-def title_from_body(body: str) -> str:
-    """Make a title from the body's first line, cut to about TITLE_CHARS characters."""
+def _title_from_body(body: str) -> str:
+    """Make a title from the body's first line, cut to about 60 characters."""
     first = body.partition("\n")[0]
-    if len(first) <= TITLE_CHARS:
+    if len(first) <= _TITLE_CHARS:
         return first
-    cut = first[:TITLE_CHARS]
-    if " " in cut[TITLE_CHARS // 2 :]:
+    cut = first[:_TITLE_CHARS]
+    if " " in cut[_TITLE_CHARS // 2 :]:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:") + "…"
 
@@ -559,15 +568,15 @@ def title_from_body(body: str) -> str:
 # -- text cleaning ------------------------------------------------------------------------------
 
 
-def clean_body(text: str) -> str:
+def _clean_body(text: str) -> str:
     """Strip control characters and every line, dropping empty lines: one paragraph a line."""
-    text = CONTROL_CHARS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL_CHARS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     return "\n".join(line for line in (line.strip() for line in text.split("\n")) if line)
 
 
-def clean_line(text: str) -> str:
+def _clean_line(text: str) -> str:
     """Strip control characters and collapse all whitespace to single spaces."""
-    return " ".join(CONTROL_CHARS.sub("", text).split())
+    return " ".join(_CONTROL_CHARS.sub("", text).split())
 
 
 # -- dates --------------------------------------------------------------------------------------
@@ -582,13 +591,13 @@ def parse_date(text: str) -> datetime | None:
     text = " ".join(text.split()).rstrip("/.,")
     if not any(char.isdigit() for char in text):
         return None
-    # Reuters-21578 glues a few letters of SGML residue to some times: "…15:01:01.79RM".
-    text = GLUED_LETTERS.sub("", text)
+    # Reuters-21578 glues SGML residue to some times: "…15:01:01.79RM", "…02:17:09.88T C".
+    text = _GLUED_LETTERS.sub("", text)
     try:
         return datetime.fromisoformat(text).replace(tzinfo=None)
     except ValueError:
         pass
-    for form in DATE_FORMATS:
+    for form in _DATE_FORMATS:
         try:
             return datetime.strptime(text, form)
         except ValueError:
@@ -609,23 +618,23 @@ def detect_lang(text: str) -> str:
     times as long), so English with a few Chinese names stays "en". Chinese is "zh-Hant" when
     its traditional-only characters outnumber its simplified-only ones (OpenCC's tables).
     """
-    han = HAN.findall(text)
-    if not han or len(LATIN.findall(text)) > 3 * len(han):
+    han = _HAN.findall(text)
+    if not han or len(_LATIN.findall(text)) > 3 * len(han):
         return "en"
-    traditional, simplified = variant_chars()
+    traditional, simplified = _variant_chars()
     is_traditional = sum(map(traditional.__contains__, han)) > sum(map(simplified.__contains__, han))
     return "zh-Hant" if is_traditional else "zh-Hans"
 
 
 @functools.cache
-def variant_chars() -> tuple[frozenset[str], frozenset[str]]:
+def _variant_chars() -> tuple[frozenset[str], frozenset[str]]:
     """Return the traditional-only and the simplified-only characters of OpenCC's tables."""
-    traditional = one_way_chars("TSCharacters.txt")
-    simplified = one_way_chars("STCharacters.txt")
+    traditional = _one_way_chars("TSCharacters.txt")
+    simplified = _one_way_chars("STCharacters.txt")
     return traditional - simplified, simplified - traditional
 
 
-def one_way_chars(table: str) -> frozenset[str]:
+def _one_way_chars(table: str) -> frozenset[str]:
     """Return the characters of an OpenCC table ("char<TAB>targets") that never map to themselves."""
     path = Path(opencc.__file__).parent / "dictionary" / table
     pairs = (line.partition("\t") for line in path.read_text(encoding="utf-8").splitlines())
@@ -635,95 +644,96 @@ def one_way_chars(table: str) -> frozenset[str]:
 # -- text files ---------------------------------------------------------------------------------
 
 
-def text_record(text: str) -> dict[str, Any]:
+def _text_record(text: str) -> dict[str, Any]:
     """Read a text article: an optional "date YYYY-MM-DD <caption>" line, the headline, paragraphs.
 
     Paragraphs ending in a photo credit ("…Photo by reporter X/Visual Chongqing") are captions.
     """
-    lines = [line for line in clean_body(text).split("\n") if line]
+    lines = [line for line in _clean_body(text).split("\n") if line]
     published = None
-    header = DATE_HEADER.fullmatch(lines[0]) if lines else None
+    header = _DATE_HEADER.fullmatch(lines[0]) if lines else None
     if header and parse_date(header[1]):
         published = header[1]
         lines = [header[2], *lines[1:]] if header[2] else lines[1:]
-    captions = [line for line in lines if is_caption(line)]
-    paragraphs = [line for line in lines if not is_caption(line)]
-    if paragraphs and len(paragraphs[0]) <= MAX_TEXT_TITLE_CHARS:
+    captions = [line for line in lines if _is_caption(line)]
+    paragraphs = [line for line in lines if not _is_caption(line)]
+    if paragraphs and len(paragraphs[0]) <= _MAX_TEXT_TITLE_CHARS:
         title, paragraphs = paragraphs[0], paragraphs[1:]
     else:
         title = ""
     return {"title": title, "body": "\n".join(paragraphs), "published": published, "captions": captions}
 
 
-def is_caption(paragraph: str) -> bool:
+def _is_caption(paragraph: str) -> bool:
     """Tell whether a paragraph is a photo caption, from the credit it ends with."""
-    return CAPTION_CREDIT.search(paragraph) is not None
+    return _CAPTION_CREDIT.search(paragraph) is not None
 
 
 # -- HTML ---------------------------------------------------------------------------------------
 
 
-def html_record(html: str) -> dict[str, Any]:
+def _html_record(html: str) -> dict[str, Any]:
     """Read an article page: headline, date, URL, site, captions and the story without boilerplate."""
     try:
         soup = BeautifulSoup(html, "lxml")
     except ParserRejectedMarkup as e:
         raise ArticleError(f"unreadable HTML: {e}") from e
-    meta = meta_values(soup)
-    head_title, site = split_site(element_text(soup.title))
-    for tag in soup.find_all(DROPPED_TAGS):
+    meta = _meta_values(soup)
+    head_title, head_site = _split_site(_element_text(soup.title))
+    site = meta.get("og:site_name") or head_site
+    for tag in soup.find_all(_DROPPED_TAGS):
         tag.decompose()
-    for tag in soup.find_all(is_hidden):
+    for tag in soup.find_all(_is_hidden):
         tag.decompose()
-    container = main_container(soup)
+    container = _main_container(soup)
     h1 = container.find("h1")
-    title = split_site(meta.get("og:title", ""))[0] or element_text(h1) or head_title
+    title = _without_site(meta.get("og:title", ""), site) or _element_text(h1) or head_title
     if h1:
         h1.decompose()
-    captions = [caption_text(figure) for figure in container.find_all("figure")]
+    captions = [_caption_text(figure) for figure in container.find_all("figure")]
     for figure in container.find_all("figure"):
         figure.decompose()
-    published = meta_date(meta) or time_date(container)
-    body_lines = text_lines(container)
+    published = _meta_date(meta) or _time_date(container)
+    body_lines = _text_lines(container)
     if not published:
-        match = DATE_IN_TEXT.search("\n".join(body_lines))
+        match = _DATE_IN_TEXT.search("\n".join(body_lines))
         published = match[0] if match else None
     url = next((link["href"] for link in soup.find_all("link", rel="canonical", href=True)), "")
     return {
         "title": title,
-        "body": "\n".join(line for line in body_lines if not is_boilerplate_line(line, title)),
+        "body": "\n".join(line for line in body_lines if not _is_boilerplate_line(line, title)),
         "url": url or meta.get("og:url", ""),
         "published": published,
-        "source": meta.get("og:site_name") or site,
+        "source": site,
         "author": meta.get("author", ""),
         "category": meta.get("article:section", ""),
-        "tags": meta_tags(soup, meta),
+        "tags": _meta_tags(soup, meta),
         "captions": [caption for caption in captions if caption],
     }
 
 
-def meta_values(soup: BeautifulSoup) -> dict[str, str]:
+def _meta_values(soup: BeautifulSoup) -> dict[str, str]:
     """Map each meta name/property/itemprop (lower case) to its first content."""
     values: dict[str, str] = {}
     for tag in soup.find_all("meta", content=True):
         key = tag.get("property") or tag.get("name") or tag.get("itemprop")
         if isinstance(key, str) and isinstance(tag["content"], str):
-            values.setdefault(key.strip().lower(), clean_line(tag["content"]))
+            values.setdefault(key.strip().lower(), _clean_line(tag["content"]))
     return values
 
 
-def meta_tags(soup: BeautifulSoup, meta: dict[str, str]) -> str:
+def _meta_tags(soup: BeautifulSoup, meta: dict[str, str]) -> str:
     """Return the page's tags as a comma-separated string: article:tag metas, else keywords."""
     tags = [tag["content"] for tag in soup.find_all("meta", property="article:tag", content=True)]
     return ",".join(tags) or meta.get("news_keywords") or meta.get("keywords", "")
 
 
-def meta_date(meta: dict[str, str]) -> str | None:
+def _meta_date(meta: dict[str, str]) -> str | None:
     """Return the first publication date in the meta tags that parses."""
-    return next((meta[key] for key in DATE_META if key in meta and parse_date(meta[key])), None)
+    return next((meta[key] for key in _DATE_META if key in meta and parse_date(meta[key])), None)
 
 
-def time_date(container: Tag) -> str | None:
+def _time_date(container: Tag) -> str | None:
     """Return the first parseable <time> date, removing <time> elements that stand outside paragraphs."""
     found = None
     for time in container.find_all("time"):
@@ -735,16 +745,22 @@ def time_date(container: Tag) -> str | None:
     return found
 
 
-def split_site(title: str) -> tuple[str, str]:
+def _split_site(title: str) -> tuple[str, str]:
     """Split "Headline | Site" (or " - Site", "_Site") into the headline and the site name."""
-    title = clean_line(title)
-    match = TITLE_SITE.fullmatch(title)
+    title = _clean_line(title)
+    match = _TITLE_SITE.fullmatch(title)
     if not match:
         return title, ""
     return match["head"].strip(), match["site"].strip()
 
 
-def is_hidden(tag: Tag) -> bool:
+def _without_site(title: str, site: str) -> str:
+    """Remove a " | Site" suffix from a title only when it names the known site."""
+    head, suffix = _split_site(title)
+    return head if suffix and suffix == site else _clean_line(title)
+
+
+def _is_hidden(tag: Tag) -> bool:
     """Tell whether an element is hidden from readers."""
     style = tag.get("style")
     return (
@@ -754,7 +770,7 @@ def is_hidden(tag: Tag) -> bool:
     )
 
 
-def main_container(soup: BeautifulSoup) -> Tag:
+def _main_container(soup: BeautifulSoup) -> Tag:
     """Find the element holding the story: the largest article/main, else the parent of most paragraph text."""
     candidates = soup.find_all(["article", "main"]) + soup.select('[role="main"], [itemprop="articleBody"]')
     if candidates:
@@ -770,17 +786,17 @@ def main_container(soup: BeautifulSoup) -> Tag:
     return soup.body or soup
 
 
-def caption_text(figure: Tag) -> str:
+def _caption_text(figure: Tag) -> str:
     """Return a figure's caption: its figcaption, else its text."""
-    return element_text(figure.find("figcaption") or figure)
+    return _element_text(figure.find("figcaption") or figure)
 
 
-def element_text(tag: Tag | None) -> str:
+def _element_text(tag: Tag | None) -> str:
     """Return an element's text on one line."""
-    return clean_line(tag.get_text(" ")) if tag else ""
+    return _clean_line(tag.get_text(" ")) if tag else ""
 
 
-def text_lines(container: Tag) -> list[str]:
+def _text_lines(container: Tag) -> list[str]:
     """Return the container's text, a line per block, without lines made mostly of link text."""
     lines: list[str] = []
     parts: list[str] = []
@@ -789,7 +805,7 @@ def text_lines(container: Tag) -> list[str]:
 
     def flush() -> None:
         nonlocal link_chars
-        line = clean_line("".join(parts))
+        line = _clean_line("".join(parts))
         if line and link_chars * 2 <= len(line.replace(" ", "")):
             lines.append(line)
         parts.clear()
@@ -805,12 +821,12 @@ def text_lines(container: Tag) -> list[str]:
         elif leaving:
             if node.name == "a":
                 link_depth -= 1
-            if node.name in BLOCK_TAGS:
+            if node.name in _BLOCK_TAGS:
                 flush()
         elif node.name == "br":
             flush()
         else:
-            if node.name in BLOCK_TAGS:
+            if node.name in _BLOCK_TAGS:
                 flush()
             if node.name == "a":
                 link_depth += 1
@@ -820,8 +836,8 @@ def text_lines(container: Tag) -> list[str]:
     return lines
 
 
-def is_boilerplate_line(line: str, title: str) -> bool:
+def _is_boilerplate_line(line: str, title: str) -> bool:
     """Tell whether a body line is page furniture: the headline again, a lone date, a copyright notice."""
-    if line == title or (len(line) <= MAX_DATE_LINE and parse_date(line)):
+    if line == title or (len(line) <= _MAX_DATE_LINE and parse_date(line)):
         return True
-    return len(line) <= MAX_COPYRIGHT_LINE and COPYRIGHT.search(line) is not None
+    return len(line) <= _MAX_COPYRIGHT_LINE and _COPYRIGHT.search(line) is not None
