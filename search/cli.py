@@ -99,7 +99,8 @@ def build(paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Pa
     mb = summary.chars / 1e6
     click.echo(
         f"indexed {summary.indexed} articles into {index_dir}, skipped {len(summary.skipped)}, "
-        f"{summary.seconds:.1f} s, {summary.per_second:.0f} articles/s, "
+        + (f"{summary.duplicates} exact duplicates ignored, " if summary.duplicates else "")
+        + f"{summary.seconds:.1f} s, {summary.per_second:.0f} articles/s, "
         f"{mb / summary.seconds if summary.seconds else 0:.2f} M chars/s"
     )
     sys.exit(1 if summary.skipped else 0)

@@ -43,7 +43,9 @@ CURRENT = "current"
 META = "qiao.json"
 USERDICT = "userdict.txt"
 LOCK = "write.lock"
-WRITER_LIMIT_MB = 256
+WRITER_LIMIT_MB = 512
+# A rebuild analyses in this many processes (Whoosh's multiprocess writer, one segment each).
+BUILD_PROCS = max(1, min(os.cpu_count() or 1, 4))
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class BuildSummary:
     skipped: tuple[Skipped, ...]
     seconds: float
     chars: int
+    duplicates: int = 0  # exact copies of an article already read (same id, same content)
 
     @property
     def per_second(self) -> float:
@@ -238,19 +241,24 @@ def build(
         gen_dir.mkdir(parents=True)
         ix = whoosh.index.create_in(gen_dir, build_schema(segmenter, dictionary))
         skipped: list[Skipped] = []
-        seen: set[str] = set()
-        chars = 0
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False)
+        seen: dict[str, str] = {}
+        duplicates = chars = 0
+        procs = {"procs": BUILD_PROCS, "multisegment": True} if BUILD_PROCS > 1 else {}
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False, **procs)
         try:
             for item in iter_articles(paths):
                 if isinstance(item, Skipped):
                     skipped.append(item)
                     continue
+                digest = content_hash(item)
                 if item.id in seen:
-                    skipped.append(Skipped(item.id, None, "duplicate id; the first one was kept"))
+                    if seen[item.id] == digest:
+                        duplicates += 1
+                    else:
+                        skipped.append(Skipped(item.id, None, "another article has this id; the first was kept"))
                     continue
-                seen.add(item.id)
-                writer.add_document(**to_document(item, content_hash(item)))
+                seen[item.id] = digest
+                writer.add_document(**to_document(item, digest))
                 chars += len(item.title) + len(item.body)
                 if progress is not None:
                     progress(len(seen))
@@ -276,7 +284,7 @@ def build(
             previous = None
         _swap_current(index_dir, gen_dir)
         _remove_old_generations(index_dir, gen_dir, previous)
-    return BuildSummary(len(seen), tuple(skipped), time.perf_counter() - start, chars)
+    return BuildSummary(len(seen), tuple(skipped), time.perf_counter() - start, chars, duplicates)
 
 
 def add(

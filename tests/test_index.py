@@ -48,11 +48,11 @@ def test_build_reports_what_it_indexed(tmp_path: Path) -> None:
     assert count(tmp_path / "index") == 3
 
 
-def test_build_skips_a_duplicate_id_and_keeps_the_first(tmp_path: Path) -> None:
-    data = write_jsonl(tmp_path / "news.jsonl", [STORY, {**STORY, "title": "second"}])
+def test_build_counts_exact_copies_apart_from_conflicting_ids(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "news.jsonl", [STORY, STORY, {**STORY, "title": "second"}])
     summary = build([data], tmp_path / "index")
-    assert summary.indexed == 1
-    assert [s.reason for s in summary.skipped] == ["duplicate id; the first one was kept"]
+    assert (summary.indexed, summary.duplicates) == (1, 1)
+    assert [s.reason for s in summary.skipped] == ["another article has this id; the first was kept"]
     with QiaoIndex(tmp_path / "index") as ix:
         assert ix.searcher().document(id="wire-1")["title"] == STORY["title"]
 
