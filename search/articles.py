@@ -185,6 +185,11 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
             yield from _read_file(_Source(path, path.stem))
 
 
+def iter_folder_file(folder: Path, path: Path) -> Iterator[Article | Skipped]:
+    """Read one file under ``folder``, with the ids and category that reading the folder gives it."""
+    return _read_file(_source_in_folder(folder, path))
+
+
 def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
     """Yield the article files under folder in sorted order, and Skipped for what cannot be listed."""
     status = folder.stat()
@@ -209,11 +214,11 @@ def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
             continue
         if path.is_dir():
             yield from _walk(path, seen)
-        elif _is_article_file(path):
+        elif is_article_file(path):
             yield path
 
 
-def _is_article_file(path: Path) -> bool:
+def is_article_file(path: Path) -> bool:
     """Tell whether a file found in a folder should be read as articles."""
     return (
         path.is_file()

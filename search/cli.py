@@ -23,6 +23,10 @@ from search.querying import SearchResult, search as run_search
 DEFAULT_INDEX = Path("index")
 DEFAULT_SEEDS = Path("seeds")
 
+lock_option = click.option(
+    "--lock-timeout", type=float, default=30.0, envvar="QIAO_LOCK_TIMEOUT", show_default=True,
+    help="Seconds to wait for another writer to finish (or $QIAO_LOCK_TIMEOUT).",
+)
 index_option = click.option(
     "--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX,
     envvar="QIAO_INDEX", show_default=True, help="Index directory (or $QIAO_INDEX).",
@@ -82,7 +86,10 @@ def _progress(enabled: bool):  # noqa: ANN202 - a progress callback or None
               help="jieba implementation; recorded in the index so queries use the same one.")
 @click.option("--userdict", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="User dictionary (default: INDEX/userdict.txt if present).")
-def build(paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Path | None) -> None:
+@lock_option
+def build(
+    paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Path | None, lock_timeout: float
+) -> None:
     """Rebuild the index from files and folders (default: seeds/)."""
     paths = paths or (DEFAULT_SEEDS,)
     missing = [str(p) for p in paths if not p.exists()]
@@ -90,7 +97,10 @@ def build(paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Pa
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
     step, bar = _progress(sys.stderr.isatty())
     try:
-        summary = qindex.build(list(paths), index_dir, segmenter=segmenter, userdict=userdict, progress=step)
+        summary = qindex.build(
+            list(paths), index_dir, segmenter=segmenter, userdict=userdict, progress=step,
+            lock_timeout=lock_timeout,
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -109,25 +119,33 @@ def build(paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Pa
 @index.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_option
-def add(paths: tuple[Path, ...], index_dir: Path) -> None:
+@lock_option
+def add(paths: tuple[Path, ...], index_dir: Path, lock_timeout: float) -> None:
     """Add or update articles by id (unchanged ones are left alone)."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
-    summary = qindex.add(list(paths), index_dir)
+    summary = qindex.add(list(paths), index_dir, lock_timeout=lock_timeout)
+    _report(summary)
+    sys.exit(1 if summary.skipped else 0)
+
+
+def _report(summary: qindex.WriteSummary) -> None:
+    """Print skipped input on stderr and the counts of an add on stdout."""
     for s in summary.skipped:
         click.echo(f"skipped {s}", err=True)
     counts = summary.counts()
-    click.echo(", ".join(f"{k} {counts.get(k, 0)}" for k in ("added", "updated", "unchanged", "rejected")))
-    sys.exit(1 if summary.skipped else 0)
+    statuses = ("added", "updated", "unchanged", "rejected") + (("deleted",) if "deleted" in counts else ())
+    click.echo(", ".join(f"{k} {counts.get(k, 0)}" for k in statuses))
 
 
 @index.command()
 @click.argument("ids", nargs=-1, required=True)
 @index_option
-def delete(ids: tuple[str, ...], index_dir: Path) -> None:
+@lock_option
+def delete(ids: tuple[str, ...], index_dir: Path, lock_timeout: float) -> None:
     """Delete articles by id."""
-    summary = qindex.delete(list(ids), index_dir)
+    summary = qindex.delete(list(ids), index_dir, lock_timeout=lock_timeout)
     for o in summary.outcomes:
         if o.status == "not_found":
             click.echo(f"not found: {o.id}", err=True)
@@ -156,6 +174,48 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(name.replace("_", " ") + ":")
         for k, v in data[name].items():
             click.echo(f"  {v:>7}  {k}")
+
+
+@index.command()
+@index_option
+def verify(index_dir: Path) -> None:
+    """Check the index: it opens, counts match, every article is found by id, analyzer matches."""
+    result = qindex.verify(index_dir)
+    for problem in result.problems:
+        click.echo(f"problem: {problem}", err=True)
+    click.echo(f"{'ok' if result.ok else 'FAILED'}: {result.documents} articles in {index_dir}")
+    sys.exit(0 if result.ok else 1)
+
+
+@index.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@index_option
+@lock_option
+@click.option("--every", "batch_seconds", type=float, default=2.0, show_default=True,
+              help="Seconds to gather changes into one commit.")
+@click.option("--batch", "batch_size", type=int, default=500, show_default=True,
+              help="At most this many articles a commit.")
+def watch(folder: Path, index_dir: Path, lock_timeout: float, batch_seconds: float, batch_size: int) -> None:
+    """Index FOLDER, then keep indexing its new, changed and deleted files until Ctrl-C."""
+    import signal
+    import threading
+
+    from search.watch import watch as watch_folder
+
+    if not (index_dir / qindex.CURRENT).is_symlink():
+        qindex.build([], index_dir, lock_timeout=lock_timeout)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        click.echo("stopping after the current batch…", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    click.echo(f"watching {folder} (Ctrl-C stops)", err=True)
+    watch_folder(folder, index_dir, stop=stop, report=_report, batch_seconds=batch_seconds,
+                 batch_size=batch_size, lock_timeout=lock_timeout)
+    click.echo("stopped", err=True)
 
 
 @main.command()

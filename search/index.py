@@ -417,6 +417,37 @@ class QiaoIndex:
         self.close()
 
 
+@dataclass(frozen=True)
+class Verification:
+    """What ``verify`` found; ``problems`` is empty for a sound index."""
+
+    documents: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the index passed every check."""
+        return not self.problems
+
+
+def verify(index_dir: Path) -> Verification:
+    """Check that the index opens, its count matches its stored articles, and each is found by id."""
+    problems: list[str] = []
+    with QiaoIndex(index_dir) as index:
+        searcher = index.searcher()
+        ids = [fields["id"] for fields in searcher.all_stored_fields()]
+        if len(ids) != searcher.doc_count():
+            problems.append(f"{searcher.doc_count()} documents but {len(ids)} stored articles")
+        if len(set(ids)) != len(ids):
+            problems.append(f"{len(ids) - len(set(ids))} ids stored more than once")
+        missing = [i for i in ids if searcher.document_number(id=i) is None]
+        if missing:
+            problems.append(f"{len(missing)} stored articles not found by id, e.g. {missing[0]!r}")
+        if index.dictionary_changed():
+            problems.append(f"{index_dir / USERDICT} changed since the build; run qiao index build")
+        return Verification(searcher.doc_count(), tuple(problems))
+
+
 def stats(index: QiaoIndex) -> dict[str, object]:
     """Documents by language and source, size on disk, analyzer and last build."""
     searcher = index.searcher()
