@@ -164,16 +164,39 @@ class Segmenter:
 
             jieba.setLogLevel(60)
             self._impl = jieba.Tokenizer()
+            self._impl.check_initialized()
             for word, freq in dictionary.words:
                 self._impl.add_word(word, freq)
 
     def search_tokens(self, text: str) -> list[tuple[str, int, int]]:
-        """(word, start, end) for jieba's search mode: words plus their dictionary sub-words."""
-        return list(self._impl.tokenize(text, mode="search"))
+        """(word, start, end) of each word, then of every dictionary word inside it.
+
+        Like jieba's search mode, but not only 2- and 3-character sub-words: 中国人民银行 also
+        gives 人民银行, so that word finds it.
+        """
+        out = []
+        for word, start, end in self._impl.tokenize(text):
+            out.append((word, start, end))
+            n = len(word)
+            for size in range(n - 1, 1, -1):
+                for i in range(n - size + 1):
+                    sub = word[i : i + size]
+                    if self.knows(sub):
+                        out.append((sub, start + i, start + i + size))
+        return out
 
     def words(self, text: str) -> list[str]:
         """jieba's default-mode words."""
         return list(self._impl.cut(text))
+
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` is in the dictionary (jieba's or the user's)."""
+        if self.name == "rjieba":
+            return self._impl.has_word(word)
+        return bool(self._impl.FREQ.get(word))
+
+    def __getstate__(self) -> None:
+        raise TypeError("a Segmenter is not pickled; analyzers look it up by name")
 
 
 @functools.lru_cache(maxsize=4)
@@ -195,9 +218,8 @@ def _spans(
             yield word, start, start + len(word), True
             start += len(word)
         return
-    tokens = sorted(segmenter.search_tokens(run), key=lambda t: (t[1], -t[2]))
     end = 0
-    for word, s, e in tokens:
+    for word, s, e in segmenter.search_tokens(run):
         outer = e > end
         if outer:
             end = e
@@ -214,6 +236,10 @@ class WordTokenizer(Tokenizer):
     def __init__(self, segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Dictionary()):
         self.segmenter_name = segmenter
         self.dictionary = dictionary
+
+    def segmenter(self) -> Segmenter:
+        """The cached segmenter this tokenizer uses."""
+        return get_segmenter(self.segmenter_name, self.dictionary)
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -234,7 +260,7 @@ class WordTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[Token]:
         folded = fold(value)
-        segmenter = get_segmenter(self.segmenter_name, self.dictionary)
+        segmenter = self.segmenter()
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos - 1
         for m in _RUNS.finditer(folded.text):

@@ -24,6 +24,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -367,15 +368,19 @@ def _open_whoosh(gen_dir: Path) -> whoosh.index.FileIndex:
 
 
 class QiaoIndex:
-    """A live index for searching: one reused searcher, refreshed when the index changes."""
+    """A live index for searching: a searcher per thread, renewed when the index changes.
+
+    Whoosh searchers read files through shared handles, so threads must not share one.
+    """
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self._searchers: weakref.WeakSet[Searcher] = weakref.WeakSet()
         self._gen_dir = current_generation(index_dir)
         self._ix = _open_whoosh(self._gen_dir)
         self.meta = IndexMeta.read(self._gen_dir)
-        self._searcher: Searcher | None = None
 
     @property
     def schema(self):  # noqa: ANN201 - whoosh.fields.Schema
@@ -383,31 +388,41 @@ class QiaoIndex:
         return self.searcher().schema
 
     def searcher(self) -> Searcher:
-        """A searcher of the latest committed state of the index."""
+        """This thread's searcher of the latest committed state of the index."""
+        ix = self._live()
+        local = self._local
+        searcher = getattr(local, "searcher", None)
+        if searcher is not None and local.ix is ix and searcher.up_to_date():
+            return searcher
+        if searcher is not None:
+            # A fresh searcher, not Searcher.refresh(): that keeps readers of segments whose
+            # documents were deleted or replaced since.
+            searcher.close()
+        local.searcher, local.ix = ix.searcher(), ix
         with self._lock:
-            gen_dir = current_generation(self.index_dir)
-            if gen_dir != self._gen_dir:
-                old = self._ix
-                self._ix = _open_whoosh(gen_dir)
-                self._gen_dir = gen_dir
-                self.meta = IndexMeta.read(gen_dir)
-                self._searcher = None
-                old.close()
-            if self._searcher is None:
-                self._searcher = self._ix.searcher()
-            elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
-            return self._searcher
+            self._searchers.add(local.searcher)
+        return local.searcher
+
+    def _live(self) -> whoosh.index.FileIndex:
+        """The Whoosh index of the live generation, reopened after a rebuild swapped it."""
+        gen_dir = current_generation(self.index_dir)
+        if gen_dir != self._gen_dir:
+            with self._lock:
+                if gen_dir != self._gen_dir:
+                    self._ix = _open_whoosh(gen_dir)
+                    self.meta = IndexMeta.read(gen_dir)
+                    self._gen_dir = gen_dir
+        return self._ix
 
     def dictionary_changed(self) -> bool:
         """Whether index/userdict.txt differs from the dictionary this index was built with."""
         return Dictionary.load(self.index_dir / USERDICT).digest != self.meta.dictionary_digest
 
     def close(self) -> None:
-        """Release the searcher and the index files."""
+        """Release every thread's searcher and the index files."""
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
+            for searcher in list(self._searchers):
+                searcher.close()
             self._ix.close()
 
     def __enter__(self) -> QiaoIndex:

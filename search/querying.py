@@ -22,6 +22,8 @@ from typing import Union
 
 from whoosh import query as wq
 from whoosh import sorting
+from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.searching import Results, Searcher
 
 from search.analysis import HAN, fold, stem
 from search.errors import ArticleNotFound, QueryError
@@ -30,6 +32,8 @@ from search.schema import CHAR_FIELDS, FACET_FIELDS, WORD_FIELDS
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
+MAX_QUERY_WORDS = 256
+SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
 SORTS = ("relevance", "date")
 LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
 FILTER_FIELDS = ("source", "category", "lang")
@@ -222,28 +226,43 @@ class _Compiler:
     """Turns a query tree into a Whoosh query and gathers what to highlight."""
 
     index: QiaoIndex
+    relaxed: bool = False  # any word may match instead of all (the OR fallback)
     han: set[str] = field(default_factory=set)  # folded Han strings to mark
     stems: set[str] = field(default_factory=set)  # English stems to mark
     shown: list[str] = field(default_factory=list)  # the query as segmented, for "searched as"
+    relaxable: bool = False  # whether the OR fallback would read the query differently
 
     def compile(self, node: Node, negated: bool = False) -> wq.Query | None:
         if isinstance(node, Not):
             inner = self.compile(node.node, negated=True)
             return wq.Not(inner) if inner is not None else None
-        if isinstance(node, (All, Any)):
-            parts = [q for n in node.nodes if (q := self.compile(n, negated)) is not None]
-            if not parts:
-                return None
-            if isinstance(node, Any):
-                return wq.Or(parts)
-            if all(isinstance(p, wq.Not) for p in parts):
-                parts.insert(0, wq.Every())
-            return wq.And(parts)
+        if isinstance(node, Any):
+            parts = list(dict.fromkeys(q for n in node.nodes if (q := self.compile(n, negated)) is not None))
+            return (parts[0] if len(parts) == 1 else wq.Or(parts)) if parts else None
+        if isinstance(node, All):
+            required, optional = [], []
+            for n in node.nodes:
+                if (q := self.compile(n, negated)) is not None:
+                    (required if isinstance(n, (Not, Filter)) else optional).append(q)
+            return self._all(required, optional, negated)
         if isinstance(node, Filter):
             return wq.ConstantScoreQuery(_filter_query(node.field, node.value), 0.0)
         if isinstance(node, Phrase):
             return self._phrase(node, negated)
         return self._words(node, negated)
+
+    def _all(self, required: list[wq.Query], optional: list[wq.Query], negated: bool) -> wq.Query | None:
+        """All of the parts; in relaxed mode, the filters and exclusions and any of the rest."""
+        if len(optional) > 1 and not negated:
+            self.relaxable = True
+            if self.relaxed:
+                optional = [wq.Or(optional)]
+        parts = list(dict.fromkeys(optional + required))
+        if not parts:
+            return None
+        if not optional:
+            parts.insert(0, wq.Every())
+        return parts[0] if len(parts) == 1 else wq.And(parts)
 
     def _fields(self, name: str | None) -> tuple[dict[str, float], dict[str, float]]:
         if name == "title":
@@ -260,16 +279,18 @@ class _Compiler:
         tokens = self._tokens(node.text)
         if not tokens:
             return None
+        segmenter = self.index.schema["body"].analyzer.items[0].segmenter()
         atoms = []
         for term, original in tokens:
             alternatives: list[wq.Query] = [wq.Term(f, term, boost=b) for f, b in words.items()]
-            if _HAN_RUN.fullmatch(term):
+            if _HAN_RUN.fullmatch(term) and (len(term) == 1 or not segmenter.knows(term)):
+                # A word jieba guessed may be cut differently in an article: match its characters.
                 alternatives += [_chars_query(f, term, b) for f, b in chars.items()]
             atoms.append(wq.Or(alternatives))
             if not negated:
                 self._mark(term)
                 self.shown.append(original)
-        query: wq.Query = atoms[0] if len(atoms) == 1 else wq.And(atoms)
+        query = self._all([], atoms, negated)
         runs = [r for r in _HAN_RUN.findall(fold(node.text).text) if len(r) > 1]
         if len(atoms) > 1 and runs:
             # The run as typed, character for character, ranks above its words apart.
@@ -554,11 +575,22 @@ def _filters(
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-def _positives(node: Node) -> list[Node]:
-    """The clauses of a top-level AND that an OR fallback may relax."""
-    if isinstance(node, All):
-        return [n for n in node.nodes if not isinstance(n, (Not, Filter))]
-    return []
+def _run(
+    searcher: Searcher, query: wq.Query, restrict: wq.Query | None, options: dict[str, object]
+) -> Results:
+    """Run a query within the restriction, giving up with a QueryError after SEARCH_SECONDS."""
+    if restrict is not None:
+        # In the query rather than a collector's filter, so the time limit sees every match.
+        query = wq.And([query, wq.ConstantScoreQuery(restrict, 0.0)])
+    collector = TimeLimitCollector(searcher.collector(**options), timelimit=SEARCH_SECONDS, use_alarm=False)
+    try:
+        searcher.search_with_collector(query, collector)
+    except TimeLimit:
+        raise QueryError(
+            f"the search took longer than {SEARCH_SECONDS:g} s; use fewer or more specific words",
+            code="query_timeout",
+        ) from None
+    return collector.results()
 
 
 def search(
@@ -581,6 +613,11 @@ def search(
     tree = parse(q)
     compiler = _Compiler(index)
     query = compiler.compile(tree) if tree is not None else None
+    if len(set(compiler.shown)) > MAX_QUERY_WORDS:
+        raise QueryError(
+            f"the query has {len(set(compiler.shown))} different words; the limit is {MAX_QUERY_WORDS}",
+            code="query_too_long",
+        )
     empty_facets: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
     if query is None:
         return SearchResult(q, page, per_page, 0, _ms(started), (), empty_facets, None, ())
@@ -588,19 +625,14 @@ def search(
     searcher = index.searcher()
     options: dict[str, object] = {
         "limit": page * per_page,
-        "filter": restrict,
         "groupedby": {n: sorting.FieldFacet(n, maptype=sorting.Count) for n in FACET_FIELDS},
     }
     if sort == "date":
         options["sortedby"] = sorting.FieldFacet("published", reverse=True)
-    results = searcher.search(query, **options)
+    results = _run(searcher, query, restrict, options)
     fallback = None
-    positives = _positives(tree)
-    if results.is_empty() and len(positives) > 1:
-        rest = [n for n in tree.nodes if n not in positives]
-        relaxed = All((Any(tuple(positives)), *rest)) if rest else Any(tuple(positives))
-        relaxed_query = _Compiler(index).compile(relaxed)
-        results = searcher.search(relaxed_query, **options)
+    if results.is_empty() and compiler.relaxable:
+        results = _run(searcher, _Compiler(index, relaxed=True).compile(tree), restrict, options)
         fallback = "or"
 
     marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))

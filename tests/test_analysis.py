@@ -28,9 +28,9 @@ def test_to_simplified_is_character_for_character() -> None:
     assert to_simplified("單親媽愁醫費") == "单亲妈愁医费"
 
 
-def test_search_mode_sub_words_share_their_word_position() -> None:
+def test_every_dictionary_sub_word_shares_its_word_position() -> None:
     assert tokens("中国人民银行行长") == [
-        ("中国人民银行", 0), ("中国", 0), ("国人", 0), ("人民", 0), ("银行", 0), ("行长", 1),
+        ("中国人民银行", 0), ("人民银行", 0), ("中国", 0), ("国人", 0), ("人民", 0), ("银行", 0), ("行长", 1),
     ]
 
 

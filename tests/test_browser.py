@@ -1,0 +1,170 @@
+"""The search page in real headless Chromium: Debian's /usr/bin/chromium driven by Playwright.
+
+The app runs on a real waitress server over the seeds index. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .fixtures_web import ARTIFACTS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytest_plugins = ["tests.fixtures_web"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium; a missing browser fails the tests, it does not skip them."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's browser with "
+                    "`apt-get update && apt-get install -y chromium fonts-noto-cjk` (.ci/run does)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is missing: pip install -e '.[test]'")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """Messages of any alert() the page opened."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str, dialogs: list[str]) -> Iterator[Page]:
+    """A fresh English-speaking tab on the live server."""
+    context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    yield tab
+    context.close()
+
+
+def total(tab: Page) -> int:
+    return int(tab.locator("#summary").get_attribute("data-total"))
+
+
+def search_for(tab: Page, text: str) -> None:
+    """Type a query in the box and press Enter, as a person would."""
+    tab.locator("#q").fill(text)
+    tab.locator("#q").press("Enter")
+    tab.wait_for_load_state()
+
+
+def test_typing_a_chinese_query_shows_highlighted_results(page: Page) -> None:
+    page.goto("/")
+    search_for(page, "香港")
+    assert total(page) == 18
+    assert page.locator("li.hit").count() == 10
+    first = page.locator("li.hit").first
+    assert first.locator("h2 mark").first.inner_text() == "香港"
+    assert first.locator(".snippet mark").first.is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "results.png", full_page=True)
+
+
+def test_clicking_a_facet_narrows_the_list(page: Page) -> None:
+    page.goto("/?q=香港")
+    page.locator('[data-facet="source"] a', has_text="中国新闻网").click()
+    page.wait_for_load_state()
+    assert total(page) == 15
+    assert set(page.locator("li.hit .source").all_inner_texts()) == {"中国新闻网"}
+
+
+def test_removing_a_facet_widens_the_list_again(page: Page) -> None:
+    page.goto("/?q=香港&source=中国新闻网")
+    page.locator(".active a.chip").click()
+    page.wait_for_load_state()
+    assert total(page) == 18
+
+
+def test_next_page_shows_the_rest(page: Page) -> None:
+    page.goto("/?q=香港&source=中国新闻网")
+    page.locator('.pagination a[rel="next"]').click()
+    page.wait_for_load_state()
+    assert page.locator('.pagination a[aria-current="page"]').inner_text() == "2"
+    assert page.locator("li.hit").count() == 5
+
+
+def test_opening_a_result_shows_the_article_with_the_query_marked(page: Page) -> None:
+    page.goto("/?q=香港")
+    page.locator("li.hit h2 a").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/articles/u99068b45e9be5cd2?q=%E9%A6%99%E6%B8%AF")
+    assert page.locator("article h1").inner_text() == "宁德时代落户香港 设国际总部与研发中心"
+    assert page.locator("article .body mark").count() == 17  # every 香港 in the body
+    assert set(page.locator("article .body mark").all_inner_texts()) == {"香港"}
+
+
+def test_a_script_query_is_shown_as_text(page: Page, dialogs: list[str]) -> None:
+    page.goto("/")
+    search_for(page, SCRIPT)
+    assert page.locator("#q").input_value() == SCRIPT
+    assert page.title() == f"{SCRIPT} · Qiao news search"
+    assert page.locator("script").count() == 1  # ours, qiao.js
+    assert dialogs == []
+
+
+def test_a_script_query_without_results_is_shown_as_text(page: Page, dialogs: list[str]) -> None:
+    page.goto("/?lang=en")
+    search_for(page, f'"{SCRIPT}"')
+    assert page.locator(".no-results h1").inner_text() == f'No results for “"{SCRIPT}"”.'
+    assert dialogs == []
+
+
+def test_slash_focuses_the_search_box(page: Page) -> None:
+    page.goto("/?q=香港")
+    assert page.evaluate("document.activeElement.id") != "q"
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    assert page.locator("#q").input_value() == "香港"
+
+
+def test_results_fit_a_375px_wide_phone(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 375, "height": 812})
+    tab = context.new_page()
+    tab.goto("/?q=香港")
+    assert tab.evaluate("document.documentElement.scrollWidth") == 375
+    assert tab.locator("#summary").inner_text().startswith("找到 18 条结果")
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=ARTIFACTS / "results-375px.png", full_page=True)
+    context.close()
+
+
+def test_search_works_without_javascript(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(base_url=live_server, locale="en-US", java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto("/")
+    search_for(tab, "香港")
+    assert total(tab) == 18
+    tab.locator('[data-facet="year"] a', has_text="2023").click()
+    tab.wait_for_load_state()
+    assert total(tab) == 11
+    context.close()
+
+
+def test_language_switch_changes_the_interface(page: Page) -> None:
+    page.goto("/?q=香港")
+    page.locator("nav.switch a").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    assert page.locator("#summary").inner_text().startswith("找到 18 条结果")
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"

@@ -1,0 +1,499 @@
+"""The JSON API: search, articles, stats, health, writes, errors, and its OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from .fixtures_web import SMALL, TOKEN
+from search.cli import main as qiao
+from search.index import build
+from web import create_app
+from web.openapi import OPENAPI
+
+pytest_plugins = ["tests.fixtures_web"]
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SEED_ID = "chongqing-hong-kong-2023-05-11"
+SEED_TITLE = ("Actively serve the national strategy and strengthen all-round cooperation "
+              "between Chongqing and Hong Kong")
+SEARCH_KEYS = ["ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
+               "hits", "facets", "fallback", "searched_as"]
+
+
+def error_of(response: TestResponse) -> tuple[int, str]:
+    """The status and error code of a JSON error response, checking the body's shape."""
+    body = response.get_json()
+    assert response.mimetype == "application/json"
+    assert list(body) == ["ok", "status", "error"]
+    assert body["ok"] is False and body["status"] == response.status_code
+    assert list(body["error"]) == ["code", "message"] and body["error"]["message"]
+    return response.status_code, body["error"]["code"]
+
+
+def cli_json(*args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(qiao, ["search", *args, "--json"])
+    return json.loads(result.output)
+
+
+# --- GET /api/search ------------------------------------------------------------------------
+
+
+def test_search_answers_exactly_the_json_of_qiao_search_json(client: FlaskClient, seeds_index_dir: Path) -> None:
+    api = client.get("/api/search", query_string={"q": "香港", "lang": "zh", "page": 2, "sort": "date"}).get_json()
+    cli = cli_json("香港", "--index", str(seeds_index_dir), "--lang", "zh", "--page", "2", "--sort", "date")
+    api.pop("processing_time_ms")
+    cli.pop("processing_time_ms")
+    assert api == cli
+
+
+def test_search_error_is_the_json_of_qiao_search_json(client: FlaskClient, seeds_index_dir: Path) -> None:
+    api = client.get("/api/search", query_string={"q": "香港", "to": "2023-13-01"}).get_json()
+    assert api == cli_json("香港", "--index", str(seeds_index_dir), "--to", "2023-13-01")
+
+
+def test_search_keys_are_in_a_fixed_order(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=香港").get_json()
+    assert list(body) == SEARCH_KEYS
+    assert list(body["hits"][0]) == ["id", "title", "url", "source", "category", "lang", "published",
+                                     "score", "highlights"]
+    assert list(body["facets"]) == ["lang", "source", "category", "year"]
+
+
+def test_search_json_is_utf8_chinese_not_escaped(client: FlaskClient) -> None:
+    response = client.get("/api/search?q=香港")
+    assert response.mimetype == "application/json"
+    assert '"query":"香港"'.encode() in response.data
+    assert b"\\u" not in response.data
+
+
+def test_search_finds_the_18_articles_with_hong_kong_in_chinese(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=香港").get_json()
+    assert (body["total_hits"], body["total_pages"], len(body["hits"])) == (18, 2, 10)
+    assert "<mark>香港</mark>" in body["hits"][0]["highlights"]["title"]
+
+
+def test_search_second_page_has_the_remaining_8(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=香港&page=2").get_json()
+    assert (body["page"], len(body["hits"])) == (2, 8)
+
+
+def test_search_per_page_sets_the_page_size(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=香港&per_page=5").get_json()
+    assert (body["per_page"], body["total_pages"], len(body["hits"])) == (5, 4, 5)
+
+
+def test_search_source_narrows_to_the_facet_count(client: FlaskClient) -> None:
+    facets = client.get("/api/search?q=香港").get_json()["facets"]
+    body = client.get("/api/search?q=香港&source=新浪").get_json()
+    assert body["total_hits"] == facets["source"]["新浪"] == 2
+
+
+def test_search_from_and_to_narrow_to_the_year_facet_count(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=香港&from=2023-01-01&to=2023-12-31").get_json()
+    assert body["total_hits"] == 11
+    assert {h["published"][:4] for h in body["hits"]} == {"2023"}
+
+
+def test_search_category_and_lang_filter(client: FlaskClient) -> None:
+    assert client.get("/api/search?q=香港&category=大湾区").get_json()["total_hits"] == 10
+    assert client.get("/api/search?q=香港&lang=en").get_json()["total_hits"] == 0
+
+
+def test_search_sort_date_puts_newest_first(client: FlaskClient) -> None:
+    hits = client.get("/api/search?q=香港&sort=date").get_json()["hits"]
+    published = [h["published"] for h in hits]
+    assert published == sorted(published, reverse=True)
+    assert published[0] == "2025-06-12T12:55:00"
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("page=0", "page must be 1 or more, not 0"),
+    ("page=abc", "page must be a whole number, not 'abc'"),
+    ("per_page=101", "per_page must be between 1 and 100, not 101"),
+    ("per_page=1.5", "per_page must be a whole number, not '1.5'"),
+    ("from=2023-02-30", "from must be a date like 2023-05-11, not '2023-02-30'"),
+    ("to=yesterday", "to must be a date like 2023-05-11, not 'yesterday'"),
+    ("sort=newest", "sort must be one of relevance, date, not 'newest'"),
+    ("lang=fr", "unknown language 'fr'; use one of: zh, zh-Hans, zh-Hant, en"),
+])
+def test_search_bad_parameter_is_400(client: FlaskClient, query: str, message: str) -> None:
+    response = client.get(f"/api/search?q=香港&{query}")
+    assert error_of(response) == (400, "bad_parameter")
+    assert response.get_json()["error"]["message"] == message
+
+
+def test_search_without_index_is_503_index_not_found(no_index_client: FlaskClient) -> None:
+    assert error_of(no_index_client.get("/api/search?q=香港")) == (503, "index_not_found")
+
+
+# --- GET /api/articles/<id>, /api/stats, /healthz ------------------------------------------
+
+
+def test_article_answers_the_stored_article(client: FlaskClient) -> None:
+    body = client.get(f"/api/articles/{SEED_ID}").get_json()
+    assert list(body) == ["ok", "id", "title", "body", "published", "source", "category", "lang", "url",
+                          "author", "captions", "tags"]
+    assert (body["id"], body["title"], body["published"], body["lang"]) == (SEED_ID, SEED_TITLE, "2023-05-11", "en")
+    assert len(body["captions"]) == 4
+    assert body["body"].startswith("Yuan Jiajun and Hu Henghua met with the Hong Kong")
+
+
+def test_article_id_may_contain_slashes(client: FlaskClient) -> None:
+    body = client.get("/api/articles/en-bbc/business/004").get_json()
+    assert (body["id"], body["title"]) == ("en-bbc/business/004", "High fuel prices hit BA's profits")
+
+
+def test_article_with_q_adds_escaped_highlights(writer: FlaskClient) -> None:
+    body = writer.get("/api/articles/evil?q=Hong Kong").get_json()
+    assert body["highlights"]["title"] == '&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt; <mark>Hong Kong</mark>'
+    assert body["highlights"]["captions"] == ["&lt;svg onload=alert(2)&gt;"]
+
+
+def test_unknown_article_is_404_not_found(client: FlaskClient) -> None:
+    response = client.get("/api/articles/no-such-article")
+    assert error_of(response) == (404, "not_found")
+    assert response.get_json()["error"]["message"] == "no article with id 'no-such-article'"
+
+
+def test_stats_counts_the_seeds(client: FlaskClient) -> None:
+    body = client.get("/api/stats").get_json()
+    assert (body["ok"], body["documents"]) == (True, 846)
+    assert body["by_lang"] == {"en": 446, "zh-Hans": 300, "zh-Hant": 100}
+
+
+def test_healthz_is_200_when_the_index_is_searchable(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert (response.status_code, response.get_json()) == (200, {"ok": True, "status": "ok", "documents": 846})
+
+
+def test_healthz_is_503_without_an_index(no_index_client: FlaskClient) -> None:
+    assert error_of(no_index_client.get("/healthz")) == (503, "index_not_found")
+
+
+def test_healthz_turns_200_once_the_index_is_built(tmp_path: Path) -> None:
+    app = create_app({"INDEX_DIR": tmp_path / "later"})
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 503
+    (tmp_path / "one.json").write_text('{"id": "one", "title": "One"}', encoding="utf-8")
+    build([tmp_path / "one.json"], tmp_path / "later")
+    assert client.get("/healthz").get_json() == {"ok": True, "status": "ok", "documents": 1}
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_unknown_api_path_is_404_json(client: FlaskClient) -> None:
+    response = client.get("/api/nothing-here")
+    assert error_of(response) == (404, "not_found")
+    assert response.get_json()["error"]["message"] == "no such endpoint: /api/nothing-here; the API is described at /openapi.json"
+
+
+def test_wrong_method_is_405_json_with_allow(client: FlaskClient) -> None:
+    response = client.put("/api/search?q=香港")
+    assert error_of(response) == (405, "method_not_allowed")
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_unexpected_exception_is_500_json_without_details(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("web.api.search", explode)
+    response = client.get("/api/search?q=香港")
+    assert error_of(response) == (500, "internal")
+    assert b"secret" not in response.data and b"Traceback" not in response.data
+    assert "secret internals" in caplog.text
+
+
+# --- POST and DELETE /api/articles ------------------------------------------------------------
+
+
+def test_writes_are_403_when_the_server_has_no_token(client: FlaskClient) -> None:
+    assert error_of(client.post("/api/articles", json={"id": "x", "title": "t"}, headers=AUTH)) == (403, "forbidden")
+    assert error_of(client.delete(f"/api/articles/{SEED_ID}", headers=AUTH)) == (403, "forbidden")
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Authorization": "Bearer wrong-token"},
+    {"Authorization": f"Basic {TOKEN}"},
+    {"Authorization": f"Bearer {TOKEN}x"},
+], ids=["none", "wrong", "not-bearer", "longer"])
+def test_writes_without_the_right_token_are_401(writer: FlaskClient, headers: dict[str, str]) -> None:
+    response = writer.post("/api/articles", json={"id": "x", "title": "t"}, headers=headers)
+    assert error_of(response) == (401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == "Bearer realm=qiao"
+    assert error_of(writer.delete("/api/articles/hk-en", headers=headers)) == (401, "unauthorized")
+
+
+def test_post_one_article_adds_it(writer: FlaskClient) -> None:
+    response = writer.post("/api/articles", json={"id": "new", "title": "澳门回归", "body": "澳门特区。"}, headers=AUTH)
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "ok": True,
+        "results": [{"id": "new", "status": "added", "reason": ""}],
+        "counts": {"added": 1, "updated": 0, "unchanged": 0, "rejected": 0},
+    }
+
+
+def test_posted_article_is_searchable_at_once(writer: FlaskClient) -> None:
+    assert writer.get("/api/search?q=澳门").get_json()["total_hits"] == 0
+    writer.post("/api/articles", json={"id": "new", "title": "澳门回归", "body": "澳门特区。"}, headers=AUTH)
+    hits = writer.get("/api/search?q=澳门").get_json()["hits"]
+    assert [h["id"] for h in hits] == ["new"]
+
+
+def test_post_list_answers_each_article_in_order(writer: FlaskClient) -> None:
+    records = [
+        {"id": "hk-en", "title": "Hong Kong markets rally", "body": "Shares in Hong Kong fell."},
+        {"title": "no id and no url", "body": "text"},
+        {"url": "https://example.com/by-url", "title": "Found by its URL"},
+        "not an object",
+        {"id": "cq-hk", "title": 42},
+        {"id": "second", "title": "第二篇"},
+    ]
+    body = writer.post("/api/articles", json=records, headers=AUTH).get_json()
+    assert body["results"] == [
+        {"id": "hk-en", "status": "updated", "reason": ""},
+        {"id": None, "status": "rejected", "reason": "needs an id or a url"},
+        {"id": "u17bb19e1d0c70b82", "status": "added", "reason": ""},
+        {"id": None, "status": "rejected", "reason": "record must be an object, not a string"},
+        {"id": "cq-hk", "status": "rejected", "reason": "field 'title' must be a string, not a number"},
+        {"id": "second", "status": "added", "reason": ""},
+    ]
+    assert body["counts"] == {"added": 2, "updated": 1, "unchanged": 0, "rejected": 3}
+
+
+def test_posting_an_article_again_leaves_it_unchanged(writer: FlaskClient) -> None:
+    record = {"id": "new", "title": "澳门回归", "body": "澳门特区。"}
+    writer.post("/api/articles", json=record, headers=AUTH)
+    body = writer.post("/api/articles", json=record, headers=AUTH).get_json()
+    assert body["results"] == [{"id": "new", "status": "unchanged", "reason": ""}]
+
+
+def test_post_malformed_json_is_400(writer: FlaskClient) -> None:
+    response = writer.post("/api/articles", data=b'{"id": "x",', headers={**AUTH, "Content-Type": "application/json"})
+    assert error_of(response) == (400, "bad_request")
+    assert response.get_json()["error"]["message"].startswith("the body is not valid JSON: ")
+
+
+def test_post_body_over_10_mb_is_413(writer: FlaskClient) -> None:
+    body = b"[" + b" " * (10 * 1024 * 1024) + b"]"
+    response = writer.post("/api/articles", data=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert error_of(response) == (413, "payload_too_large")
+
+
+def test_delete_removes_the_article(writer: FlaskClient) -> None:
+    response = writer.delete("/api/articles/hk-en", headers=AUTH)
+    assert (response.status_code, response.get_json()) == (200, {"ok": True, "id": "hk-en", "status": "deleted"})
+    assert writer.get("/api/articles/hk-en").status_code == 404
+    assert writer.get("/api/search?q=markets").get_json()["total_hits"] == 0
+
+
+def test_delete_unknown_article_is_404(writer: FlaskClient) -> None:
+    response = writer.delete("/api/articles/no-such-article", headers=AUTH)
+    assert error_of(response) == (404, "not_found")
+
+
+# --- changes made by the CLI while the app runs ----------------------------------------------
+
+
+def test_qiao_index_add_shows_up_without_restart(writer: FlaskClient, small_index_dir: Path, tmp_path: Path) -> None:
+    assert writer.get("/api/search?q=澳门").get_json()["total_hits"] == 0
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps({"id": "mo", "title": "澳门回归", "body": "澳门特区。"}, ensure_ascii=False), encoding="utf-8")
+    assert CliRunner().invoke(qiao, ["index", "add", str(new), "--index", str(small_index_dir)]).exit_code == 0
+    assert writer.get("/api/search?q=澳门").get_json()["total_hits"] == 1
+
+
+def test_qiao_index_delete_shows_up_without_restart(writer: FlaskClient, small_index_dir: Path) -> None:
+    assert writer.get("/api/articles/hk-en").status_code == 200
+    assert CliRunner().invoke(qiao, ["index", "delete", "hk-en", "--index", str(small_index_dir)]).exit_code == 0
+    assert writer.get("/api/articles/hk-en").status_code == 404
+
+
+def test_qiao_index_build_shows_up_without_restart(writer: FlaskClient, small_index_dir: Path, tmp_path: Path) -> None:
+    assert writer.get("/api/stats").get_json()["documents"] == len(SMALL)
+    (tmp_path / "fresh").mkdir()
+    (tmp_path / "fresh" / "one.json").write_text('{"id": "only", "title": "Only one"}', encoding="utf-8")
+    result = CliRunner().invoke(qiao, ["index", "build", str(tmp_path / "fresh"), "--index", str(small_index_dir)])
+    assert result.exit_code == 0
+    assert writer.get("/api/stats").get_json()["documents"] == 1
+    assert writer.get("/api/search?q=only").get_json()["hits"][0]["id"] == "only"
+
+
+# --- the OpenAPI document ---------------------------------------------------------------------
+
+# One real request for every response the document promises: (method, path, request kwargs, status).
+CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
+    ("get", "/api/search", "/api/search?q=香港", {}, 200),
+    ("get", "/api/search", "/api/search?q=香港&page=0", {}, 400),
+    ("get", "/api/search", "/api/search?q=香港", {"app": "no_index"}, 503),
+    ("get", "/api/search", "/api/search?q=xyzzyqq", {}, 200),
+    ("get", "/api/articles/{id}", f"/api/articles/{SEED_ID}", {}, 200),
+    ("get", "/api/articles/{id}", "/api/articles/cq-hk?q=香港", {"app": "writable"}, 200),
+    ("get", "/api/articles/{id}", "/api/articles/nope", {}, 404),
+    ("get", "/api/articles/{id}", "/api/articles/nope", {"app": "no_index"}, 503),
+    ("post", "/api/articles", "/api/articles", {"app": "writable", "json": [{"id": "a", "title": "t"}, {}], "headers": AUTH}, 200),
+    ("post", "/api/articles", "/api/articles", {"app": "writable", "data": b"{", "headers": AUTH}, 400),
+    ("post", "/api/articles", "/api/articles", {"app": "writable", "json": {}}, 401),
+    ("post", "/api/articles", "/api/articles", {"json": {}, "headers": AUTH}, 403),
+    ("post", "/api/articles", "/api/articles", {"app": "writable", "data": b" " * (10 * 1024 * 1024 + 1), "headers": AUTH}, 413),
+    ("post", "/api/articles", "/api/articles", {"app": "writable_no_index", "json": {"id": "a", "title": "t"}, "headers": AUTH}, 503),
+    ("delete", "/api/articles/{id}", "/api/articles/hk-en", {"app": "writable", "headers": AUTH}, 200),
+    ("delete", "/api/articles/{id}", "/api/articles/nope", {"app": "writable", "headers": AUTH}, 404),
+    ("delete", "/api/articles/{id}", "/api/articles/hk-en", {"app": "writable"}, 401),
+    ("delete", "/api/articles/{id}", "/api/articles/hk-en", {"headers": AUTH}, 403),
+    ("delete", "/api/articles/{id}", "/api/articles/hk-en", {"app": "writable_no_index", "headers": AUTH}, 503),
+    ("get", "/api/stats", "/api/stats", {}, 200),
+    ("get", "/api/stats", "/api/stats", {"app": "no_index"}, 503),
+    ("get", "/healthz", "/healthz", {}, 200),
+    ("get", "/healthz", "/healthz", {"app": "no_index"}, 503),
+    ("get", "/openapi.json", "/openapi.json", {}, 200),
+    ("put", "/api/search", "/api/search", {}, 405),
+]
+
+
+def schema_for(method: str, template: str, status: int) -> dict[str, Any]:
+    """The documented schema of a response, resolvable on its own; the error body for other methods."""
+    operation = OPENAPI["paths"][template].get(method)
+    if operation is None:
+        schema = {"$ref": "#/components/schemas/Error"}
+    else:
+        response = operation["responses"].get(str(status), operation["responses"]["default"])
+        schema = response["content"]["application/json"]["schema"]
+    return {**schema, "components": OPENAPI["components"]}
+
+
+@pytest.fixture
+def clients(
+    client: FlaskClient, writer: FlaskClient, no_index_client: FlaskClient, tmp_path: Path
+) -> dict[str, FlaskClient]:
+    writable_no_index = create_app({"INDEX_DIR": tmp_path / "none", "API_TOKEN": TOKEN}).test_client()
+    return {"seeds": client, "writable": writer, "no_index": no_index_client, "writable_no_index": writable_no_index}
+
+
+@pytest.mark.parametrize(("method", "template", "url", "kwargs", "status"), CASES,
+                         ids=[f"{c[0]} {c[2]} {c[4]}" for c in CASES])
+def test_real_response_matches_the_openapi_document(
+    clients: dict[str, FlaskClient], method: str, template: str, url: str, kwargs: dict[str, Any], status: int
+) -> None:
+    kwargs = dict(kwargs)
+    client = clients[kwargs.pop("app", "seeds")]
+    response = getattr(client, method)(url, **kwargs)
+    assert response.status_code == status
+    jsonschema.validate(response.get_json(), schema_for(method, template, status))
+
+
+def test_every_documented_response_is_checked_against_a_real_one() -> None:
+    documented = {
+        (method, path, status)
+        for path, operations in OPENAPI["paths"].items()
+        for method, operation in operations.items()
+        for status in operation["responses"] if status != "default"
+    }
+    checked = {(method, template, str(status)) for method, template, _, _, status in CASES}
+    assert documented <= checked
+
+
+def test_every_api_route_is_documented(app: Flask) -> None:
+    routes = {
+        (rule.rule.replace("<path:article_id>", "{id}"), method.lower())
+        for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    documented = {(path, method) for path, operations in OPENAPI["paths"].items() for method in operations}
+    assert routes == documented
+
+
+def test_openapi_document_is_valid_openapi_3_1(client: FlaskClient) -> None:
+    document = client.get("/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0"
+    for name, schema in document["components"]["schemas"].items():
+        jsonschema.Draft202012Validator.check_schema(schema)
+
+
+# --- the real server ----------------------------------------------------------------------------
+
+
+def test_concurrent_searches_on_waitress_match_serial_ones(live_server: str) -> None:
+    queries = ["香港", "重庆 香港 合作", "Hong Kong", "election", "新冠肺炎", "蘋果", "football", "经济"] * 12
+
+    def fetch(q: str) -> dict[str, Any]:
+        url = f"{live_server}/api/search?" + urllib.parse.urlencode({"q": q, "per_page": 20})
+        with urllib.request.urlopen(url, timeout=30) as r:
+            body = json.load(r)
+        body.pop("processing_time_ms")
+        return body
+
+    expected = {q: fetch(q) for q in set(queries)}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(fetch, queries))
+    assert all(answer == expected[q] for q, answer in zip(queries, answers))
+
+
+def qiao_command() -> list[str]:
+    return [str(Path(sys.executable).with_name("qiao"))]
+
+
+def test_qiao_serve_starts_and_answers_healthz(seeds_index_dir: Path) -> None:
+    process = subprocess.Popen(
+        [*qiao_command(), "serve", "--index", str(seeds_index_dir), "--port", "0", "--threads", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "QIAO_API_TOKEN": ""},
+    )
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        assert selector.select(timeout=60), "qiao serve printed nothing within 60 s"
+        line = process.stdout.readline().strip()
+        assert line.startswith("Serving Qiao on http://127.0.0.1:"), line
+        url = line.removeprefix("Serving Qiao on ")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
+                    assert (r.status, json.load(r)["documents"]) == (200, 846)
+                    break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "no answer from /healthz within 30 s"
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_qiao_serve_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*qiao_command(), "serve", "--index", str(tmp_path / "none"), "--port", "0"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"error: no index at {tmp_path / 'none'}; build one with: qiao index build --index {tmp_path / 'none'}\n"
+
+
+def test_updated_article_is_found_once(writer: FlaskClient) -> None:
+    assert writer.get("/api/search?q=markets").get_json()["total_hits"] == 1
+    writer.post("/api/articles", json={"id": "hk-en", "title": "Hong Kong markets fall", "lang": "en"}, headers=AUTH)
+    hits = writer.get("/api/search?q=markets").get_json()["hits"]
+    assert [(h["id"], h["title"]) for h in hits] == [("hk-en", "Hong Kong markets fall")]

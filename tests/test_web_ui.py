@@ -1,0 +1,329 @@
+"""The search page and the article page, through Flask's test client (so: without JavaScript)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+pytest_plugins = ["tests.fixtures_web"]
+
+SEED_ID = "chongqing-hong-kong-2023-05-11"
+SCRIPT = "<script>alert(1)</script>"
+
+
+def page(response: TestResponse) -> BeautifulSoup:
+    assert response.mimetype == "text/html"
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def total(soup: BeautifulSoup) -> int:
+    return int(soup.select_one("#summary")["data-total"])
+
+
+def facet_link(soup: BeautifulSoup, facet: str, value: str) -> tuple[str, int]:
+    """The href and count of a facet value."""
+    for a in soup.select(f'[data-facet="{facet}"] a'):
+        if a.select_one(".value").get_text() == value:
+            return a["href"], int(a.select_one(".count").get_text())
+    raise AssertionError(f"no {facet} facet value {value!r}")
+
+
+# --- the empty state and the search box ----------------------------------------------------
+
+
+def test_empty_state_counts_the_articles_and_offers_examples(client: FlaskClient) -> None:
+    soup = page(client.get("/"))
+    assert soup.h1.get_text() == "Search 846 news articles in Chinese and English"
+    assert [a["href"] for a in soup.select("a.example")][0] == "/?q=%E9%87%8D%E5%BA%86+%E9%A6%99%E6%B8%AF+%E5%90%88%E4%BD%9C"
+    assert soup.select_one("#q").has_attr("autofocus")
+
+
+def test_search_box_is_labelled_and_keeps_the_query(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港"))
+    box = soup.select_one("form[role=search] input#q")
+    assert (box["name"], box["value"]) == ("q", "香港")
+    assert soup.select_one('label[for="q"]').get_text() == "Search news"
+    assert not box.has_attr("autofocus")
+
+
+def test_page_is_made_for_phones_and_the_slash_shortcut(client: FlaskClient) -> None:
+    soup = page(client.get("/"))
+    assert soup.select_one('meta[name="viewport"]')["content"] == "width=device-width, initial-scale=1"
+    assert soup.select_one("script")["src"] == "/static/qiao.js"
+    assert soup.select_one("#q")["aria-keyshortcuts"] == "/"
+    assert client.get("/static/qiao.js").status_code == 200
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+def test_results_say_how_many_and_how_long(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港"))
+    assert total(soup) == 18
+    assert soup.select_one("#summary").get_text().startswith("18 results (")
+    assert soup.select_one("#summary").get_text().endswith(" ms) · page 1 of 2")
+
+
+def test_result_shows_title_link_source_date_language_and_snippet(client: FlaskClient) -> None:
+    hit = page(client.get("/?q=香港")).select_one("li.hit")
+    link = hit.select_one("h2 a")
+    assert link["href"] == "/articles/u99068b45e9be5cd2?q=%E9%A6%99%E6%B8%AF"
+    assert link.decode_contents() == "宁德时代落户<mark>香港</mark> 设国际总部与研发中心"
+    assert hit.select_one(".meta").get_text(" ", strip=True) == "中国新闻网 · 2023-12-07 · Simplified Chinese · 大湾区"
+    assert [m.get_text() for m in hit.select(".snippet mark")][:2] == ["香港", "香港"]
+
+
+def test_article_ids_with_slashes_link_to_their_page(client: FlaskClient) -> None:
+    hit = page(client.get("/?q=fuel prices BA profits")).select_one("li.hit h2 a")
+    assert hit["href"].startswith("/articles/en-bbc/business/004?q=")
+
+
+def test_searched_as_shows_how_the_query_was_segmented(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=重庆香港合作"))
+    assert soup.select_one(".searched-as").get_text(" ", strip=True) == "Searched as: 重庆 / 香港 / 合作"
+
+
+def test_or_fallback_is_announced(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=重庆 香港 合作"))
+    assert total(soup) == 96
+    assert soup.select_one(".fallback").get_text() == (
+        "No article contains all of the words, so these contain any of them."
+    )
+
+
+def test_no_fallback_notice_when_all_words_matched(client: FlaskClient) -> None:
+    assert page(client.get("/?q=香港")).select_one(".fallback") is None
+
+
+def test_no_results_state(client: FlaskClient) -> None:
+    response = client.get("/?q=xyzzyqq")
+    soup = page(response)
+    assert response.status_code == 200
+    assert total(soup) == 0
+    assert soup.select_one(".no-results h1").get_text() == "No results for “xyzzyqq”."
+    assert soup.select("li.hit") == []
+
+
+def test_no_results_with_filters_links_to_the_search_without_them(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港&lang=en"))
+    assert soup.select_one(".no-results a")["href"] == "/?q=%E9%A6%99%E6%B8%AF"
+
+
+# --- facets, filters, dates, sort, pages ------------------------------------------------------
+
+
+def test_facets_list_language_source_category_and_year(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港"))
+    assert [s["data-facet"] for s in soup.select("[data-facet]")] == ["lang", "source", "category", "year"]
+    assert facet_link(soup, "lang", "Simplified Chinese")[1] == 18
+    assert facet_link(soup, "source", "中国新闻网")[1] == 15
+
+
+def test_source_facet_narrows_to_its_count(client: FlaskClient) -> None:
+    href, count = facet_link(page(client.get("/?q=香港")), "source", "新浪")
+    assert href == "/?q=%E9%A6%99%E6%B8%AF&source=%E6%96%B0%E6%B5%AA"
+    assert total(page(client.get(href))) == count == 2
+
+
+def test_selected_facet_links_back_to_the_wider_search(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港&source=新浪"))
+    href, _ = facet_link(soup, "source", "新浪")
+    assert soup.select_one('[data-facet="source"] li.selected a')["aria-current"] == "true"
+    assert href == "/?q=%E9%A6%99%E6%B8%AF"
+    assert total(page(client.get(href))) == 18
+
+
+def test_active_filter_chip_removes_it(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港&source=新浪&category=大湾区"))
+    chips = {a.get_text(" ", strip=True): a["href"] for a in soup.select(".active a.chip")}
+    assert chips == {
+        "Source: 新浪 × (Remove filter)": "/?q=%E9%A6%99%E6%B8%AF&category=%E5%A4%A7%E6%B9%BE%E5%8C%BA",
+        "Category: 大湾区 × (Remove filter)": "/?q=%E9%A6%99%E6%B8%AF&source=%E6%96%B0%E6%B5%AA",
+    }
+
+
+def test_language_facet_narrows_to_its_count(client: FlaskClient) -> None:
+    href, count = facet_link(page(client.get("/?q=蘋果")), "lang", "Traditional Chinese")
+    assert total(page(client.get(href))) == count == 98
+
+
+def test_year_facet_narrows_to_that_year(client: FlaskClient) -> None:
+    href, count = facet_link(page(client.get("/?q=香港")), "year", "2023")
+    assert href == "/?q=%E9%A6%99%E6%B8%AF&from=2023-01-01&to=2023-12-31"
+    soup = page(client.get(href))
+    assert total(soup) == count == 11
+    assert [a.get_text(" ", strip=True) for a in soup.select(".active a.chip")] == ["2023 × (Remove filter)"]
+
+
+def test_date_range_and_sort_controls_keep_their_values(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港&from=2020-01-01&to=2020-12-31&sort=date&source=中国新闻网"))
+    assert soup.select_one('input[name="from"]')["value"] == "2020-01-01"
+    assert soup.select_one('input[name="to"]')["value"] == "2020-12-31"
+    assert soup.select_one('select[name="sort"] option[selected]')["value"] == "date"
+    assert soup.select_one('input[type="hidden"][name="source"]')["value"] == "中国新闻网"
+    assert soup.select_one("details.options").has_attr("open")
+
+
+def test_sort_by_date_puts_newest_first(client: FlaskClient) -> None:
+    dates = [t["datetime"] for t in page(client.get("/?q=香港&sort=date")).select("li.hit time")]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_pagination_links_to_page_two(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港"))
+    assert soup.select_one('.pagination a[aria-current="page"]').get_text() == "1"
+    href = soup.select_one('.pagination a[rel="next"]')["href"]
+    assert href == "/?q=%E9%A6%99%E6%B8%AF&page=2"
+    second = page(client.get(href))
+    assert len(second.select("li.hit")) == 8
+    assert second.select_one("ol.hits")["start"] == "11"
+    assert second.select_one('.pagination a[rel="prev"]')["href"] == "/?q=%E9%A6%99%E6%B8%AF"
+
+
+def test_pagination_keeps_filters(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港&source=中国新闻网"))
+    href = soup.select_one('.pagination a[rel="next"]')["href"]
+    assert href == "/?q=%E9%A6%99%E6%B8%AF&source=%E4%B8%AD%E5%9B%BD%E6%96%B0%E9%97%BB%E7%BD%91&page=2"
+    assert len(page(client.get(href)).select("li.hit")) == 5
+
+
+def test_bad_date_is_said_on_the_page_with_400(client: FlaskClient) -> None:
+    response = client.get("/?q=香港&from=2023-02-30")
+    soup = page(response)
+    assert response.status_code == 400
+    assert soup.select_one(".notice.error").get_text() == "from must be a date like 2023-05-11, not '2023-02-30'"
+    assert soup.select_one("#q")["value"] == "香港"
+
+
+def test_page_without_index_says_how_to_build_it(no_index_client: FlaskClient, tmp_path: Path) -> None:
+    response = no_index_client.get("/")
+    assert response.status_code == 503
+    assert page(response).select_one(".notice.error").get_text() == (
+        f"no index at {tmp_path / 'missing'}; build one with: qiao index build --index {tmp_path / 'missing'}"
+    )
+
+
+# --- the article page --------------------------------------------------------------------------
+
+
+def test_article_page_shows_the_whole_article(client: FlaskClient) -> None:
+    soup = page(client.get(f"/articles/{SEED_ID}"))
+    article = soup.select_one("article")
+    assert article.h1.get_text() == (
+        "Actively serve the national strategy and strengthen all-round cooperation between Chongqing and Hong Kong"
+    )
+    assert article.select_one(".meta time")["datetime"] == "2023-05-11"
+    assert len(article.select(".captions li")) == 4
+    assert article.select_one(".body p").get_text() == (
+        "Yuan Jiajun and Hu Henghua met with the Hong Kong Special Administrative Region Government "
+        "Delegation led by Li Jiachao"
+    )
+    assert article.select("mark") == []
+
+
+def test_article_page_shows_source_and_links_the_original(client: FlaskClient) -> None:
+    article = page(client.get("/articles/u99068b45e9be5cd2")).select_one("article")
+    assert article.select_one(".meta .source").get_text() == "中国新闻网"
+    assert article.select_one(".original a")["href"] == "http://www.chinanews.com/dwq/2023/12-07/10124351.shtml"
+
+
+def test_article_page_opened_from_a_result_marks_the_query(client: FlaskClient) -> None:
+    soup = page(client.get(f"/articles/{SEED_ID}?q=Hong Kong"))
+    assert soup.select_one("article h1 mark").get_text() == "Hong Kong"
+    assert soup.select_one("article .body mark").get_text() == "Hong Kong"
+    assert soup.select_one(".captions mark").get_text() == "Hong Kong"
+    assert soup.select_one(".back a")["href"] == "/?q=Hong+Kong"
+
+
+def test_unknown_article_page_is_404_html(client: FlaskClient) -> None:
+    response = client.get("/articles/no-such-article")
+    assert response.status_code == 404
+    soup = page(response)
+    assert soup.h1.get_text() == "Not found"
+    assert soup.select_one(".notice.error").get_text() == "no article with id 'no-such-article'"
+
+
+def test_unknown_page_is_404_html(client: FlaskClient) -> None:
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert page(response).h1.get_text() == "Not found"
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+
+def test_query_is_escaped_everywhere(client: FlaskClient) -> None:
+    html = client.get("/", query_string={"q": SCRIPT}).get_data(as_text=True)
+    assert SCRIPT not in html
+    assert 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    assert "<title>&lt;script&gt;alert(1)&lt;/script&gt; · Qiao news search</title>" in html
+
+
+def test_article_text_is_escaped_in_results(writer: FlaskClient) -> None:
+    response = writer.get("/?q=Macau")
+    html = response.get_data(as_text=True)
+    hit = page(response).select_one("li.hit")
+    assert "<script>alert" not in html and "<img" not in html and "<b>Evil" not in html
+    assert hit.select_one("h2 a").decode_contents() == '&lt;script&gt;alert("title")&lt;/script&gt; Hong Kong'
+    assert hit.select_one(".source").decode_contents() == "&lt;b&gt;Evil&lt;/b&gt;"
+
+
+def test_article_text_is_escaped_on_its_page(writer: FlaskClient) -> None:
+    response = writer.get("/articles/evil?q=Macau")
+    html = response.get_data(as_text=True)
+    soup = page(response)
+    assert "<svg" not in html and "<img" not in html and "<u>t" not in html
+    assert soup.select_one(".body p").decode_contents() == "&lt;img src=x onerror=alert(1)&gt; Hong Kong &amp; <mark>Macau</mark>"
+    assert soup.select_one(".captions li").get_text() == "<svg onload=alert(2)>"
+
+
+def test_javascript_url_is_not_linked(writer: FlaskClient) -> None:
+    assert page(writer.get("/articles/evil")).select_one(".original") is None
+
+
+def test_pages_forbid_inline_script(client: FlaskClient) -> None:
+    response = client.get("/?q=香港")
+    assert response.headers["Content-Security-Policy"] == "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- languages ---------------------------------------------------------------------------------
+
+
+def test_english_by_default(client: FlaskClient) -> None:
+    soup = page(client.get("/"))
+    assert soup.html["lang"] == "en"
+    assert soup.select_one("nav.switch a").get_text() == "中文"
+
+
+def test_chinese_from_accept_language(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}))
+    assert soup.html["lang"] == "zh-Hans"
+    assert soup.select_one("#summary").get_text().startswith("找到 18 条结果（用时 ")
+    assert facet_link(soup, "lang", "简体中文")[1] == 18
+
+
+def test_accept_language_follows_quality(client: FlaskClient) -> None:
+    soup = page(client.get("/", headers={"Accept-Language": "en;q=0.5, zh-HK;q=0.9"}))
+    assert soup.html["lang"] == "zh-Hans"
+
+
+def test_switch_link_keeps_the_search(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港&page=2"))
+    assert soup.select_one("nav.switch a")["href"] == "/?q=%E9%A6%99%E6%B8%AF&page=2&hl=zh"
+
+
+def test_switch_is_remembered_in_a_cookie(client: FlaskClient) -> None:
+    response = client.get("/?hl=zh", headers={"Accept-Language": "en"})
+    assert page(response).html["lang"] == "zh-Hans"
+    assert client.get_cookie("hl").value == "zh"
+    assert page(client.get("/", headers={"Accept-Language": "en"})).html["lang"] == "zh-Hans"
+
+
+@pytest.mark.parametrize(("language", "heading"), [("en", "Not found"), ("zh", "找不到页面")])
+def test_error_pages_speak_the_chosen_language(client: FlaskClient, language: str, heading: str) -> None:
+    assert page(client.get(f"/articles/nope?hl={language}")).h1.get_text() == heading

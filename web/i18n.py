@@ -1,0 +1,183 @@
+"""The page's words in English and Chinese, chosen by ?hl=, then a cookie, then Accept-Language."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, g, request
+
+LANGUAGES = ("en", "zh")
+DEFAULT = "en"
+COOKIE = "hl"
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Qiao news search",
+        "tagline": "Chinese and English news search",
+        "search_label": "Search news",
+        "placeholder": "Search news in Chinese or English",
+        "search": "Search",
+        "shortcut_before": "Press",
+        "shortcut_after": "to search",
+        "options": "Dates and sort",
+        "switch_label": "Interface language",
+        "results_one": "1 result ({ms} ms)",
+        "results": "{n} results ({ms} ms)",
+        "page_of": "page {page} of {pages}",
+        "searched_as": "Searched as:",
+        "fallback": "No article contains all of the words, so these contain any of them.",
+        "no_results": "No results for “{q}”.",
+        "no_results_tips": "Check the spelling, use fewer or more general words, or try the other language.",
+        "without_filters": "Search again without filters",
+        "welcome": "Search {n} news articles in Chinese and English",
+        "welcome_help": "Type words in either language; Chinese is split into words for you.",
+        "examples": "Try:",
+        "syntax": "Search tips",
+        "syntax_phrase": "Quotes find an exact phrase:",
+        "syntax_exclude": "A minus leaves out a word:",
+        "syntax_or": "OR finds either word:",
+        "syntax_field": "Search titles only:",
+        "filters": "Filters",
+        "more": "{n} more",
+        "active_filters": "Active filters",
+        "remove_filter": "Remove filter",
+        "clear_filters": "Clear all",
+        "facet_lang": "Language",
+        "facet_source": "Source",
+        "facet_category": "Category",
+        "facet_year": "Year",
+        "from": "From",
+        "to": "To",
+        "sort": "Sort",
+        "sort_relevance": "Relevance",
+        "sort_date": "Newest first",
+        "apply": "Apply",
+        "pages": "Pages",
+        "previous": "Previous",
+        "next": "Next",
+        "lang_zh-Hans": "Simplified Chinese",
+        "lang_zh-Hant": "Traditional Chinese",
+        "lang_en": "English",
+        "lang_zh": "Chinese",
+        "back": "Back to results",
+        "new_search": "New search",
+        "original": "Original article",
+        "captions": "Captions",
+        "tags": "Tags",
+        "by": "By {author}",
+        "error_400": "That search could not be run",
+        "error_404": "Not found",
+        "error_405": "Not allowed",
+        "error_500": "Something went wrong",
+        "error_503": "Search is not available yet",
+        "error_other": "Something went wrong",
+        "home": "Back to search",
+    },
+    "zh": {
+        "title": "桥 · 新闻搜索",
+        "tagline": "中英文新闻搜索",
+        "search_label": "搜索新闻",
+        "placeholder": "输入中文或英文搜索新闻",
+        "search": "搜索",
+        "shortcut_before": "按",
+        "shortcut_after": "键开始搜索",
+        "options": "日期与排序",
+        "switch_label": "界面语言",
+        "results_one": "找到 1 条结果（用时 {ms} 毫秒）",
+        "results": "找到 {n} 条结果（用时 {ms} 毫秒）",
+        "page_of": "第 {page} 页，共 {pages} 页",
+        "searched_as": "分词结果：",
+        "fallback": "没有文章同时包含所有词语，以下结果包含其中任意一个。",
+        "no_results": "没有找到与“{q}”相关的结果。",
+        "no_results_tips": "请检查拼写，减少词语或换用更常见的说法，也可以试试另一种语言。",
+        "without_filters": "去掉筛选条件重新搜索",
+        "welcome": "搜索 {n} 篇中英文新闻",
+        "welcome_help": "中英文均可输入，中文会自动分词。",
+        "examples": "试试：",
+        "syntax": "搜索技巧",
+        "syntax_phrase": "加引号搜索完整短语：",
+        "syntax_exclude": "减号排除某个词：",
+        "syntax_or": "OR 表示任意一个：",
+        "syntax_field": "只搜索标题：",
+        "filters": "筛选",
+        "more": "另外 {n} 项",
+        "active_filters": "当前筛选",
+        "remove_filter": "移除筛选",
+        "clear_filters": "全部清除",
+        "facet_lang": "语言",
+        "facet_source": "来源",
+        "facet_category": "分类",
+        "facet_year": "年份",
+        "from": "起始日期",
+        "to": "截止日期",
+        "sort": "排序",
+        "sort_relevance": "相关度",
+        "sort_date": "最新优先",
+        "apply": "应用",
+        "pages": "分页",
+        "previous": "上一页",
+        "next": "下一页",
+        "lang_zh-Hans": "简体中文",
+        "lang_zh-Hant": "繁體中文",
+        "lang_en": "英文",
+        "lang_zh": "中文",
+        "back": "返回搜索结果",
+        "new_search": "重新搜索",
+        "original": "原文链接",
+        "captions": "图片说明",
+        "tags": "标签",
+        "by": "作者：{author}",
+        "error_400": "无法执行这次搜索",
+        "error_404": "找不到页面",
+        "error_405": "不允许的操作",
+        "error_500": "出错了",
+        "error_503": "搜索暂不可用",
+        "error_other": "出错了",
+        "home": "返回搜索",
+    },
+}
+
+
+def current_language() -> str:
+    """The language of this request's page."""
+    if "hl" not in g:
+        g.hl = _choose()
+    return g.hl
+
+
+def _choose() -> str:
+    """?hl=, else the cookie a switch left, else the first of Accept-Language we speak."""
+    for value in (request.args.get("hl"), request.cookies.get(COOKIE)):
+        if value in LANGUAGES:
+            return value
+    for tag, _quality in request.accept_languages:  # best first
+        primary = tag.split("-")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return DEFAULT
+
+
+def translate(key: str, **values: object) -> str:
+    """The string ``key`` in this request's language, with ``values`` filled in."""
+    return STRINGS[current_language()][key].format(**values)
+
+
+def lang_name(code: str) -> str:
+    """An article language's name (zh-Hans -> Simplified Chinese), or the code when unknown."""
+    return STRINGS[current_language()].get(f"lang_{code}", code)
+
+
+def remember_switch(response: Response) -> Response:
+    """Keep a language chosen with ?hl= for later pages."""
+    chosen = request.args.get("hl")
+    if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
+        response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Offer ``_()`` and the language to templates; remember a switch."""
+    app.after_request(remember_switch)
+    app.context_processor(lambda: {
+        "_": translate, "lang_name": lang_name, "hl": current_language(),
+        "html_lang": HTML_LANG[current_language()],
+    })

@@ -1,0 +1,218 @@
+"""The OpenAPI 3.1 document of the JSON API; tests check real responses against it.
+
+New keys may be added to responses in any release, so objects allow additional properties.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "required": required or list(properties), "properties": properties}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+COUNTS = {"type": "object", "additionalProperties": INTEGER}
+STRINGS = {"type": "array", "items": STRING}
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+ARTICLE_ID = {"name": "id", "in": "path", "required": True, "schema": STRING,
+              "description": "The article's id; it may contain slashes."}
+BEARER = [{"bearer": []}]
+WRITE_ERRORS = {
+    "401": _error("No token, or the wrong one."),
+    "403": _error("The server was started without QIAO_API_TOKEN, so writing is disabled."),
+    "503": _error("No index, or another writer holds it (index_not_found, index_busy)."),
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object({
+        "ok": {"const": False},
+        "status": INTEGER,
+        "error": _object({
+            "code": {**STRING, "description": "bad_parameter, bad_request, unauthorized, forbidden, "
+                     "not_found, method_not_allowed, payload_too_large, index_not_found, index_busy, "
+                     "index_mismatch, internal, ..."},
+            "message": STRING,
+        }),
+    }),
+    "Highlights": _object({
+        "title": {**STRING, "description": "Escaped HTML; only <mark> is markup."},
+        "body": {**STRING, "description": "Escaped HTML fragments; only <mark> is markup."},
+    }),
+    "Hit": _object({
+        "id": STRING, "title": STRING, "url": STRING, "source": STRING, "category": STRING,
+        "lang": {"enum": ["zh-Hans", "zh-Hant", "en", ""]},
+        "published": {**NULLABLE_STRING, "description": "ISO 8601: a date, or a date and time."},
+        "score": {"type": "number"},
+        "highlights": _ref("Highlights"),
+    }),
+    "SearchResult": _object({
+        "ok": {"const": True},
+        "query": STRING,
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+        "total_hits": {"type": "integer", "minimum": 0},
+        "total_pages": {"type": "integer", "minimum": 0},
+        "processing_time_ms": {"type": "integer", "minimum": 0},
+        "hits": {"type": "array", "items": _ref("Hit")},
+        "facets": _object({"lang": COUNTS, "source": COUNTS, "category": COUNTS, "year": COUNTS}),
+        "fallback": {"enum": [None, "or"],
+                     "description": '"or" when no article had all the words and any word was enough.'},
+        "searched_as": {**STRINGS, "description": "The query's words as segmented, e.g. 重庆 / 香港 / 合作."},
+    }),
+    "Article": _object({
+        "ok": {"const": True},
+        "id": STRING, "title": STRING, "body": STRING, "published": NULLABLE_STRING,
+        "source": STRING, "category": STRING, "lang": STRING, "url": STRING, "author": STRING,
+        "captions": STRINGS, "tags": STRINGS,
+        "highlights": {
+            **_object({"title": STRING, "body": STRING, "captions": STRINGS}),
+            "description": "Only with q: escaped HTML with the query's words in <mark>.",
+        },
+    }, required=["ok", "id", "title", "body", "published", "source", "category", "lang", "url",
+                 "captions", "tags"]),
+    "ArticleInput": {
+        "type": "object",
+        "description": "The JSON ingestion format. An article needs an id or a url, and a title or a body.",
+        "properties": {
+            "id": {"type": ["string", "integer"]}, "url": STRING, "title": STRING, "body": STRING,
+            "published": {**STRING, "description": "A date, e.g. 2023-05-11 or 2023-05-11T09:30:00."},
+            "source": STRING, "category": STRING, "author": STRING, "lang": STRING,
+            "tags": {"oneOf": [STRINGS, STRING]}, "captions": {"oneOf": [STRINGS, STRING]},
+        },
+    },
+    "WriteResult": _object({
+        "ok": {"const": True},
+        "results": {"type": "array", "items": _object({
+            "id": {**NULLABLE_STRING, "description": "null for a rejected record without an id."},
+            "status": {"enum": ["added", "updated", "unchanged", "rejected"]},
+            "reason": {**STRING, "description": "Why a record was rejected; empty otherwise."},
+        })},
+        "counts": _object({"added": INTEGER, "updated": INTEGER, "unchanged": INTEGER, "rejected": INTEGER}),
+    }),
+    "Deleted": _object({"ok": {"const": True}, "id": STRING, "status": {"const": "deleted"}}),
+    "Stats": _object({
+        "ok": {"const": True}, "index": STRING, "documents": INTEGER, "by_lang": COUNTS,
+        "by_source": COUNTS, "size_bytes": INTEGER, "analyzer_version": STRING, "segmenter": STRING,
+        "dictionary": STRING, "dictionary_changed": {"type": "boolean"}, "last_build": STRING,
+    }),
+    "Health": _object({"ok": {"const": True}, "status": {"const": "ok"}, "documents": INTEGER}),
+}
+
+PATHS: dict[str, Any] = {
+    "/api/search": {"get": {
+        "summary": "Search articles",
+        "description": "The same JSON as `qiao search --json`.",
+        "parameters": [
+            _query("q", "The query: words (all must match), \"phrases\", -exclusions, OR, "
+                   "title:/source:/category:/lang: prefixes.", STRING),
+            _query("page", "Page number.", {"type": "integer", "minimum": 1, "default": 1}),
+            _query("per_page", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+            _query("lang", "zh, zh-Hans, zh-Hant or en.", STRING),
+            _query("source", "Exact source, e.g. 中国新闻网.", STRING),
+            _query("category", "Exact category.", STRING),
+            _query("from", "Earliest date: YYYY-MM-DD, YYYY-MM or YYYY.", STRING),
+            _query("to", "Latest date, inclusive: YYYY-MM-DD, YYYY-MM or YYYY.", STRING),
+            _query("sort", "relevance or date (newest first).",
+                   {"enum": ["relevance", "date"], "default": "relevance"}),
+        ],
+        "responses": {
+            "200": _json(_ref("SearchResult"), "A page of results."),
+            "400": _error("A bad parameter (code bad_parameter)."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/api/articles": {"post": {
+        "summary": "Add or update articles",
+        "security": BEARER,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "oneOf": [_ref("ArticleInput"), {"type": "array", "items": _ref("ArticleInput")}],
+        }}}},
+        "responses": {
+            "200": _json(_ref("WriteResult"), "What happened to each article, in input order."),
+            "400": _error("The body is not JSON."),
+            "413": _error("The body is larger than the limit (10 MB)."),
+            **WRITE_ERRORS,
+        },
+    }},
+    "/api/articles/{id}": {
+        "get": {
+            "summary": "One stored article",
+            "parameters": [ARTICLE_ID, _query("q", "A query whose words to highlight.", STRING)],
+            "responses": {
+                "200": _json(_ref("Article"), "The article."),
+                "404": _error("No article with this id (not_found)."),
+                "503": _error("No index (index_not_found)."),
+            },
+        },
+        "delete": {
+            "summary": "Delete an article",
+            "security": BEARER,
+            "parameters": [ARTICLE_ID],
+            "responses": {
+                "200": _json(_ref("Deleted"), "The article was deleted."),
+                "404": _error("No article with this id (not_found)."),
+                **WRITE_ERRORS,
+            },
+        },
+    },
+    "/api/stats": {"get": {
+        "summary": "Index statistics",
+        "responses": {
+            "200": _json(_ref("Stats"), "Documents by language and source, size, analyzer, last build."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/healthz": {"get": {
+        "summary": "Health check",
+        "responses": {
+            "200": _json(_ref("Health"), "The index is open and searchable."),
+            "503": _error("The index is missing or unreadable."),
+        },
+    }},
+    "/openapi.json": {"get": {
+        "summary": "This document",
+        "responses": {"200": {"description": "The OpenAPI 3.1 document.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }},
+}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Qiao",
+        "version": "1",
+        "description": "Bilingual Chinese + English news search. Every error is "
+                       '{"ok": false, "status": N, "error": {"code": "...", "message": "..."}}; '
+                       "new keys may be added to responses in any release.",
+    },
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                       "description": "The QIAO_API_TOKEN the server was started with."}},
+    },
+}
+DEFAULT_ERROR = _error("Any other error, e.g. 405 method_not_allowed or 500 internal.")
+for _operations in PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"]["default"] = DEFAULT_ERROR
