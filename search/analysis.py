@@ -83,6 +83,8 @@ def _fold_tables() -> tuple[dict[int, str], dict[int, str], re.Pattern[str]]:
         same.setdefault(cp, simp)
     for cp in range(ord("A"), ord("Z") + 1):
         same[cp] = chr(cp + 32)
+    # Curly apostrophes, so that "Kong’s" stems like "Kong's".
+    same[0x2019] = same[0x2018] = "'"
     pattern = re.compile("[" + "".join(re.escape(chr(cp)) for cp in longer) + "]")
     return same, longer, pattern
 
@@ -260,7 +262,7 @@ class WordTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[Token]:
         folded = fold(value)
-        segmenter = self.segmenter()
+        segmenter = None  # loaded at the first Han run: English text never needs jieba
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos - 1
         for m in _RUNS.finditer(folded.text):
@@ -277,6 +279,7 @@ class WordTokenizer(Tokenizer):
                 continue
             t.stopped = False
             base = m.start()
+            segmenter = segmenter or self.segmenter()
             for word, s, e, new_position in _spans(segmenter, m.group(), mode == "query"):
                 pos += new_position
                 yield self._set(t, word, pos, base + s, base + e, folded, start_char, value, keeporiginal)

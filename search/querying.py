@@ -10,6 +10,7 @@ phrase that recalls parts of words and names jieba does not know.
 from __future__ import annotations
 
 import calendar
+import functools
 import html
 import math
 import re
@@ -279,11 +280,11 @@ class _Compiler:
         tokens = self._tokens(node.text)
         if not tokens:
             return None
-        segmenter = self.index.schema["body"].analyzer.items[0].segmenter()
+        tokenizer = self.index.schema["body"].analyzer.items[0]
         atoms = []
         for term, original in tokens:
             alternatives: list[wq.Query] = [wq.Term(f, term, boost=b) for f, b in words.items()]
-            if _HAN_RUN.fullmatch(term) and (len(term) == 1 or not segmenter.knows(term)):
+            if _HAN_RUN.fullmatch(term) and (len(term) == 1 or not tokenizer.segmenter().knows(term)):
                 # A word jieba guessed may be cut differently in an article: match its characters.
                 alternatives += [_chars_query(f, term, b) for f, b in chars.items()]
             atoms.append(wq.Or(alternatives))
@@ -452,17 +453,31 @@ class Marker:
     han: frozenset[str]
     stems: frozenset[str]
 
+    @functools.cached_property
+    def _han_pattern(self) -> re.Pattern[str] | None:
+        """The Han strings, longest first."""
+        if not self.han:
+            return None
+        return re.compile("|".join(re.escape(h) for h in sorted(self.han, key=len, reverse=True)))
+
+    @functools.cached_property
+    def _latin_candidates(self) -> re.Pattern[str] | None:
+        """English words that may stem to a query stem: those sharing its first letters."""
+        if not self.stems:
+            return None
+        prefixes = "|".join(sorted({re.escape(s[:3]) for s in self.stems}))
+        return re.compile(rf"(?<![0-9a-z\u00c0-\u024f])(?={prefixes}){_LATIN_WORD.pattern}")
+
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Sorted, merged (start, end) offsets of matches in the original text."""
         folded = fold(text)
         found: list[tuple[int, int]] = []
-        if self.han:
-            pattern = "|".join(re.escape(h) for h in sorted(self.han, key=len, reverse=True))
-            found += [m.span() for m in re.finditer(pattern, folded.text)]
-        if self.stems:
+        if self._han_pattern is not None:
+            found += [m.span() for m in self._han_pattern.finditer(folded.text)]
+        if self._latin_candidates is not None:
             found += [
-                m.span() for m in _LATIN_WORD.finditer(folded.text)
-                if stem(m.group()) in self.stems or m.group() in self.stems
+                m.span() for m in self._latin_candidates.finditer(folded.text)
+                if m.group() in self.stems or stem(m.group()) in self.stems
             ]
         merged: list[list[int]] = []
         for s, e in sorted((folded.original(s), folded.original(e)) for s, e in found):
