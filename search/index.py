@@ -382,11 +382,6 @@ class QiaoIndex:
         self._ix = _open_whoosh(self._gen_dir)
         self.meta = IndexMeta.read(self._gen_dir)
 
-    @property
-    def schema(self):  # noqa: ANN201 - whoosh.fields.Schema
-        """The schema the live generation was built with (its analyzers included)."""
-        return self.searcher().schema
-
     def searcher(self) -> Searcher:
         """This thread's searcher of the latest committed state of the index."""
         ix = self._live()
@@ -394,10 +389,9 @@ class QiaoIndex:
         searcher = getattr(local, "searcher", None)
         if searcher is not None and local.ix is ix and searcher.up_to_date():
             return searcher
-        if searcher is not None:
-            # A fresh searcher, not Searcher.refresh(): that keeps readers of segments whose
-            # documents were deleted or replaced since.
-            searcher.close()
+        # A fresh searcher, not Searcher.refresh(): that keeps readers of segments whose
+        # documents were deleted or replaced since. The old one is not closed here: a caller
+        # may still be reading it; its files close when the last reference goes.
         local.searcher, local.ix = ix.searcher(), ix
         with self._lock:
             self._searchers.add(local.searcher)

@@ -22,6 +22,7 @@ from datetime import date, datetime, time as dtime
 from typing import Union
 
 from whoosh import query as wq
+from whoosh.fields import Schema
 from whoosh import sorting
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.searching import Results, Searcher
@@ -226,7 +227,7 @@ _HAN_RUN = re.compile(f"[{HAN}]+")
 class _Compiler:
     """Turns a query tree into a Whoosh query and gathers what to highlight."""
 
-    index: QiaoIndex
+    schema: Schema  # of the searcher the query will run on: its analyzers built the index
     relaxed: bool = False  # any word may match instead of all (the OR fallback)
     han: set[str] = field(default_factory=set)  # folded Han strings to mark
     stems: set[str] = field(default_factory=set)  # English stems to mark
@@ -272,7 +273,7 @@ class _Compiler:
 
     def _tokens(self, text: str) -> list[tuple[str, str]]:
         """(indexed form, original text) of each query word."""
-        analyzer = self.index.schema["body"].analyzer
+        analyzer = self.schema["body"].analyzer
         return [(t.text, t.original) for t in analyzer(text, mode="query", keeporiginal=True)]
 
     def _words(self, node: Words, negated: bool) -> wq.Query | None:
@@ -280,7 +281,7 @@ class _Compiler:
         tokens = self._tokens(node.text)
         if not tokens:
             return None
-        tokenizer = self.index.schema["body"].analyzer.items[0]
+        tokenizer = self.schema["body"].analyzer.items[0]
         atoms = []
         for term, original in tokens:
             alternatives: list[wq.Query] = [wq.Term(f, term, boost=b) for f, b in words.items()]
@@ -626,7 +627,8 @@ def search(
     _check(page, per_page, sort, q)
     restrict = _filters(lang, source, category, date_from, date_to)
     tree = parse(q)
-    compiler = _Compiler(index)
+    searcher = index.searcher()
+    compiler = _Compiler(searcher.schema)
     query = compiler.compile(tree) if tree is not None else None
     if len(set(compiler.shown)) > MAX_QUERY_WORDS:
         raise QueryError(
@@ -637,7 +639,6 @@ def search(
     if query is None:
         return SearchResult(q, page, per_page, 0, _ms(started), (), empty_facets, None, ())
 
-    searcher = index.searcher()
     options: dict[str, object] = {
         "limit": page * per_page,
         "groupedby": {n: sorting.FieldFacet(n, maptype=sorting.Count) for n in FACET_FIELDS},
@@ -647,7 +648,7 @@ def search(
     results = _run(searcher, query, restrict, options)
     fallback = None
     if results.is_empty() and compiler.relaxable:
-        results = _run(searcher, _Compiler(index, relaxed=True).compile(tree), restrict, options)
+        results = _run(searcher, _Compiler(searcher.schema, relaxed=True).compile(tree), restrict, options)
         fallback = "or"
 
     marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
@@ -689,7 +690,8 @@ def _ms(started: float) -> int:
 
 def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, object]:
     """A stored article; with ``q``, its title, body and captions as escaped HTML with the query marked."""
-    stored = index.searcher().document(id=article_id)
+    searcher = index.searcher()
+    stored = searcher.document(id=article_id)
     if stored is None:
         raise ArticleNotFound(f"no article with id {article_id!r}")
     captions = [c for c in stored.get("captions", "").split("\n") if c]
@@ -708,7 +710,7 @@ def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, 
     }
     if q:
         tree = parse(q)
-        compiler = _Compiler(index)
+        compiler = _Compiler(searcher.schema)
         if tree is not None:
             compiler.compile(tree)
         marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
