@@ -367,6 +367,17 @@ def _open_whoosh(gen_dir: Path) -> whoosh.index.FileIndex:
     return whoosh.index.open_dir(gen_dir)
 
 
+def _column(searcher: Searcher, name: str) -> list[object]:
+    """A sortable field's value for every document number; None where a segment has no column."""
+    values: list[object] = []
+    for reader, _ in searcher.reader().leaf_readers():
+        if reader.has_column(name):
+            values += reader.column_reader(name)
+        else:
+            values += [None] * reader.doc_count_all()
+    return values
+
+
 class QiaoIndex:
     """A live index for searching: a searcher per thread, renewed when the index changes.
 
@@ -392,10 +403,19 @@ class QiaoIndex:
         # A fresh searcher, not Searcher.refresh(): that keeps readers of segments whose
         # documents were deleted or replaced since. The old one is not closed here: a caller
         # may still be reading it; its files close when the last reference goes.
-        local.searcher, local.ix = ix.searcher(), ix
+        local.searcher, local.ix, local.columns = ix.searcher(), ix, {}
         with self._lock:
             self._searchers.add(local.searcher)
         return local.searcher
+
+    def column(self, searcher: Searcher, name: str) -> list[object]:
+        """Every document's value of a sortable field, read once per searcher, for facet counts."""
+        local = self._local
+        if getattr(local, "searcher", None) is not searcher:
+            return _column(searcher, name)
+        if name not in local.columns:
+            local.columns[name] = _column(searcher, name)
+        return local.columns[name]
 
     def _live(self) -> whoosh.index.FileIndex:
         """The Whoosh index of the live generation, reopened after a rebuild swapped it."""

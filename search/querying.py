@@ -16,6 +16,7 @@ import math
 import re
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime
@@ -24,7 +25,7 @@ from typing import Union
 from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh import sorting
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.collectors import Collector, TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
 from search.analysis import HAN, fold, stem
@@ -591,14 +592,30 @@ def _filters(
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
+class _Gather(WrappingCollector):
+    """Passes matches on, noting the number of every matching document for the facet counts."""
+
+    def __init__(self, child: Collector) -> None:
+        super().__init__(child)
+        self.docnums: list[int] = []
+
+    def collect(self, sub_docnum: int) -> object:
+        self.docnums.append(self.offset + sub_docnum)
+        return self.child.collect(sub_docnum)
+
+
 def _run(
     searcher: Searcher, query: wq.Query, restrict: wq.Query | None, options: dict[str, object]
-) -> Results:
-    """Run a query within the restriction, giving up with a QueryError after SEARCH_SECONDS."""
+) -> tuple[Results, list[int]]:
+    """The top hits of a query within the restriction, and every matching document's number.
+
+    Gives up with a QueryError after SEARCH_SECONDS.
+    """
     if restrict is not None:
         # In the query rather than a collector's filter, so the time limit sees every match.
         query = wq.And([query, wq.ConstantScoreQuery(restrict, 0.0)])
-    collector = TimeLimitCollector(searcher.collector(**options), timelimit=SEARCH_SECONDS, use_alarm=False)
+    gather = _Gather(searcher.collector(optimize=False, **options))
+    collector = TimeLimitCollector(gather, timelimit=SEARCH_SECONDS, use_alarm=False)
     try:
         searcher.search_with_collector(query, collector)
     except TimeLimit:
@@ -606,7 +623,7 @@ def _run(
             f"the search took longer than {SEARCH_SECONDS:g} s; use fewer or more specific words",
             code="query_timeout",
         ) from None
-    return collector.results()
+    return collector.results(), gather.docnums
 
 
 def search(
@@ -639,16 +656,14 @@ def search(
     if query is None:
         return SearchResult(q, page, per_page, 0, _ms(started), (), empty_facets, None, ())
 
-    options: dict[str, object] = {
-        "limit": page * per_page,
-        "groupedby": {n: sorting.FieldFacet(n, maptype=sorting.Count) for n in FACET_FIELDS},
-    }
+    options: dict[str, object] = {"limit": page * per_page}
     if sort == "date":
         options["sortedby"] = sorting.FieldFacet("published", reverse=True)
-    results = _run(searcher, query, restrict, options)
+    results, docnums = _run(searcher, query, restrict, options)
     fallback = None
-    if results.is_empty() and compiler.relaxable:
-        results = _run(searcher, _Compiler(searcher.schema, relaxed=True).compile(tree), restrict, options)
+    if not docnums and compiler.relaxable:
+        relaxed = _Compiler(searcher.schema, relaxed=True).compile(tree)
+        results, docnums = _run(searcher, relaxed, restrict, options)
         fallback = "or"
 
     marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
@@ -669,16 +684,16 @@ def search(
                 "body": marker.fragments(stored.get("body", "")),
             },
         ))
-    facets = {name: _facet(results, name) for name in FACET_FIELDS}
+    facets = {name: _facet(index.column(searcher, name), docnums) for name in FACET_FIELDS}
     return SearchResult(
-        q, page, per_page, len(results), _ms(started), tuple(hits), facets, fallback,
+        q, page, per_page, len(docnums), _ms(started), tuple(hits), facets, fallback,
         tuple(compiler.shown),
     )
 
 
-def _facet(results: object, name: str) -> dict[str, int]:
-    """A facet's counts, largest first, without the empty value."""
-    counts = results.groups(name)  # type: ignore[attr-defined]
+def _facet(values: list[object], docnums: list[int]) -> dict[str, int]:
+    """Counts of a field's values among the matching documents, largest first, without empty ones."""
+    counts = Counter(values[d] for d in docnums)
     items = [(str(k), v) for k, v in counts.items() if k not in (None, "", b"")]
     return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
 
