@@ -8,12 +8,14 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from search.index import QiaoIndex, add, build, verify
+from search.querying import search
 from search.watch import FolderSync
 
 from .conftest import SEEDS
@@ -139,3 +141,34 @@ def test_watch_command_indexes_arrivals_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
     assert out.splitlines() == ["added 0, updated 0, unchanged 0, rejected 0",
                                 "added 1, updated 0, unchanged 0, rejected 0"]
     assert err.splitlines()[-1] == "stopped"
+
+
+def test_searches_keep_answering_while_writers_run(tmp_path: Path) -> None:
+    """Searches never fail or find an empty index during build, add and delete by other processes."""
+    index_dir = tmp_path / "index"
+    build([ZH], index_dir)
+    answers: list[int] = []
+    failures: list[str] = []
+    done = threading.Event()
+
+    def search_loop() -> None:
+        with QiaoIndex(index_dir) as ix:
+            while not done.is_set():
+                try:
+                    answers.append(search(ix, "香港").total_hits)
+                except Exception as e:  # noqa: BLE001 - any failure is what this test looks for
+                    failures.append(repr(e))
+
+    threads = [threading.Thread(target=search_loop) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for command in (["build", str(ZH)], ["add", str(WIKINEWS)], ["delete", "no-such-id"], ["build", str(ZH)]):
+            subprocess.run(["qiao", "index", *command, "--index", str(index_dir)], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+    assert failures == []
+    assert len(answers) > 10 and set(answers) == {18}
