@@ -166,16 +166,19 @@ def run(port: int, args: argparse.Namespace, articles: list[dict[str, object]]) 
     elapsed = time.monotonic() - started
 
     missing = [a["id"] for a in articles if request(port, "GET", f"/api/articles/{a['id']}")[0] != 200]
-    title = str(articles[-1]["title"])
-    status, body, _ = request(port, "GET", "/api/search?" + urllib.parse.urlencode({"q": f'"{title}"'}))
-    found_last = status == 200 and "load-" in body.decode()
+    found_last = True
+    if articles:
+        title = str(articles[-1]["title"])
+        status, body, _ = request(port, "GET", "/api/search?" + urllib.parse.urlencode({"q": f'"{title}"'}))
+        found_last = status == 200 and "load-" in body.decode()
 
     print(f"{args.clients} clients, {elapsed:.0f} s, {len(latencies)} searches "
           f"({len(latencies) / elapsed:.1f}/s), errors {len(errors)}")
     print(f"search latency ms: p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  "
           f"p99 {percentile(latencies, 99):.1f}  max {max(latencies) * 1000:.1f}")
-    print(f"writer: {len(articles)} articles in {len(write_latencies)} POSTs, "
-          f"median POST {statistics.median(write_latencies) * 1000:.0f} ms")
+    if write_latencies:
+        print(f"writer: {len(articles)} articles in {len(write_latencies)} POSTs, "
+              f"median POST {statistics.median(write_latencies) * 1000:.0f} ms")
     print(f"added articles found by id: {len(articles) - len(missing)}/{len(articles)}; "
           f"last one found by searching its title: {'yes' if found_last else 'no'}")
     for e in errors[:10]:
