@@ -34,6 +34,7 @@ from pathlib import Path
 import whoosh.index
 from whoosh.query import Every
 from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
 
 from search.analysis import ANALYZER_VERSION, DEFAULT_SEGMENTER, Dictionary
 from search.articles import Article, Skipped, iter_articles
@@ -300,57 +301,58 @@ def add_articles(
 ) -> WriteSummary:
     """Add or update articles in the live generation, reporting what happened to each."""
     summary = WriteSummary()
-    with write_lock(index_dir, lock_timeout):
-        ix = _open_whoosh(current_generation(index_dir))
-        try:
-            writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False)
-            try:
-                with ix.searcher() as searcher:
-                    pending: dict[str, str] = {}
-                    for item in items:
-                        if isinstance(item, Skipped):
-                            summary.skipped.append(item)
-                            summary.outcomes.append(Outcome(item.path, "rejected", item.reason))
-                            continue
-                        digest = content_hash(item)
-                        old = pending.get(item.id)
-                        if old is None:
-                            stored = searcher.document(id=item.id)
-                            old = stored["content_hash"] if stored else None
-                        if old == digest:
-                            summary.outcomes.append(Outcome(item.id, "unchanged"))
-                            continue
-                        writer.update_document(**to_document(item, digest))
-                        pending[item.id] = digest
-                        status = "added" if old is None else "updated"
-                        summary.outcomes.append(Outcome(item.id, status))
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
-        finally:
-            ix.close()
+    with _writing(index_dir, lock_timeout, limitmb=WRITER_LIMIT_MB, compound=False) as (writer, searcher):
+        digests: dict[str, str | None] = {}  # the content each id has now, None if none
+        changed: dict[str, Article] = {}  # the last version of each article to write
+        for item in items:
+            if isinstance(item, Skipped):
+                summary.skipped.append(item)
+                summary.outcomes.append(Outcome(item.path, "rejected", item.reason))
+                continue
+            if item.id not in digests:
+                stored = searcher.document(id=item.id)
+                digests[item.id] = stored["content_hash"] if stored else None
+            old, digest = digests[item.id], content_hash(item)
+            if old == digest:
+                summary.outcomes.append(Outcome(item.id, "unchanged"))
+                continue
+            summary.outcomes.append(Outcome(item.id, "added" if old is None else "updated"))
+            digests[item.id] = digest
+            changed[item.id] = item
+        # Written once per id: Whoosh's update_document does not see this writer's own additions.
+        for article in changed.values():
+            writer.update_document(**to_document(article, digests[article.id]))
     return summary
 
 
 def delete(ids: Sequence[str], index_dir: Path, *, lock_timeout: float = 30.0) -> WriteSummary:
     """Delete articles by id."""
     summary = WriteSummary()
+    with _writing(index_dir, lock_timeout) as (writer, _):
+        for article_id in ids:
+            n = writer.delete_by_term("id", article_id)
+            summary.outcomes.append(Outcome(article_id, "deleted" if n else "not_found"))
+    return summary
+
+
+@contextlib.contextmanager
+def _writing(
+    index_dir: Path, lock_timeout: float, **options: object
+) -> Iterator[tuple[IndexWriter, Searcher]]:
+    """A writer on the live generation and a searcher of its committed state; commits at the end."""
     with write_lock(index_dir, lock_timeout):
         ix = _open_whoosh(current_generation(index_dir))
         try:
-            writer = ix.writer()
+            writer = ix.writer(**options)
             try:
-                for article_id in ids:
-                    n = writer.delete_by_term("id", article_id)
-                    summary.outcomes.append(Outcome(article_id, "deleted" if n else "not_found"))
+                with ix.searcher() as searcher:
+                    yield writer, searcher
                 writer.commit()
             except BaseException:
                 writer.cancel()
                 raise
         finally:
             ix.close()
-    return summary
 
 
 # --- reading ------------------------------------------------------------------------------

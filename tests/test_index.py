@@ -170,3 +170,10 @@ def test_stats_counts_by_language_and_source(seeds_index_dir: Path) -> None:
     assert data["by_lang"] == {"en": 446, "zh-Hans": 300, "zh-Hant": 100}
     assert data["by_source"]["蘋果日報"] == 100
     assert data["segmenter"] == "rjieba"
+
+
+def test_the_same_id_twice_in_one_add_keeps_one_article_the_last(small_index: Path, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "n.jsonl", [STORY, {**STORY, "title": "第二版"}])
+    assert [o.status for o in add([data], small_index).outcomes] == ["added", "updated"]
+    with QiaoIndex(small_index) as ix:
+        assert [h.title for h in search(ix, "李家超").hits] == ["第二版"]
