@@ -1,0 +1,1 @@
+"""Benchmarks of Qiao: relevance against judged test collections (bench/relevance.py)."""
