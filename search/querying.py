@@ -17,21 +17,23 @@ import re
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime
 from typing import Union
 
+from whoosh import classify, sorting
 from whoosh import query as wq
 from whoosh.fields import Schema
-from whoosh import sorting
+from whoosh.matching import Matcher, NullMatcher
+from whoosh.reading import IndexReader
 from whoosh.collectors import Collector, TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
 
 from search.analysis import HAN, fold, stem
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
-from search.schema import CHAR_FIELDS, FACET_FIELDS, WORD_FIELDS
+from search.schema import BM25F_HAN, BM25F_LATIN, CHAR_FIELDS, FACET_FIELDS, WORD_FIELDS
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
@@ -43,6 +45,12 @@ FILTER_FIELDS = ("source", "category", "lang")
 TEXT_FIELD_PREFIXES = ("title",)
 FRAGMENT_CHARS = 160
 FRAGMENTS = 2
+# A query of this many different words or more is a question: ranked by any of its words, then
+# again with words from its best articles (pseudo-relevance feedback). See docs/relevance.md.
+QUESTION_WORDS = 5
+FEEDBACK_DOCS = 10
+FEEDBACK_WORDS = 20
+FEEDBACK_WEIGHT = 1.0
 
 # --- the query language ---------------------------------------------------------------------
 
@@ -285,7 +293,7 @@ class _Compiler:
         tokenizer = self.schema["body"].analyzer.items[0]
         atoms = []
         for term, original in tokens:
-            alternatives: list[wq.Query] = [wq.Term(f, term, boost=b) for f, b in words.items()]
+            alternatives: list[wq.Query] = [_BM25FTerm(term, words)]
             if _HAN_RUN.fullmatch(term) and (len(term) == 1 or not tokenizer.segmenter().knows(term)):
                 # A word jieba guessed may be cut differently in an article: match its characters.
                 alternatives += [_chars_query(f, term, b) for f, b in chars.items()]
@@ -336,6 +344,122 @@ class _Compiler:
 
     def _mark(self, term: str) -> None:
         (self.han.add if _HAN_RUN.fullmatch(term) else self.stems.add)(term)
+
+
+class _BM25FTerm(wq.Query):
+    """A word in several weighted fields, scored by BM25F.
+
+    Its frequency in each field is weighted and length-normalised, the sum saturated once: a
+    word in the title adds to its count in the body instead of scoring a second time beside it.
+    """
+
+    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0) -> None:
+        self.text = text
+        self.fields = tuple(sorted(fields.items()))
+        self.boost = boost
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _BM25FTerm) and (self.text, self.fields, self.boost) == (
+            other.text, other.fields, other.boost)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.fields, self.boost))
+
+    def __repr__(self) -> str:
+        return f"_BM25FTerm({self.text!r}, {dict(self.fields)!r}, boost={self.boost})"
+
+    def __str__(self) -> str:
+        return "(" + " OR ".join(f"{f}:{self.text}^{w}" for f, w in self.fields) + ")"
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def has_terms(self) -> bool:
+        return True
+
+    def terms(self, phrases: bool = False) -> Iterator[tuple[str, str]]:
+        for name, _ in self.fields:
+            yield name, self.text
+
+    def estimate_size(self, ixreader: IndexReader) -> int:
+        return sum(ixreader.doc_frequency(name, self.text) for name, _ in self.fields)
+
+    def matcher(self, searcher: Searcher, context: object = None) -> Matcher:
+        reader = searcher.reader()
+        top = searcher.get_parent()
+        n = top.doc_count_all()
+        df = max(top.doc_frequency(name, self.text) for name, _ in self.fields)
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        postings = [
+            (reader.postings(name, self.text), name, weight, top.avg_field_length(name) or 1.0)
+            for name, weight in self.fields
+            if weight > 0 and (name, self.text) in reader
+        ]
+        if not postings:
+            return NullMatcher()
+        k1, b = BM25F_HAN if _HAN_RUN.fullmatch(self.text) else BM25F_LATIN
+        return _BM25FMatcher(postings, reader, idf * self.boost, k1, b)
+
+
+class _BM25FMatcher(Matcher):
+    """The documents of a word's postings in several fields, with their BM25F score."""
+
+    def __init__(
+        self, postings: list[tuple[Matcher, str, float, float]], reader: IndexReader,
+        idf: float, k1: float, b: float,
+    ) -> None:
+        self.postings = postings  # (matcher, field, weight, average field length)
+        self.reader = reader
+        self.idf = idf
+        self.k1 = k1
+        self.b = b
+
+    def is_active(self) -> bool:
+        return any(m.is_active() for m, *_ in self.postings)
+
+    def id(self) -> int:
+        return min(m.id() for m, *_ in self.postings if m.is_active())
+
+    def next(self) -> bool:
+        at = self.id()
+        for m, *_ in self.postings:
+            if m.is_active() and m.id() == at:
+                m.next()
+        return False
+
+    def skip_to(self, id: int) -> None:
+        for m, *_ in self.postings:
+            if m.is_active() and m.id() < id:
+                m.skip_to(id)
+
+    def reset(self) -> None:
+        for m, *_ in self.postings:
+            m.reset()
+
+    def copy(self) -> _BM25FMatcher:
+        postings = [(m.copy(), *rest) for m, *rest in self.postings]
+        return _BM25FMatcher(postings, self.reader, self.idf, self.k1, self.b)
+
+    def supports(self, astype: str) -> bool:
+        return False
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def max_quality(self) -> float:
+        return self.idf * (self.k1 + 1)
+
+    def weight(self) -> float:
+        return self.score()
+
+    def score(self) -> float:
+        at = self.id()
+        tf = 0.0
+        for m, name, weight, average in self.postings:
+            if m.is_active() and m.id() == at:
+                length = self.reader.doc_field_length(at, name, 1)
+                tf += weight * m.weight() / (1 - self.b + self.b * length / average)
+        return self.idf * tf * (self.k1 + 1) / (self.k1 + tf)
 
 
 def _chars_query(fieldname: str, run: str, boost: float) -> wq.Query:
@@ -614,7 +738,11 @@ def _run(
     if restrict is not None:
         # In the query rather than a collector's filter, so the time limit sees every match.
         query = wq.And([query, wq.ConstantScoreQuery(restrict, 0.0)])
-    gather = _Gather(searcher.collector(optimize=False, **options))
+    inner = searcher.collector(optimize=False, **options)
+    # No matcher replacement: it trusts quality bounds that Whoosh's ArrayUnionMatcher
+    # underestimates, and then turns an AndMaybe (a bonus) into an And, dropping documents.
+    inner.replace = 0
+    gather = _Gather(inner)
     collector = TimeLimitCollector(gather, timelimit=SEARCH_SECONDS, use_alarm=False)
     try:
         searcher.search_with_collector(query, collector)
@@ -659,12 +787,18 @@ def search(
     options: dict[str, object] = {"limit": page * per_page}
     if sort == "date":
         options["sortedby"] = sorting.FieldFacet("published", reverse=True)
+    # A question is ranked by any of its words: few articles have them all, and not the best.
+    question = sort == "relevance" and compiler.relaxable and len(set(compiler.shown)) >= QUESTION_WORDS
+    if question:
+        options["limit"] = max(page * per_page, FEEDBACK_DOCS)
     results, docnums = _run(searcher, query, restrict, options)
     fallback = None
-    if not docnums and compiler.relaxable:
-        relaxed = _Compiler(searcher.schema, relaxed=True).compile(tree)
-        results, docnums = _run(searcher, relaxed, restrict, options)
-        fallback = "or"
+    if compiler.relaxable and (question or not docnums):
+        fallback = None if docnums else "or"
+        query = _Compiler(searcher.schema, relaxed=True).compile(tree)
+        results, docnums = _run(searcher, query, restrict, options)
+    if question and docnums:
+        results, docnums = _run(searcher, _with_feedback(searcher, query, results), restrict, options)
 
     marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
     hits = []
@@ -689,6 +823,19 @@ def search(
         q, page, per_page, len(docnums), _ms(started), tuple(hits), facets, fallback,
         tuple(compiler.shown),
     )
+
+
+def _with_feedback(searcher: Searcher, query: wq.Query, results: Results) -> wq.Query:
+    """The query ranking its matches also by the words that mark its best articles (Bo1 feedback)."""
+    top = [hit.docnum for hit in results[:FEEDBACK_DOCS]]
+    asked = {text for _, text in query.iter_all_terms()}
+    found = searcher.key_terms(top, "body", numterms=FEEDBACK_WORDS + len(asked), model=classify.Bo1Model)
+    extra = [(word, weight) for word, weight in found if word not in asked][:FEEDBACK_WORDS]
+    if not extra:
+        return query
+    return wq.AndMaybe(query, wq.Or([
+        _BM25FTerm(word, WORD_FIELDS, boost=FEEDBACK_WEIGHT * weight) for word, weight in extra
+    ]))
 
 
 def _facet(values: list[object], docnums: list[int]) -> dict[str, int]:

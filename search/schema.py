@@ -10,10 +10,16 @@ from whoosh.formats import Positions
 
 from search.analysis import CharAnalyzer, Dictionary, WordAnalyzer
 
-# Text fields searched for words, with the weight of a match in each.
+# Text fields searched for words, with the weight of a match in each. A word is scored by BM25F
+# over them: its weighted, length-normalised frequencies are summed, then saturated once.
 WORD_FIELDS = {"title": 3.0, "body": 1.0, "captions": 0.6}
+# BM25F saturation (k1) and length normalisation (b) of English and of Chinese words, each set
+# on its own test collections (docs/relevance.md).
+BM25F_LATIN = (2.0, 0.9)
+BM25F_HAN = (1.2, 0.75)
 # Han-character recall fields: parts of words, single characters, unknown names, exact phrases.
-CHAR_FIELDS = {"title_chars": 0.9, "chars": 0.3}
+# Characters in a title match but add no score: the word itself already counts there.
+CHAR_FIELDS = {"title_chars": 0.0, "chars": 0.3}
 FACET_FIELDS = ("lang", "source", "category", "year")
 
 

@@ -206,3 +206,10 @@ def test_get_article_marks_the_query_in_the_whole_text(seeds: QiaoIndex) -> None
 def test_get_article_of_unknown_id_is_not_found(seeds: QiaoIndex) -> None:
     with pytest.raises(ArticleNotFound):
         get_article(seeds, "no-such-article")
+
+
+@pytest.mark.parametrize("q", ["银", "香港 OR 澳门", "Hong Kong", "election", "医药费 OR 医疗"])
+def test_total_hits_counts_every_match_beyond_the_first_page(seeds: QiaoIndex, q: str) -> None:
+    everything = search(seeds, q, per_page=100)
+    assert 10 < everything.total_hits <= 100
+    assert search(seeds, q, per_page=10).total_hits == len(everything.hits) == everything.total_hits
