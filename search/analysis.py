@@ -6,12 +6,13 @@ original text, so highlights mark the article's own glyphs.
 
 Two analyzers feed the index:
 
-* ``WordAnalyzer`` — Han runs go to jieba (search mode: a word and its dictionary sub-words),
-  Latin and digit runs to a regex word tokenizer with English stop words and Snowball stemming.
-  A word's sub-words share its position, so phrases of whole words match.
-* ``CharAnalyzer`` — every Han character with consecutive positions: the recall field that
-  finds parts of words, single characters and names jieba does not know, and matches quoted
-  Chinese phrases exactly wherever they stand.
+* ``WordAnalyzer`` — Han runs go to jieba (its default cut, which tiles the text), Latin and
+  digit runs to a regex word tokenizer with English stop words and Snowball stemming; every
+  token has the next position. Because the words tile the text, any Chinese string is either
+  inside one word or spans words at consecutive positions: that is how the query side finds
+  parts of words, single characters, names jieba does not know and exact phrases.
+* ``PartAnalyzer`` — the dictionary words inside each longer word (中国人民银行 gives 人民银行,
+  人民, 银行, 中国), without positions, so a query word finds the longer words it is part of.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.analysis.filters import STOP_WORDS
 
 # Bump when a change to analysis changes the tokens an index holds.
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 SEGMENTERS = ("rjieba", "jieba")
 DEFAULT_SEGMENTER = "rjieba"
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _RUNS = re.compile(rf"(?P<han>[{HAN}]+)|(?P<latin>[0-9a-z\u00c0-\u024f]+(?:['\u2019][a-z]+)*)")
 _HAN_CHAR = re.compile(rf"[{HAN}]")
+_HAN_RUNS = re.compile(rf"[{HAN}]+")
 STOP = frozenset(STOP_WORDS) | {"s", "t"}
 
 
@@ -170,22 +172,23 @@ class Segmenter:
             for word, freq in dictionary.words:
                 self._impl.add_word(word, freq)
 
-    def search_tokens(self, text: str) -> list[tuple[str, int, int]]:
-        """(word, start, end) of each word, then of every dictionary word inside it.
+    def tokens(self, text: str) -> list[tuple[str, int, int]]:
+        """(word, start, end) of jieba's default cut: words that tile ``text``."""
+        return self._impl.tokenize(text)
 
-        Like jieba's search mode, but not only 2- and 3-character sub-words: 中国人民银行 also
-        gives 人民银行, so that word finds it.
+    def parts(self, word: str) -> list[str]:
+        """The dictionary words inside ``word``, longest first.
+
+        Like jieba's search mode, but not only 2- and 3-character ones: 中国人民银行 also gives
+        人民银行, so that word finds it.
         """
-        out = []
-        for word, start, end in self._impl.tokenize(text):
-            out.append((word, start, end))
-            n = len(word)
-            for size in range(n - 1, 1, -1):
-                for i in range(n - size + 1):
-                    sub = word[i : i + size]
-                    if self.knows(sub):
-                        out.append((sub, start + i, start + i + size))
-        return out
+        n = len(word)
+        return [
+            sub
+            for size in range(n - 1, 1, -1)
+            for i in range(n - size + 1)
+            if self.knows(sub := word[i : i + size])
+        ]
 
     def words(self, text: str) -> list[str]:
         """jieba's default-mode words."""
@@ -208,24 +211,6 @@ def get_segmenter(name: str, dictionary: Dictionary) -> Segmenter:
 
 
 # --- Whoosh tokenizers and filters ----------------------------------------------------------
-
-
-def _spans(
-    segmenter: Segmenter, run: str, query: bool
-) -> Iterator[tuple[str, int, int, bool]]:
-    """(word, start, end, is_new_position) for a Han run; sub-words share their word's position."""
-    if query:
-        start = 0
-        for word in segmenter.words(run):
-            yield word, start, start + len(word), True
-            start += len(word)
-        return
-    end = 0
-    for word, s, e in segmenter.search_tokens(run):
-        outer = e > end
-        if outer:
-            end = e
-        yield word, s, e, outer
 
 
 class WordTokenizer(Tokenizer):
@@ -280,8 +265,8 @@ class WordTokenizer(Tokenizer):
             t.stopped = False
             base = m.start()
             segmenter = segmenter or self.segmenter()
-            for word, s, e, new_position in _spans(segmenter, m.group(), mode == "query"):
-                pos += new_position
+            for word, s, e in segmenter.tokens(m.group()):
+                pos += 1
                 yield self._set(t, word, pos, base + s, base + e, folded, start_char, value, keeporiginal)
 
     @staticmethod
@@ -302,44 +287,37 @@ class WordTokenizer(Tokenizer):
         return t
 
 
-class CharTokenizer(Tokenizer):
-    """Every Han character of the folded text; runs are kept apart by a position gap.
+class PartTokenizer(Tokenizer):
+    """The dictionary words inside each longer Han word of the text (no positions).
 
-    >>> [(t.text, t.pos) for t in CharTokenizer()("塞夫, 罗", positions=True)]
-    [('塞', 0), ('夫', 1), ('罗', 3)]
+    >>> [t.text for t in PartTokenizer()("中国人民银行行长")]
+    ['人民银行', '中国', '人民', '银行']
     """
 
+    def __init__(self, segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Dictionary()):
+        self.segmenter_name = segmenter
+        self.dictionary = dictionary
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, PartTokenizer)
+            and (self.segmenter_name, self.dictionary) == (other.segmenter_name, other.dictionary)
+        )
+
     def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        mode: str = "",
-        **kwargs: object,
+        self, value: str, positions: bool = False, chars: bool = False,
+        removestops: bool = True, mode: str = "", **kwargs: object,
     ) -> Iterator[Token]:
-        folded = fold(value)
+        segmenter = None
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
-        last_end = None
-        for m in _HAN_CHAR.finditer(folded.text):
-            if last_end is not None:
-                pos += 1 if m.start() == last_end else 2
-            last_end = m.end()
-            t.text = m.group()
-            t.boost = 1.0
-            t.stopped = False
-            if positions:
-                t.pos = pos
-            if chars or keeporiginal:
-                t.startchar = start_char + folded.original(m.start())
-                t.endchar = start_char + folded.original(m.end())
-            if keeporiginal:
-                t.original = value[t.startchar - start_char : t.endchar - start_char]
-            yield t
+        t.boost, t.stopped = 1.0, False
+        for run in _HAN_RUNS.findall(fold(value).text):
+            segmenter = segmenter or get_segmenter(self.segmenter_name, self.dictionary)
+            for word, _, _ in segmenter.tokens(run):
+                if len(word) > 2:
+                    for part in segmenter.parts(word):
+                        t.text = part
+                        yield t
 
 
 @functools.cache
@@ -372,9 +350,9 @@ def WordAnalyzer(segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Di
     return WordTokenizer(segmenter, dictionary) | EnglishStemFilter()
 
 
-def CharAnalyzer():
-    """The recall-field analyzer: one token per Han character."""
-    return CharTokenizer()
+def PartAnalyzer(segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Dictionary()):
+    """The part-field analyzer: dictionary words inside longer Chinese words."""
+    return PartTokenizer(segmenter, dictionary)
 
 
 def analyze(

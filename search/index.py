@@ -206,8 +206,8 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
         "title": article.title,
         "body": article.body,
         "captions": captions,
-        "title_chars": article.title,
-        "chars": f"{article.body}\n{captions}",
+        "title_parts": article.title,
+        "parts": f"{article.body}\n{captions}",
         "lang": article.lang,
         "author": article.author,
         "tags": ",".join(article.tags),
@@ -446,6 +446,14 @@ class QiaoIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def state(self) -> tuple[str, int | None]:
+        """Which committed state this thread's searcher reads: its generation and Whoosh commit.
+
+        Any build, add or delete, by any process, changes it; a cache keyed by it is never stale.
+        """
+        searcher = self.searcher()
+        return self._local.ix.storage.folder, searcher.reader().generation()
 
 
 @dataclass(frozen=True)

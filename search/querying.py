@@ -3,37 +3,41 @@
 Query syntax: words (all must match; when that finds nothing, any may), "quoted phrases",
 field:value for title/source/category/lang, -exclusion or NOT, OR, and parentheses.
 The syntax is bilingual, so it is parsed here rather than by Whoosh's QueryParser: one word of
-a Chinese query is several jieba words, and each becomes word-field terms plus a Han-character
-phrase that recalls parts of words and names jieba does not know.
+a Chinese query is several jieba words, each searched as a word and, where jieba may cut it
+differently in an article (a single character, a name it does not know, a quoted phrase), as a
+string found inside the indexed words or across words that follow each other (``_Substring``).
 """
 
 from __future__ import annotations
 
 import calendar
 import functools
+import threading
 import html
 import math
 import re
 import time
 import unicodedata
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime
-from typing import Union
+from typing import TypeVar, Union
 
 from whoosh import classify, sorting
 from whoosh import query as wq
 from whoosh.fields import Schema
-from whoosh.matching import Matcher, NullMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.matching import ListMatcher, Matcher, NullMatcher
 from whoosh.reading import IndexReader
 from whoosh.collectors import Collector, TimeLimit, TimeLimitCollector, WrappingCollector
 from whoosh.searching import Results, Searcher
+from whoosh.util.numeric import byte_to_length
 
 from search.analysis import HAN, fold, stem
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
-from search.schema import BM25F_HAN, BM25F_LATIN, CHAR_FIELDS, FACET_FIELDS, WORD_FIELDS
+from search.schema import BM25F_HAN, BM25F_LATIN, FACET_FIELDS, PART_FIELDS, WORD_FIELDS
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
@@ -51,6 +55,12 @@ QUESTION_WORDS = 5
 FEEDBACK_DOCS = 10
 FEEDBACK_WORDS = 20
 FEEDBACK_WEIGHT = 1.0
+# A word jieba may cut differently also matches as a string inside or across words, at this weight.
+SUBSTRING_WEIGHT = 0.3
+# At most this many ways of cutting a string across words are searched (fewest pieces first).
+MAX_SPLITS = 64
+
+T = TypeVar("T")
 
 # --- the query language ---------------------------------------------------------------------
 
@@ -230,6 +240,7 @@ def parse(text: str) -> Node | None:
 # --- compiling to Whoosh queries --------------------------------------------------------------
 
 _HAN_RUN = re.compile(f"[{HAN}]+")
+_HAN_LINE = re.compile(f"^[{HAN}]+$", re.MULTILINE)
 
 
 @dataclass
@@ -275,10 +286,8 @@ class _Compiler:
             parts.insert(0, wq.Every())
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
-    def _fields(self, name: str | None) -> tuple[dict[str, float], dict[str, float]]:
-        if name == "title":
-            return {"title": WORD_FIELDS["title"]}, {"title_chars": CHAR_FIELDS["title_chars"]}
-        return WORD_FIELDS, CHAR_FIELDS
+    def _fields(self, name: str | None) -> dict[str, float]:
+        return {"title": WORD_FIELDS["title"]} if name == "title" else WORD_FIELDS
 
     def _tokens(self, text: str) -> list[tuple[str, str]]:
         """(indexed form, original text) of each query word."""
@@ -286,33 +295,35 @@ class _Compiler:
         return [(t.text, t.original) for t in analyzer(text, mode="query", keeporiginal=True)]
 
     def _words(self, node: Words, negated: bool) -> wq.Query | None:
-        words, chars = self._fields(node.field)
-        tokens = self._tokens(node.text)
-        if not tokens:
-            return None
-        tokenizer = self.schema["body"].analyzer.items[0]
+        fields = self._fields(node.field)
+        scored = _with_parts(fields)
+        knows = self.schema["body"].analyzer.items[0].segmenter().knows
         atoms = []
-        for term, original in tokens:
-            alternatives: list[wq.Query] = [_BM25FTerm(term, words)]
-            if _HAN_RUN.fullmatch(term) and (len(term) == 1 or not tokenizer.segmenter().knows(term)):
-                # A word jieba guessed may be cut differently in an article: match its characters.
-                alternatives += [_chars_query(f, term, b) for f, b in chars.items()]
-            atoms.append(wq.Or(alternatives))
+        # Han runs one by one (jieba cuts each alone, as the analyzer does), Latin words between.
+        for piece in re.split(f"([{HAN}]+)", fold(node.text).text):
+            tokens = self._tokens(piece)
+            if not tokens:
+                continue
+            words: list[wq.Query] = [_BM25FTerm(term, scored) for term, _ in tokens]
+            if not _HAN_RUN.fullmatch(piece):
+                atoms += words
+            elif any(len(term) == 1 or not knows(term) for term, _ in tokens):
+                # jieba guessed here (a name it does not know, a word it cut into characters),
+                # and may cut the article differently: the run as a string matches too.
+                atoms.append(wq.Or([words[0] if len(words) == 1 else wq.And(words),
+                                    _Substring(piece, fields, boost=SUBSTRING_WEIGHT)]))
+                if len(tokens) > 1 and not negated:
+                    self.han.add(piece)
+            else:
+                atoms += words
             if not negated:
-                self._mark(term)
-                self.shown.append(original)
-        query = self._all([], atoms, negated)
-        runs = [r for r in _HAN_RUN.findall(fold(node.text).text) if len(r) > 1]
-        if len(atoms) > 1 and runs:
-            # The run as typed, character for character, ranks above its words apart.
-            bonus = [_chars_query(f, r, b) for r in runs for f, b in chars.items()]
-            query = wq.AndMaybe(query, wq.Or(bonus))
-            if not negated:
-                self.han.update(runs)
-        return query
+                for term, original in tokens:
+                    self._mark(term)
+                    self.shown.append(original)
+        return self._all([], atoms, negated)
 
     def _phrase(self, node: Phrase, negated: bool) -> wq.Query | None:
-        words, chars = self._fields(node.field)
+        fields = self._fields(node.field)
         parts: list[wq.Query] = []
         latin: list[str] = []
 
@@ -320,16 +331,16 @@ class _Compiler:
             if latin:
                 parts.append(wq.Or([
                     wq.Phrase(f, list(latin), boost=b) if len(latin) > 1 else wq.Term(f, latin[0], boost=b)
-                    for f, b in words.items()
+                    for f, b in fields.items()
                 ]))
                 latin.clear()
 
-        # Han text is matched character by character; Latin words as word-field phrases.
+        # Han text is matched as an exact string; Latin words as word-field phrases.
         segments = re.split(f"([{HAN}]+)", fold(node.text).text)
         for segment in segments:
             if _HAN_RUN.fullmatch(segment):
                 flush()
-                parts.append(wq.Or([_chars_query(f, segment, 1.0) for f in chars]))
+                parts.append(_Substring(segment, fields))
                 if not negated:
                     self.han.add(segment)
             else:
@@ -391,54 +402,62 @@ class _BM25FTerm(wq.Query):
         df = max(top.doc_frequency(name, self.text) for name, _ in self.fields)
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         postings = [
-            (reader.postings(name, self.text), name, weight, top.avg_field_length(name) or 1.0)
+            (reader.postings(name, self.text), _lengths(reader, length), weight, top.avg_field_length(length) or 1.0)
             for name, weight in self.fields
             if weight > 0 and (name, self.text) in reader
+            for length in [PART_FIELDS.get(name, name)]
         ]
         if not postings:
             return NullMatcher()
         k1, b = BM25F_HAN if _HAN_RUN.fullmatch(self.text) else BM25F_LATIN
-        return _BM25FMatcher(postings, reader, idf * self.boost, k1, b)
+        return _BM25FMatcher(postings, idf * self.boost, k1, b)
 
 
 class _BM25FMatcher(Matcher):
     """The documents of a word's postings in several fields, with their BM25F score."""
 
     def __init__(
-        self, postings: list[tuple[Matcher, str, float, float]], reader: IndexReader,
-        idf: float, k1: float, b: float,
+        self, postings: list[tuple[Matcher, list[int], float, float]], idf: float, k1: float, b: float,
     ) -> None:
-        self.postings = postings  # (matcher, field, weight, average field length)
-        self.reader = reader
+        self.postings = postings  # (matcher, field lengths by document, weight, average length)
         self.idf = idf
         self.k1 = k1
         self.b = b
+        self._at: int | None = None  # the current document
+        self._find()
+
+    def _find(self) -> None:
+        ids = [m.id() for m, *_ in self.postings if m.is_active()]
+        self._at = min(ids) if ids else None
 
     def is_active(self) -> bool:
-        return any(m.is_active() for m, *_ in self.postings)
+        return self._at is not None
 
     def id(self) -> int:
-        return min(m.id() for m, *_ in self.postings if m.is_active())
+        return self._at  # type: ignore[return-value]
 
     def next(self) -> bool:
-        at = self.id()
+        at = self._at
         for m, *_ in self.postings:
             if m.is_active() and m.id() == at:
                 m.next()
+        self._find()
         return False
 
     def skip_to(self, id: int) -> None:
         for m, *_ in self.postings:
             if m.is_active() and m.id() < id:
                 m.skip_to(id)
+        self._find()
 
     def reset(self) -> None:
         for m, *_ in self.postings:
             m.reset()
+        self._find()
 
     def copy(self) -> _BM25FMatcher:
         postings = [(m.copy(), *rest) for m, *rest in self.postings]
-        return _BM25FMatcher(postings, self.reader, self.idf, self.k1, self.b)
+        return _BM25FMatcher(postings, self.idf, self.k1, self.b)
 
     def supports(self, astype: str) -> bool:
         return False
@@ -453,20 +472,263 @@ class _BM25FMatcher(Matcher):
         return self.score()
 
     def score(self) -> float:
-        at = self.id()
+        at, b = self._at, self.b
         tf = 0.0
-        for m, name, weight, average in self.postings:
+        for m, lengths, weight, average in self.postings:
             if m.is_active() and m.id() == at:
-                length = self.reader.doc_field_length(at, name, 1)
-                tf += weight * m.weight() / (1 - self.b + self.b * length / average)
+                tf += weight * m.weight() / (1 - b + b * (lengths[at] or 1) / average)
         return self.idf * tf * (self.k1 + 1) / (self.k1 + tf)
 
 
-def _chars_query(fieldname: str, run: str, boost: float) -> wq.Query:
-    """Han characters in this order in a character field."""
-    if len(run) == 1:
-        return wq.Term(fieldname, run, boost=boost)
-    return wq.Phrase(fieldname, list(run), boost=boost)
+def _with_parts(fields: dict[str, float]) -> dict[str, float]:
+    """The text fields and the part fields of their longer words, each at its text field's weight."""
+    parts = {part: fields[text] for part, text in PART_FIELDS.items() if text in fields}
+    return {**fields, **parts}
+
+
+class _Substring(wq.Query):
+    """A Chinese string anywhere in the text fields, scored by BM25F on how often it occurs.
+
+    The indexed words tile each text, at consecutive positions, so the string is either inside
+    one word (中国人民银行 holds 人民银行) or runs across words that follow each other: the end of
+    one word, whole words, the start of another (罗|塞夫, 中国|人民银行行|长). Both are read from
+    the words of each field (``_Lexicon``), so this is exact, whatever jieba made of the text.
+    """
+
+    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0) -> None:
+        self.text = text
+        self.fields = tuple(sorted(fields.items()))
+        self.boost = boost
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Substring) and (self.text, self.fields, self.boost) == (
+            other.text, other.fields, other.boost)
+
+    def __hash__(self) -> int:
+        return hash(("substring", self.text, self.fields, self.boost))
+
+    def __repr__(self) -> str:
+        return f"_Substring({self.text!r}, {dict(self.fields)!r}, boost={self.boost})"
+
+    def __str__(self) -> str:
+        return "(" + " OR ".join(f'{f}:*"{self.text}"*^{w}' for f, w in self.fields) + ")"
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def has_terms(self) -> bool:
+        return True
+
+    def terms(self, phrases: bool = False) -> Iterator[tuple[str, str]]:
+        for name, _ in self.fields:
+            yield name, self.text
+
+    def estimate_size(self, ixreader: IndexReader) -> int:
+        return ixreader.doc_count_all()
+
+    def matcher(self, searcher: Searcher, context: object = None) -> Matcher:
+        reader = searcher.reader()
+        found: dict[int, float] = Counter()  # document -> weighted, length-normalised frequency
+        k1, b = BM25F_HAN
+        top = searcher.get_parent()
+        for name, weight in self.fields:
+            if weight <= 0:
+                continue
+            average = top.avg_field_length(name) or 1.0
+            lengths = _lengths(reader, name)
+            for doc, freq in self._occurrences(searcher, name).items():
+                found[doc] += weight * freq / (1 - b + b * (lengths[doc] or 1) / average)
+        if not found:
+            return NullMatcher()
+        # The documents with the string in this segment, scaled to the whole index.
+        df = min(top.doc_count_all(), len(found) * top.doc_count_all() / max(reader.doc_count_all(), 1))
+        idf = math.log(1 + (top.doc_count_all() - df + 0.5) / (df + 0.5)) * self.boost
+        docs = sorted(found)
+        scores = [idf * found[d] * (k1 + 1) / (k1 + found[d]) for d in docs]
+        return ListMatcher(docs, weights=scores)
+
+    def _occurrences(self, searcher: Searcher, name: str) -> Counter[int]:
+        """How often the string occurs in each document's field ``name`` (of this segment)."""
+        reader = searcher.reader()
+        lexicon = _lexicon(reader, name)
+        counts: Counter[int] = Counter()
+        for word in lexicon.containing(self.text):
+            postings = reader.postings(name, word)
+            while postings.is_active():
+                counts[postings.id()] += int(postings.weight())
+                postings.next()
+        for places in lexicon.splits(self.text, MAX_SPLITS):
+            for doc, starts in _consecutive(reader, name, places).items():
+                counts[doc] += len(starts)
+        return counts
+
+
+def _consecutive(reader: IndexReader, name: str, places: list[list[str]]) -> dict[int, set[int]]:
+    """Where a word of each place stands at consecutive positions: document -> first positions.
+
+    Starts from the place with the fewest postings and narrows the documents place by place.
+    """
+    def postings(place: list[str]) -> int:
+        return sum(reader.doc_frequency(name, w) for w in place)
+
+    order = sorted(range(len(places)), key=lambda i: postings(places[i]))
+    found: dict[int, set[int]] | None = None
+    for i in order:
+        seen = _positions_in(reader, name, places[i], found)
+        starts = {doc: {p - i for p in ps} for doc, ps in seen.items()}
+        if found is None:
+            found = starts
+        else:
+            found = {doc: both for doc, ps in found.items() if (both := ps & starts.get(doc, set()))}
+        if not found:
+            return {}
+    return found or {}
+
+
+def _positions_in(
+    reader: IndexReader, name: str, words: list[str], docs: dict[int, object] | None
+) -> dict[int, set[int]]:
+    """The positions of any of ``words`` in each document (only in ``docs``, if given).
+
+    With few ``docs``, each word's postings skip to them; otherwise they are read through.
+    """
+    out: dict[int, set[int]] = {}
+    targets = sorted(docs) if docs is not None else None
+    for word in words:
+        if (name, word) not in reader:
+            continue
+        m = reader.postings(name, word)
+        if targets is None or len(targets) * 4 > reader.doc_frequency(name, word):
+            while m.is_active():
+                if docs is None or m.id() in docs:
+                    out.setdefault(m.id(), set()).update(m.value_as("positions"))
+                m.next()
+            continue
+        for doc in targets:
+            if m.id() < doc:
+                m.skip_to(doc)
+                if not m.is_active():
+                    break
+            if m.id() == doc:
+                out.setdefault(doc, set()).update(m.value_as("positions"))
+    return out
+
+
+class _Lexicon:
+    """The Chinese words of one field of one index segment: those inside, ending or starting a string."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = frozenset(words)
+        self._text = "\n" + "\n".join(words) + "\n"  # one word per line, for str.find
+
+    def containing(self, s: str) -> set[str]:
+        """The words that contain ``s``."""
+        text, found = self._text, set()
+        i = text.find(s)
+        while i != -1:
+            start, end = text.rfind("\n", 0, i) + 1, text.find("\n", i)
+            found.add(text[start:end])
+            i = text.find(s, end)
+        return found
+
+    def ending(self, s: str) -> list[str]:
+        """The words that end with ``s`` (``s`` itself included)."""
+        text, found, key = self._text, [], s + "\n"
+        i = text.find(key)
+        while i != -1:
+            found.append(text[text.rfind("\n", 0, i) + 1 : i + len(s)])
+            i = text.find(key, i + len(key))
+        return found
+
+    def starting(self, s: str) -> list[str]:
+        """The words that start with ``s`` (``s`` itself included)."""
+        text, found, key = self._text, [], "\n" + s
+        i = text.find(key)
+        while i != -1:
+            end = text.find("\n", i + 1)
+            found.append(text[i + 1 : end])
+            i = text.find(key, end)
+        return found
+
+    def splits(self, s: str, limit: int) -> list[list[list[str]]]:
+        """Ways ``s`` runs across consecutive words: for each, the words that can stand at each place.
+
+        The first place holds the words that end with the start of ``s``, the last place the words
+        that start with its end, and each place between one whole word. A single character at
+        either end must be a word of its own: one borrowed from a longer word makes a false match
+        (和服 is not in 和|服务员, 新冠 not in 更新|冠军). Fewest places first, at most ``limit``.
+        """
+        words, text = self.words, self._text
+        found: list[list[str]] = []  # the pieces of s of each way
+
+        def edge(piece: str, key: str) -> bool:
+            return piece in words if len(piece) == 1 else key in text
+
+        def extend(pieces: list[str], rest: str) -> None:
+            if len(found) >= limit * 4:
+                return
+            if edge(rest, "\n" + rest):
+                found.append([*pieces, rest])
+            for j in range(1, len(rest)):
+                if rest[:j] in words:
+                    extend([*pieces, rest[:j]], rest[j:])
+
+        for i in range(1, len(s)):
+            if edge(s[:i], s[:i] + "\n"):
+                extend([s[:i]], s[i:])
+        found.sort(key=len)
+        return [
+            [self._edge(pieces[0], self.ending), *[[p] for p in pieces[1:-1]], self._edge(pieces[-1], self.starting)]
+            for pieces in found[:limit]
+        ]
+
+    @staticmethod
+    def _edge(piece: str, words_with: Callable[[str], list[str]]) -> list[str]:
+        return [piece] if len(piece) == 1 else words_with(piece)
+
+
+_SEGMENT_DATA: OrderedDict[tuple[object, ...], object] = OrderedDict()
+_SEGMENT_DATA_LOCK = threading.Lock()
+SEGMENT_DATA_CACHE = 128  # lexicons and length arrays of segments' fields kept in memory
+_LENGTH_OF_BYTE = [byte_to_length(i) for i in range(256)]
+
+
+def _per_segment(reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
+    """Data read once from one field of one index segment (segments never change once written)."""
+    storage = getattr(reader, "_storage", None)
+    segment = getattr(reader, "_segment", None)
+    key = (getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader), kind, name)
+    with _SEGMENT_DATA_LOCK:
+        if key in _SEGMENT_DATA:
+            _SEGMENT_DATA.move_to_end(key)
+            return _SEGMENT_DATA[key]  # type: ignore[return-value]
+    value = load()
+    with _SEGMENT_DATA_LOCK:
+        _SEGMENT_DATA[key] = value
+        while len(_SEGMENT_DATA) > SEGMENT_DATA_CACHE:
+            _SEGMENT_DATA.popitem(last=False)
+    return value
+
+
+def _lexicon(reader: IndexReader, name: str) -> _Lexicon:
+    """The Chinese words of field ``name`` in this segment."""
+    return _per_segment(reader, "lexicon", name, lambda: _Lexicon(
+        _HAN_LINE.findall(b"\n".join(reader.lexicon(name)).decode("utf-8"))))
+
+
+def _lengths(reader: IndexReader, name: str) -> list[int]:
+    """The length of field ``name`` in each document of this segment, for BM25 normalisation.
+
+    Read as one column (Whoosh's W3 codec keeps them as bytes in ``_<field>_L``), not a
+    ``doc_field_length`` call per document.
+    """
+    def load() -> list[int]:
+        column = reader._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)  # noqa: SLF001
+        if column is None:
+            return [0] * reader.doc_count_all()
+        return [_LENGTH_OF_BYTE[b] for b in column]
+
+    return _per_segment(reader, "lengths", name, load)
 
 
 def _filter_query(name: str, value: str) -> wq.Query:

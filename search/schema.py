@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from array import array
+from itertools import accumulate
 
 from whoosh.analysis import Analyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
-from search.analysis import CharAnalyzer, Dictionary, WordAnalyzer
+from search.analysis import Dictionary, PartAnalyzer, WordAnalyzer
 
 # Text fields searched for words, with the weight of a match in each. A word is scored by BM25F
 # over them: its weighted, length-normalised frequencies are summed, then saturated once.
 WORD_FIELDS = {"title": 3.0, "body": 1.0, "captions": 0.6}
+# The words inside longer words of a text field, without positions: each is searched with its
+# text field's weight and normalised by its length (body's parts include the captions').
+PART_FIELDS = {"title_parts": "title", "parts": "body"}
 # BM25F saturation (k1) and length normalisation (b) of English and of Chinese words, each set
 # on its own test collections (docs/relevance.md).
 BM25F_LATIN = (2.0, 0.9)
 BM25F_HAN = (1.2, 0.75)
-# Han-character recall fields: parts of words, single characters, unknown names, exact phrases.
-# Characters in a title match but add no score: the word itself already counts there.
-CHAR_FIELDS = {"title_chars": 0.0, "chars": 0.3}
 FACET_FIELDS = ("lang", "source", "category", "year")
 
 
@@ -40,11 +41,7 @@ class CompactPositions(Positions):
     def decode_positions(self, valuestring: bytes) -> list[int]:
         deltas = array(valuestring[:1].decode())
         deltas.frombytes(valuestring[1:])
-        positions, at = [], 0
-        for delta in deltas:
-            at += delta
-            positions.append(at)
-        return positions
+        return list(accumulate(deltas))
 
     def decode_frequency(self, valuestring: bytes) -> int:
         return (len(valuestring) - 1) // array(valuestring[:1].decode()).itemsize
@@ -60,15 +57,14 @@ def _text(analyzer: Analyzer, *, stored: bool = False) -> TEXT:
 def build_schema(segmenter: str, dictionary: Dictionary) -> Schema:
     """The schema of an index whose word fields use ``segmenter`` and ``dictionary``."""
     words = WordAnalyzer(segmenter, dictionary)
-    chars = CharAnalyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         url=STORED(),
         title=_text(words, stored=True),
         body=_text(words, stored=True),
         captions=_text(words, stored=True),
-        title_chars=_text(chars),
-        chars=_text(chars),
+        title_parts=TEXT(analyzer=PartAnalyzer(segmenter, dictionary), phrase=False),
+        parts=TEXT(analyzer=PartAnalyzer(segmenter, dictionary), phrase=False),
         published=DATETIME(stored=True, sortable=True),
         year=ID(sortable=True),
         source=ID(stored=True, sortable=True),

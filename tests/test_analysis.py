@@ -6,7 +6,7 @@ import pickle
 from pathlib import Path
 
 from search.analysis import (
-    CharAnalyzer, Dictionary, WordAnalyzer, analyze, fold, stem, to_simplified,
+    Dictionary, PartAnalyzer, WordAnalyzer, analyze, fold, stem, to_simplified,
 )
 
 
@@ -28,14 +28,14 @@ def test_to_simplified_is_character_for_character() -> None:
     assert to_simplified("單親媽愁醫費") == "单亲妈愁医费"
 
 
-def test_every_dictionary_sub_word_shares_its_word_position() -> None:
-    assert tokens("中国人民银行行长") == [
-        ("中国人民银行", 0), ("人民银行", 0), ("中国", 0), ("国人", 0), ("人民", 0), ("银行", 0), ("行长", 1),
-    ]
-
-
-def test_query_mode_has_no_sub_words() -> None:
+def test_words_tile_the_text_at_consecutive_positions() -> None:
+    assert tokens("中国人民银行行长") == [("中国人民银行", 0), ("行长", 1)]
     assert tokens("中国人民银行行长", query=True) == [("中国人民银行", 0), ("行长", 1)]
+
+
+def test_parts_are_the_dictionary_words_inside_longer_words() -> None:
+    parts = [t.text for t in PartAnalyzer()("中國人民銀行行長 in Hong Kong")]
+    assert parts == ["人民银行", "中国", "国人", "人民", "银行"]
 
 
 def test_english_is_stemmed_and_stop_words_take_no_position() -> None:
@@ -56,11 +56,6 @@ def test_offsets_point_at_the_original_glyphs() -> None:
     text = "單親媽愁醫藥費"
     spans = {t: text[s:e] for t, _, s, e in analyze(text, query=True)}
     assert spans["医药费"] == "醫藥費"
-
-
-def test_char_analyzer_gives_each_han_character_a_position_with_gaps_between_runs() -> None:
-    got = [(t.text, t.pos, t.startchar) for t in CharAnalyzer()("罗塞夫 a 醫藥", positions=True, chars=True)]
-    assert got == [("罗", 0, 0), ("塞", 1, 1), ("夫", 2, 2), ("医", 4, 6), ("药", 5, 7)]
 
 
 def test_user_dictionary_keeps_a_name_whole(tmp_path: Path) -> None:

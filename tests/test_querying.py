@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from search.analysis import analyze, fold, has_han
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.querying import All, Any, Filter, Not, Phrase, Words, get_article, parse, search
@@ -77,6 +78,50 @@ def test_quoted_chinese_phrase_matches_inside_longer_words(seeds: QiaoIndex) -> 
     result = search(seeds, '"人民银行"', per_page=100)
     assert result.total_hits == 8
     assert all("人民银行" in marks(h.highlights["title"] + h.highlights["body"]) for h in result.hits)
+
+
+# Strings of seed articles: words, parts of words, runs across words, and the 和服 trap.
+PHRASES = [
+    "人民银行", "罗塞夫", "塞夫", "行长罗", "银", "医药费", "一带一路", "高质量发展", "经济增长",
+    "香港特别行政区政府", "新冠", "新药", "不符", "以上", "和服", "果基", "务发", "医病急", "接连出",
+]
+
+
+def _expected(seeds: QiaoIndex, phrase: str) -> set[str]:
+    """Articles where the phrase stands inside one word, or across words without taking a single
+    character off a longer one: worked out from each article's own words, not from the index."""
+    found = set()
+    for stored in seeds.searcher().all_stored_fields():
+        for name in ("title", "body", "captions"):
+            text = fold(stored.get(name, "")).text
+            words = [(s, e) for _, _, s, e in analyze(text) if has_han(text[s:e])]
+            for m in re.finditer(re.escape(phrase), text):
+                start, end = m.span()
+                covering = [(s, e) for s, e in words if s < end and e > start]
+                first, last = covering[0], covering[-1]
+                inside = len(covering) == 1
+                clean_start = first[0] == start or first[1] - start > 1
+                clean_end = last[1] == end or end - last[0] > 1
+                if inside or (clean_start and clean_end):
+                    found.add(stored["id"])
+    return found
+
+
+@pytest.mark.parametrize("phrase", PHRASES)
+def test_quoted_chinese_phrase_finds_exactly_the_articles_with_it(seeds: QiaoIndex, phrase: str) -> None:
+    result = search(seeds, f'"{phrase}"', per_page=100)
+    assert {h.id for h in result.hits} == _expected(seeds, phrase)
+    assert result.total_hits == len(result.hits)
+
+
+def test_a_character_taken_off_a_longer_word_is_not_a_match(seeds: QiaoIndex) -> None:
+    # 和服 (kimono) is in 和服务 (and service) only as characters: 和|服务.
+    assert "和服" in fold(get_article(seeds, _with_text(seeds, "和服务"))["body"]).text
+    assert search(seeds, '"和服"').total_hits == 0
+
+
+def _with_text(seeds: QiaoIndex, text: str) -> str:
+    return next(s["id"] for s in seeds.searcher().all_stored_fields() if text in fold(s.get("body", "")).text)
 
 
 def test_unknown_name_and_its_fragment_find_the_same_articles_first(seeds: QiaoIndex) -> None:
