@@ -10,6 +10,7 @@ string found inside the indexed words or across words that follow each other (``
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import functools
 import threading
@@ -620,6 +621,8 @@ class _Lexicon:
     def __init__(self, words: list[str]) -> None:
         self.words = frozenset(words)
         self._text = "\n" + "\n".join(words) + "\n"  # one word per line, for str.find
+        self._sorted = sorted(words)  # words starting with s form one range
+        self._reversed = sorted(w[::-1] for w in words)  # so do words ending with s, reversed
 
     def containing(self, s: str) -> set[str]:
         """The words that contain ``s``."""
@@ -631,24 +634,13 @@ class _Lexicon:
             i = text.find(s, end)
         return found
 
-    def ending(self, s: str) -> list[str]:
-        """The words that end with ``s`` (``s`` itself included)."""
-        text, found, key = self._text, [], s + "\n"
-        i = text.find(key)
-        while i != -1:
-            found.append(text[text.rfind("\n", 0, i) + 1 : i + len(s)])
-            i = text.find(key, i + len(key))
-        return found
-
     def starting(self, s: str) -> list[str]:
         """The words that start with ``s`` (``s`` itself included)."""
-        text, found, key = self._text, [], "\n" + s
-        i = text.find(key)
-        while i != -1:
-            end = text.find("\n", i + 1)
-            found.append(text[i + 1 : end])
-            i = text.find(key, end)
-        return found
+        return _prefixed(self._sorted, s)
+
+    def ending(self, s: str) -> list[str]:
+        """The words that end with ``s`` (``s`` itself included)."""
+        return [w[::-1] for w in _prefixed(self._reversed, s[::-1])]
 
     def splits(self, s: str, limit: int) -> list[list[list[str]]]:
         """Ways ``s`` runs across consecutive words: for each, the words that can stand at each place.
@@ -658,24 +650,22 @@ class _Lexicon:
         either end must be a word of its own: one borrowed from a longer word makes a false match
         (和服 is not in 和|服务员, 新冠 not in 更新|冠军). Fewest places first, at most ``limit``.
         """
-        words, text = self.words, self._text
+        words = self.words
         found: list[list[str]] = []  # the pieces of s of each way
-
-        def edge(piece: str, key: str) -> bool:
-            return piece in words if len(piece) == 1 else key in text
 
         def extend(pieces: list[str], rest: str) -> None:
             if len(found) >= limit * 4:
                 return
-            if edge(rest, "\n" + rest):
+            if rest in words if len(rest) == 1 else _has_prefix(self._sorted, rest):
                 found.append([*pieces, rest])
             for j in range(1, len(rest)):
                 if rest[:j] in words:
                     extend([*pieces, rest[:j]], rest[j:])
 
         for i in range(1, len(s)):
-            if edge(s[:i], s[:i] + "\n"):
-                extend([s[:i]], s[i:])
+            first = s[:i]
+            if first in words if len(first) == 1 else _has_prefix(self._reversed, first[::-1]):
+                extend([first], s[i:])
         found.sort(key=len)
         return [
             [self._edge(pieces[0], self.ending), *[[p] for p in pieces[1:-1]], self._edge(pieces[-1], self.starting)]
@@ -685,6 +675,18 @@ class _Lexicon:
     @staticmethod
     def _edge(piece: str, words_with: Callable[[str], list[str]]) -> list[str]:
         return [piece] if len(piece) == 1 else words_with(piece)
+
+
+def _prefixed(ordered: list[str], prefix: str) -> list[str]:
+    """The strings of a sorted list that start with ``prefix``."""
+    start = bisect.bisect_left(ordered, prefix)
+    return ordered[start : bisect.bisect_left(ordered, prefix + "\U0010ffff", start)]
+
+
+def _has_prefix(ordered: list[str], prefix: str) -> bool:
+    """Whether a string of a sorted list starts with ``prefix``."""
+    i = bisect.bisect_left(ordered, prefix)
+    return i < len(ordered) and ordered[i].startswith(prefix)
 
 
 _SEGMENT_DATA: OrderedDict[tuple[object, ...], object] = OrderedDict()
