@@ -289,13 +289,18 @@ def analyze(text: str, as_query: bool, index_dir: Path) -> None:
 @main.command()
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--threads", type=int, default=8, show_default=True, help="Worker threads.")
-def serve(index_dir: Path, host: str, port: int, threads: int) -> None:
-    """Serve the search page and the JSON API on a production WSGI server (waitress).
+@click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--workers", type=click.IntRange(min=1), show_default="one per CPU", help="Worker processes.")
+@click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Threads in each worker process.")
+@click.option("--cache", type=click.IntRange(min=0), default=1024, show_default=True,
+              help="Search results each worker keeps for repeated searches; 0 turns the cache off.")
+def serve(index_dir: Path, host: str, port: int, workers: int | None, threads: int, cache: int) -> None:
+    """Serve the search page and the JSON API on a production WSGI server (gunicorn).
 
     POST and DELETE /api/articles need the bearer token in $QIAO_API_TOKEN.
     """
     from web.server import run
 
-    run(index_dir, host=host, port=port, threads=threads, api_token=os.environ.get("QIAO_API_TOKEN"))
+    run(index_dir, host=host, port=port, workers=workers, threads=threads, cache=cache,
+        api_token=os.environ.get("QIAO_API_TOKEN"))

@@ -1,25 +1,32 @@
 """Fixtures of the web tests: apps over the seeds index or a small writable one, and live servers.
 
-Test modules load this with ``pytest_plugins`` and also import its constants, so pytest sees it
-imported before it could rewrite its asserts (it has none): PYTEST_DONT_REWRITE.
+Test modules load this with ``pytest_plugins`` and also import its constants and helpers, so
+pytest sees it imported before it could rewrite its asserts (they carry their own messages):
+PYTEST_DONT_REWRITE.
 """
 
 from __future__ import annotations
 
-import threading
+import os
+import selectors
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-import waitress
 from flask import Flask
 from flask.testing import FlaskClient
 
 from search.articles import Article
 from search.index import add_articles, build
 from web import create_app
-from web.server import close, urls
+from web.server import close
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -46,12 +53,38 @@ SMALL = (
 )
 
 
-def serve_in_thread(app: Flask) -> tuple[object, threading.Thread, str]:
-    """A real waitress server for ``app`` on a free port, running in a background thread."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return server, thread, urls(server)[0]
+def qiao_command() -> list[str]:
+    return [str(Path(sys.executable).with_name("qiao"))]
+
+
+@contextmanager
+def qiao_serve(index_dir: Path, *options: str, token: str = "") -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real ``qiao serve`` process on a free port, answering /healthz; its URL. Stopped at the end."""
+    process = subprocess.Popen(
+        [*qiao_command(), "serve", "--index", str(index_dir), "--port", "0", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "QIAO_API_TOKEN": token},
+    )
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        assert selector.select(timeout=60), "qiao serve printed nothing within 60 s"
+        line = process.stdout.readline().strip()
+        assert line.startswith("Serving Qiao on http://127.0.0.1:"), line + process.stderr.read()
+        url = line.removeprefix("Serving Qiao on ")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=5):
+                    break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "no answer from /healthz within 30 s"
+                time.sleep(0.1)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -99,10 +132,6 @@ def no_index_client(tmp_path: Path) -> Iterator[FlaskClient]:
 
 @pytest.fixture(scope="session")
 def live_server(seeds_index_dir: Path) -> Iterator[str]:
-    """The base URL of the app over the seeds index on a real waitress server."""
-    app = create_app({"INDEX_DIR": seeds_index_dir})
-    server, thread, url = serve_in_thread(app)
-    yield url
-    server.close()  # type: ignore[attr-defined]
-    thread.join(timeout=10)
-    close(app)
+    """The base URL of ``qiao serve`` over the seeds index, with two worker processes."""
+    with qiao_serve(seeds_index_dir, "--workers", "2", "--threads", "2") as (_, url):
+        yield url

@@ -1,6 +1,6 @@
 """The search page in real headless Chromium: Debian's /usr/bin/chromium driven by Playwright.
 
-The app runs on a real waitress server over the seeds index. Screenshots go to test-artifacts/.
+The app runs on a real `qiao serve` (two worker processes) over the seeds index. Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations

@@ -101,3 +101,10 @@ def test_analyze_prints_tokens_positions_and_offsets() -> None:
         "医药费                 0    0-3     醫藥費",
         "cooper              1    4-15    Cooperating",
     ]
+
+
+@pytest.mark.parametrize(("option", "value"), [("--workers", "0"), ("--threads", "0"), ("--cache", "-1")])
+def test_serve_rejects_an_impossible_option_before_starting(seeds_index_dir: Path, option: str, value: str) -> None:
+    out = qiao("serve", "--index", str(seeds_index_dir), "--port", "0", option, value)
+    assert (out.returncode, out.stdout) == (2, "")
+    assert f"Invalid value for '{option}'" in out.stderr

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
-import selectors
+import signal
+import socket
 import subprocess
-import sys
-import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import pytest
@@ -22,11 +22,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .fixtures_web import SMALL, TOKEN
+from .fixtures_web import SMALL, TOKEN, qiao_command, qiao_serve
 from search.cli import main as qiao
 from search.index import build
+from search.querying import SearchResult
 from web import create_app
+from web.cache import ResultCache
 from web.openapi import OPENAPI
+from web.server import close
 
 pytest_plugins = ["tests.fixtures_web"]
 
@@ -218,7 +221,7 @@ def test_unexpected_exception_is_500_json_without_details(
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("web.api.search", explode)
+    monkeypatch.setattr("web.cache.search", explode)
     response = client.get("/api/search?q=香港")
     assert error_of(response) == (500, "internal")
     assert b"secret" not in response.data and b"Traceback" not in response.data
@@ -433,10 +436,104 @@ def test_openapi_document_is_valid_openapi_3_1(client: FlaskClient) -> None:
         jsonschema.Draft202012Validator.check_schema(schema)
 
 
-# --- the real server ----------------------------------------------------------------------------
+# --- the result cache ------------------------------------------------------------------------
 
 
-def test_concurrent_searches_on_waitress_match_serial_ones(live_server: str) -> None:
+def without_timing(response: TestResponse) -> dict[str, Any]:
+    body = response.get_json()
+    body.pop("processing_time_ms")
+    return body
+
+
+def test_repeated_search_is_answered_from_the_cache(client: FlaskClient) -> None:
+    first, second = (client.get("/api/search?q=香港&page=2") for _ in range(2))
+    assert (first.headers["X-Qiao-Cache"], second.headers["X-Qiao-Cache"]) == ("miss", "hit")
+    assert without_timing(second) == without_timing(first)
+
+
+def test_search_with_other_parameters_is_not_answered_from_the_cache(client: FlaskClient) -> None:
+    client.get("/api/search?q=香港")
+    other = client.get("/api/search?q=香港&sort=date")
+    assert other.headers["X-Qiao-Cache"] == "miss"
+    assert other.get_json()["hits"][0]["published"] == "2025-06-12T12:55:00"
+
+
+def test_answers_with_and_without_the_cache_are_the_same(app: Flask, seeds_index_dir: Path) -> None:
+    uncached = create_app({"INDEX_DIR": seeds_index_dir, "SEARCH_CACHE_SIZE": 0, "TESTING": True})
+    searches = [{"q": "香港"}, {"q": "重庆 香港 合作"}, {"q": "Hong Kong"}, {"q": "香港", "lang": "zh", "page": 2},
+                {"q": "经济", "sort": "date"}, {"q": "election", "per_page": 3}] * 2  # the second time cached
+
+    def answers(app: Flask) -> list[dict[str, Any]]:
+        client = app.test_client()
+        return [without_timing(client.get("/api/search", query_string=s)) for s in searches]
+
+    try:
+        assert answers(app) == answers(uncached)
+    finally:
+        close(uncached)
+
+
+def test_cache_size_0_searches_every_time(seeds_index_dir: Path) -> None:
+    app = create_app({"INDEX_DIR": seeds_index_dir, "SEARCH_CACHE_SIZE": 0, "TESTING": True})
+    try:
+        client = app.test_client()
+        responses = [client.get("/api/search?q=香港") for _ in range(2)]
+        assert ["X-Qiao-Cache" in r.headers for r in responses] == [False, False]
+    finally:
+        close(app)
+
+
+def test_cache_drops_the_least_recently_used_result() -> None:
+    cache = ResultCache(2)
+    result = cast(SearchResult, object())
+    assert cache.get("state", "a") is None
+    cache.put("state", "a", result)
+    cache.put("state", "b", result)
+    cache.get("state", "a")
+    cache.put("state", "c", result)
+    assert [cache.get("state", key) is result for key in ("a", "b", "c")] == [True, False, True]
+
+
+def test_cache_forgets_the_results_of_an_older_index_state() -> None:
+    cache = ResultCache(2)
+    cache.get("old", "a")
+    cache.put("old", "a", cast(SearchResult, object()))
+    assert (cache.get("new", "a"), cache.get("old", "a")) == (None, None)
+
+
+def test_posted_article_is_found_by_the_next_identical_search(writer: FlaskClient) -> None:
+    assert writer.get("/api/search?q=Kowloon").get_json()["total_hits"] == 0
+    assert writer.get("/api/search?q=Kowloon").headers["X-Qiao-Cache"] == "hit"
+    writer.post("/api/articles", json={"id": "kowloon", "title": "Kowloon ferry", "lang": "en"}, headers=AUTH)
+    after = writer.get("/api/search?q=Kowloon")
+    assert (after.headers["X-Qiao-Cache"], [h["id"] for h in after.get_json()["hits"]]) == ("miss", ["kowloon"])
+
+
+def test_deleted_article_is_gone_from_the_next_identical_search(writer: FlaskClient) -> None:
+    assert writer.get("/api/search?q=markets").get_json()["total_hits"] == 1
+    writer.delete("/api/articles/hk-en", headers=AUTH)
+    assert writer.get("/api/search?q=markets").get_json()["total_hits"] == 0
+
+
+def test_rebuild_by_another_process_is_seen_by_the_next_identical_search(
+    writer: FlaskClient, small_index_dir: Path, tmp_path: Path
+) -> None:
+    assert writer.get("/api/search?q=Kowloon").get_json()["total_hits"] == 0
+    (tmp_path / "fresh.json").write_text('{"id": "kowloon", "title": "Kowloon ferry"}', encoding="utf-8")
+    subprocess.run([*qiao_command(), "index", "build", str(tmp_path / "fresh.json"), "--index", str(small_index_dir)],
+                   check=True, capture_output=True, timeout=120)
+    assert [h["id"] for h in writer.get("/api/search?q=Kowloon").get_json()["hits"]] == ["kowloon"]
+
+
+def test_search_page_shares_the_cache_with_the_api(client: FlaskClient) -> None:
+    client.get("/api/search?q=香港")
+    assert client.get("/?q=香港").headers["X-Qiao-Cache"] == "hit"
+
+
+# --- qiao serve -------------------------------------------------------------------------------
+
+
+def test_concurrent_searches_on_qiao_serve_match_serial_ones(live_server: str) -> None:
     queries = ["香港", "重庆 香港 合作", "Hong Kong", "election", "新冠肺炎", "蘋果", "football", "经济"] * 12
 
     def fetch(q: str) -> dict[str, Any]:
@@ -452,35 +549,69 @@ def test_concurrent_searches_on_waitress_match_serial_ones(live_server: str) -> 
     assert all(answer == expected[q] for q, answer in zip(queries, answers))
 
 
-def qiao_command() -> list[str]:
-    return [str(Path(sys.executable).with_name("qiao"))]
-
-
 def test_qiao_serve_starts_and_answers_healthz(seeds_index_dir: Path) -> None:
-    process = subprocess.Popen(
-        [*qiao_command(), "serve", "--index", str(seeds_index_dir), "--port", "0", "--threads", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "QIAO_API_TOKEN": ""},
-    )
-    try:
-        selector = selectors.DefaultSelector()
-        selector.register(process.stdout, selectors.EVENT_READ)
-        assert selector.select(timeout=60), "qiao serve printed nothing within 60 s"
-        line = process.stdout.readline().strip()
-        assert line.startswith("Serving Qiao on http://127.0.0.1:"), line
-        url = line.removeprefix("Serving Qiao on ")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
-                    assert (r.status, json.load(r)["documents"]) == (200, 846)
-                    break
-            except urllib.error.URLError:
-                assert time.monotonic() < deadline, "no answer from /healthz within 30 s"
-                time.sleep(0.2)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with qiao_serve(seeds_index_dir, "--workers", "1", "--threads", "2") as (_, url):
+        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
+            assert (r.status, json.load(r)["documents"]) == (200, 846)
+
+
+def serving_pid(connection: http.client.HTTPConnection, master: int) -> int:
+    """The worker process of ``master`` that holds the server end of a connection (Linux, IPv4)."""
+    client_port, server_port = connection.sock.getsockname()[1], connection.sock.getpeername()[1]
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        ports = (int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16))
+        if ports == (server_port, client_port):
+            inode = fields[9]
+    workers = [int(stat.parts[2]) for stat in Path("/proc").glob("[0-9]*/stat")
+               if stat.read_text().rsplit(")", 1)[1].split()[1] == str(master)]
+    for pid in workers:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return pid
+    raise AssertionError(f"no worker of {master} holds the connection from port {client_port}")
+
+
+def one_connection_per_worker(url: str, master: int, workers: int) -> list[http.client.HTTPConnection]:
+    """Keep-alive connections to ``url``, one to each worker process."""
+    host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
+    found: dict[int, http.client.HTTPConnection] = {}
+    for _ in range(100):
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+        found.setdefault(serving_pid(connection, master), connection)
+        if len(found) == workers:
+            return list(found.values())
+    raise AssertionError(f"100 connections reached only {len(found)} of {workers} workers")
+
+
+def call(connection: http.client.HTTPConnection, method: str, path: str, body: object = None) -> dict[str, Any]:
+    """One request on a keep-alive connection, its JSON answer."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    return json.load(connection.getresponse())
+
+
+def test_writes_through_one_worker_are_seen_at_once_by_the_other(small_index_dir: Path) -> None:
+    with qiao_serve(small_index_dir, "--workers", "2", token=TOKEN) as (process, url):
+        a, b = one_connection_per_worker(url, process.pid, 2)
+        hits = lambda c: [h["id"] for h in call(c, "GET", "/api/search?q=Kowloon")["hits"]]  # noqa: E731
+        assert (hits(a), hits(b), hits(a), hits(b)) == ([], [], [], [])  # the second ones from the cache
+        call(a, "POST", "/api/articles", {"id": "kowloon", "title": "Kowloon ferry", "lang": "en"})
+        assert (hits(b), hits(a)) == (["kowloon"], ["kowloon"])
+        call(b, "DELETE", "/api/articles/kowloon")
+        assert (hits(a), hits(b)) == ([], [])
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_qiao_serve_stops_cleanly(seeds_index_dir: Path, signal_number: int) -> None:
+    with qiao_serve(seeds_index_dir, "--workers", "2") as (process, url):
+        urllib.request.urlopen(f"{url}/api/search?q=Hong+Kong", timeout=30).read()
+        process.send_signal(signal_number)
+        _, stderr = process.communicate(timeout=30)
+    assert (process.returncode, stderr) == (0, "")
 
 
 def test_qiao_serve_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
@@ -490,6 +621,17 @@ def test_qiao_serve_without_an_index_says_how_to_build_one(tmp_path: Path) -> No
     )
     assert result.returncode == 2
     assert result.stderr == f"error: no index at {tmp_path / 'none'}; build one with: qiao index build --index {tmp_path / 'none'}\n"
+
+
+def test_qiao_serve_on_a_taken_port_says_so(seeds_index_dir: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*qiao_command(), "serve", "--index", str(seeds_index_dir), "--port", str(port)],
+            capture_output=True, text=True, timeout=60,
+        )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
 
 
 def test_updated_article_is_found_once(writer: FlaskClient) -> None:

@@ -9,6 +9,8 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from .fixtures_web import TOKEN
+
 pytest_plugins = ["tests.fixtures_web"]
 
 SEED_ID = "chongqing-hong-kong-2023-05-11"
@@ -261,6 +263,13 @@ def test_query_is_escaped_everywhere(client: FlaskClient) -> None:
     assert SCRIPT not in html
     assert 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in html
     assert "<title>&lt;script&gt;alert(1)&lt;/script&gt; · Qiao news search</title>" in html
+
+
+def test_search_page_shows_an_article_posted_since_the_same_search(writer: FlaskClient) -> None:
+    assert total(page(writer.get("/?q=Kowloon"))) == 0
+    writer.post("/api/articles", json={"id": "kowloon", "title": "Kowloon ferry", "lang": "en"},
+                headers={"Authorization": f"Bearer {TOKEN}"})
+    assert total(page(writer.get("/?q=Kowloon"))) == 1
 
 
 def test_article_text_is_escaped_in_results(writer: FlaskClient) -> None:

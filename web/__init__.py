@@ -12,6 +12,7 @@ DEFAULTS: dict[str, Any] = {
     "INDEX_DIR": "index",
     "API_TOKEN": None,  # POST/DELETE /api/articles answer 403 until one is set
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,  # larger request bodies get 413
+    "SEARCH_CACHE_SIZE": 1024,  # search results kept per process; 0 turns the cache off
 }
 
 
@@ -25,9 +26,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from web import api, errors, i18n, store, views
+    from web import api, cache, errors, i18n, store, views
 
     store.init_app(app)
+    cache.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(api.bp)

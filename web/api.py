@@ -13,7 +13,8 @@ from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 from search.articles import ArticleError, article_from_record
 from search.errors import ArticleNotFound, QiaoError
 from search.index import Outcome, add_articles, delete, stats
-from search.querying import get_article, search
+from search.querying import get_article
+from web.cache import cached_search
 from web.errors import error_body
 from web.openapi import OPENAPI
 from web.params import search_options
@@ -29,7 +30,7 @@ def search_articles() -> dict[str, object]:
     """Exactly the JSON of ``qiao search --json``."""
     options = search_options(request.args)
     with using_index() as index:
-        result = search(index, request.args.get("q", ""), **options)
+        result = cached_search(index, request.args.get("q", ""), options)
     return result.to_dict()
 
 

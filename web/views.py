@@ -9,7 +9,8 @@ from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 
 from search.errors import QiaoError, QueryError
-from search.querying import SearchResult, get_article, search
+from search.querying import SearchResult, get_article
+from web.cache import cached_search
 from web.i18n import lang_name, translate as _
 from web.params import search_options
 from web.store import using_index
@@ -59,7 +60,7 @@ def index() -> tuple[str, int]:
         options = search_options(request.args)
         with using_index() as ix:
             if q.strip():
-                result = search(ix, q, **options)
+                result = cached_search(ix, q, options)
             else:
                 documents = ix.searcher().doc_count()
     except QiaoError as e:  # a bad parameter, or no index yet: said on the page itself
