@@ -39,7 +39,7 @@ from whoosh.writing import IndexWriter
 from search.analysis import ANALYZER_VERSION, DEFAULT_SEGMENTER, Dictionary
 from search.articles import Article, Skipped, iter_articles
 from search.errors import IndexBusy, IndexMismatch, IndexNotFound
-from search.schema import build_schema
+from search.schema import Codec, build_schema
 
 CURRENT = "current"
 META = "qiao.json"
@@ -246,7 +246,7 @@ def build(
         seen: dict[str, str] = {}
         duplicates = chars = 0
         procs = {"procs": BUILD_PROCS, "multisegment": True} if BUILD_PROCS > 1 else {}
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False, **procs)
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec(), **procs)
         try:
             for item in iter_articles(paths):
                 if isinstance(item, Skipped):
@@ -301,7 +301,7 @@ def add_articles(
 ) -> WriteSummary:
     """Add or update articles in the live generation, reporting what happened to each."""
     summary = WriteSummary()
-    with _writing(index_dir, lock_timeout, limitmb=WRITER_LIMIT_MB, compound=False) as (writer, searcher):
+    with _writing(index_dir, lock_timeout, limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec()) as (writer, searcher):
         digests: dict[str, str | None] = {}  # the content each id has now, None if none
         changed: dict[str, Article] = {}  # the last version of each article to write
         for item in items:
@@ -369,12 +369,15 @@ def _open_whoosh(gen_dir: Path) -> whoosh.index.FileIndex:
     return whoosh.index.open_dir(gen_dir)
 
 
-def _column(searcher: Searcher, name: str) -> list[object]:
-    """A sortable field's value for every document number; None where a segment has no column."""
+def _column(searcher: Searcher, name: str, raw: bool) -> list[object]:
+    """A sortable field's value for every document number; None where a segment has no column.
+
+    ``raw``: the stored sort keys (a date as microseconds, 2**64 - 1 where it is missing).
+    """
     values: list[object] = []
     for reader, _ in searcher.reader().leaf_readers():
         if reader.has_column(name):
-            values += reader.column_reader(name)
+            values += reader.column_reader(name, translate=not raw)
         else:
             values += [None] * reader.doc_count_all()
     return values
@@ -410,14 +413,14 @@ class QiaoIndex:
             self._searchers.add(local.searcher)
         return local.searcher
 
-    def column(self, searcher: Searcher, name: str) -> list[object]:
-        """Every document's value of a sortable field, read once per searcher, for facet counts."""
+    def column(self, searcher: Searcher, name: str, *, raw: bool = False) -> list[object]:
+        """Every document's value of a sortable field, read once per searcher (facets, sorting)."""
         local = self._local
         if getattr(local, "searcher", None) is not searcher:
-            return _column(searcher, name)
-        if name not in local.columns:
-            local.columns[name] = _column(searcher, name)
-        return local.columns[name]
+            return _column(searcher, name, raw)
+        if (name, raw) not in local.columns:
+            local.columns[name, raw] = _column(searcher, name, raw)
+        return local.columns[name, raw]
 
     def _live(self) -> whoosh.index.FileIndex:
         """The Whoosh index of the live generation, reopened after a rebuild swapped it."""

@@ -10,35 +10,30 @@ string found inside the indexed words or across words that follow each other (``
 
 from __future__ import annotations
 
-import bisect
 import calendar
 import functools
-import threading
 import html
 import math
 import re
 import time
 import unicodedata
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime
-from typing import TypeVar, Union
+from typing import Union
 
-from whoosh import classify, sorting
+import numpy as np
+from whoosh import classify
 from whoosh import query as wq
 from whoosh.fields import Schema
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.matching import ListMatcher, Matcher, NullMatcher
-from whoosh.reading import IndexReader
-from whoosh.collectors import Collector, TimeLimit, TimeLimitCollector, WrappingCollector
-from whoosh.searching import Results, Searcher
-from whoosh.util.numeric import byte_to_length
+from whoosh.searching import Searcher
 
 from search.analysis import HAN, fold, stem
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
-from search.schema import BM25F_HAN, BM25F_LATIN, FACET_FIELDS, PART_FIELDS, WORD_FIELDS
+from search.matching import HAN_RUN, StringQuery, TooSlow, WordQuery, evaluate
+from search.schema import FACET_FIELDS, PART_FIELDS, PART_WEIGHT, WORD_FIELDS
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
@@ -58,10 +53,6 @@ FEEDBACK_WORDS = 20
 FEEDBACK_WEIGHT = 1.0
 # A word jieba may cut differently also matches as a string inside or across words, at this weight.
 SUBSTRING_WEIGHT = 0.3
-# At most this many ways of cutting a string across words are searched (fewest pieces first).
-MAX_SPLITS = 64
-
-T = TypeVar("T")
 
 # --- the query language ---------------------------------------------------------------------
 
@@ -240,8 +231,6 @@ def parse(text: str) -> Node | None:
 
 # --- compiling to Whoosh queries --------------------------------------------------------------
 
-_HAN_RUN = re.compile(f"[{HAN}]+")
-_HAN_LINE = re.compile(f"^[{HAN}]+$", re.MULTILINE)
 
 
 @dataclass
@@ -301,20 +290,21 @@ class _Compiler:
         knows = self.schema["body"].analyzer.items[0].segmenter().knows
         atoms = []
         # Han runs one by one (jieba cuts each alone, as the analyzer does), Latin words between.
-        for piece in re.split(f"([{HAN}]+)", fold(node.text).text):
+        for piece in re.split(f"([{HAN}]+)", node.text):
             tokens = self._tokens(piece)
             if not tokens:
                 continue
-            words: list[wq.Query] = [_BM25FTerm(term, scored) for term, _ in tokens]
-            if not _HAN_RUN.fullmatch(piece):
+            words: list[wq.Query] = [WordQuery(term, scored) for term, _ in tokens]
+            if not HAN_RUN.fullmatch(piece):
                 atoms += words
             elif any(len(term) == 1 or not knows(term) for term, _ in tokens):
                 # jieba guessed here (a name it does not know, a word it cut into characters),
                 # and may cut the article differently: the run as a string matches too.
+                run = fold(piece).text
                 atoms.append(wq.Or([words[0] if len(words) == 1 else wq.And(words),
-                                    _Substring(piece, fields, boost=SUBSTRING_WEIGHT)]))
+                                    StringQuery(run, fields, boost=SUBSTRING_WEIGHT)]))
                 if len(tokens) > 1 and not negated:
-                    self.han.add(piece)
+                    self.han.add(run)
             else:
                 atoms += words
             if not negated:
@@ -339,9 +329,9 @@ class _Compiler:
         # Han text is matched as an exact string; Latin words as word-field phrases.
         segments = re.split(f"([{HAN}]+)", fold(node.text).text)
         for segment in segments:
-            if _HAN_RUN.fullmatch(segment):
+            if HAN_RUN.fullmatch(segment):
                 flush()
-                parts.append(_Substring(segment, fields))
+                parts.append(StringQuery(segment, fields))
                 if not negated:
                     self.han.add(segment)
             else:
@@ -350,387 +340,18 @@ class _Compiler:
         if not parts:
             return None
         if not negated:
-            self.stems.update(t for t, _ in self._tokens(node.text) if not _HAN_RUN.fullmatch(t))
+            self.stems.update(t for t, _ in self._tokens(node.text) if not HAN_RUN.fullmatch(t))
             self.shown.append(f'"{node.text}"')
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
     def _mark(self, term: str) -> None:
-        (self.han.add if _HAN_RUN.fullmatch(term) else self.stems.add)(term)
-
-
-class _BM25FTerm(wq.Query):
-    """A word in several weighted fields, scored by BM25F.
-
-    Its frequency in each field is weighted and length-normalised, the sum saturated once: a
-    word in the title adds to its count in the body instead of scoring a second time beside it.
-    """
-
-    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0) -> None:
-        self.text = text
-        self.fields = tuple(sorted(fields.items()))
-        self.boost = boost
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _BM25FTerm) and (self.text, self.fields, self.boost) == (
-            other.text, other.fields, other.boost)
-
-    def __hash__(self) -> int:
-        return hash((self.text, self.fields, self.boost))
-
-    def __repr__(self) -> str:
-        return f"_BM25FTerm({self.text!r}, {dict(self.fields)!r}, boost={self.boost})"
-
-    def __str__(self) -> str:
-        return "(" + " OR ".join(f"{f}:{self.text}^{w}" for f, w in self.fields) + ")"
-
-    def is_leaf(self) -> bool:
-        return True
-
-    def has_terms(self) -> bool:
-        return True
-
-    def terms(self, phrases: bool = False) -> Iterator[tuple[str, str]]:
-        for name, _ in self.fields:
-            yield name, self.text
-
-    def estimate_size(self, ixreader: IndexReader) -> int:
-        return sum(ixreader.doc_frequency(name, self.text) for name, _ in self.fields)
-
-    def matcher(self, searcher: Searcher, context: object = None) -> Matcher:
-        reader = searcher.reader()
-        top = searcher.get_parent()
-        n = top.doc_count_all()
-        df = max(top.doc_frequency(name, self.text) for name, _ in self.fields)
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        postings = [
-            (reader.postings(name, self.text), _lengths(reader, length), weight, top.avg_field_length(length) or 1.0)
-            for name, weight in self.fields
-            if weight > 0 and (name, self.text) in reader
-            for length in [PART_FIELDS.get(name, name)]
-        ]
-        if not postings:
-            return NullMatcher()
-        k1, b = BM25F_HAN if _HAN_RUN.fullmatch(self.text) else BM25F_LATIN
-        return _BM25FMatcher(postings, idf * self.boost, k1, b)
-
-
-class _BM25FMatcher(Matcher):
-    """The documents of a word's postings in several fields, with their BM25F score."""
-
-    def __init__(
-        self, postings: list[tuple[Matcher, list[int], float, float]], idf: float, k1: float, b: float,
-    ) -> None:
-        self.postings = postings  # (matcher, field lengths by document, weight, average length)
-        self.idf = idf
-        self.k1 = k1
-        self.b = b
-        self._at: int | None = None  # the current document
-        self._find()
-
-    def _find(self) -> None:
-        ids = [m.id() for m, *_ in self.postings if m.is_active()]
-        self._at = min(ids) if ids else None
-
-    def is_active(self) -> bool:
-        return self._at is not None
-
-    def id(self) -> int:
-        return self._at  # type: ignore[return-value]
-
-    def next(self) -> bool:
-        at = self._at
-        for m, *_ in self.postings:
-            if m.is_active() and m.id() == at:
-                m.next()
-        self._find()
-        return False
-
-    def skip_to(self, id: int) -> None:
-        for m, *_ in self.postings:
-            if m.is_active() and m.id() < id:
-                m.skip_to(id)
-        self._find()
-
-    def reset(self) -> None:
-        for m, *_ in self.postings:
-            m.reset()
-        self._find()
-
-    def copy(self) -> _BM25FMatcher:
-        postings = [(m.copy(), *rest) for m, *rest in self.postings]
-        return _BM25FMatcher(postings, self.idf, self.k1, self.b)
-
-    def supports(self, astype: str) -> bool:
-        return False
-
-    def supports_block_quality(self) -> bool:
-        return False
-
-    def max_quality(self) -> float:
-        return self.idf * (self.k1 + 1)
-
-    def weight(self) -> float:
-        return self.score()
-
-    def score(self) -> float:
-        at, b = self._at, self.b
-        tf = 0.0
-        for m, lengths, weight, average in self.postings:
-            if m.is_active() and m.id() == at:
-                tf += weight * m.weight() / (1 - b + b * (lengths[at] or 1) / average)
-        return self.idf * tf * (self.k1 + 1) / (self.k1 + tf)
+        (self.han.add if HAN_RUN.fullmatch(term) else self.stems.add)(term)
 
 
 def _with_parts(fields: dict[str, float]) -> dict[str, float]:
     """The text fields and the part fields of their longer words, each at its text field's weight."""
-    parts = {part: fields[text] for part, text in PART_FIELDS.items() if text in fields}
+    parts = {part: fields[text] * PART_WEIGHT for part, text in PART_FIELDS.items() if text in fields}
     return {**fields, **parts}
-
-
-class _Substring(wq.Query):
-    """A Chinese string anywhere in the text fields, scored by BM25F on how often it occurs.
-
-    The indexed words tile each text, at consecutive positions, so the string is either inside
-    one word (中国人民银行 holds 人民银行) or runs across words that follow each other: the end of
-    one word, whole words, the start of another (罗|塞夫, 中国|人民银行行|长). Both are read from
-    the words of each field (``_Lexicon``), so this is exact, whatever jieba made of the text.
-    """
-
-    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0) -> None:
-        self.text = text
-        self.fields = tuple(sorted(fields.items()))
-        self.boost = boost
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Substring) and (self.text, self.fields, self.boost) == (
-            other.text, other.fields, other.boost)
-
-    def __hash__(self) -> int:
-        return hash(("substring", self.text, self.fields, self.boost))
-
-    def __repr__(self) -> str:
-        return f"_Substring({self.text!r}, {dict(self.fields)!r}, boost={self.boost})"
-
-    def __str__(self) -> str:
-        return "(" + " OR ".join(f'{f}:*"{self.text}"*^{w}' for f, w in self.fields) + ")"
-
-    def is_leaf(self) -> bool:
-        return True
-
-    def has_terms(self) -> bool:
-        return True
-
-    def terms(self, phrases: bool = False) -> Iterator[tuple[str, str]]:
-        for name, _ in self.fields:
-            yield name, self.text
-
-    def estimate_size(self, ixreader: IndexReader) -> int:
-        return ixreader.doc_count_all()
-
-    def matcher(self, searcher: Searcher, context: object = None) -> Matcher:
-        reader = searcher.reader()
-        found: dict[int, float] = Counter()  # document -> weighted, length-normalised frequency
-        k1, b = BM25F_HAN
-        top = searcher.get_parent()
-        for name, weight in self.fields:
-            if weight <= 0:
-                continue
-            average = top.avg_field_length(name) or 1.0
-            lengths = _lengths(reader, name)
-            for doc, freq in self._occurrences(searcher, name).items():
-                found[doc] += weight * freq / (1 - b + b * (lengths[doc] or 1) / average)
-        if not found:
-            return NullMatcher()
-        # The documents with the string in this segment, scaled to the whole index.
-        df = min(top.doc_count_all(), len(found) * top.doc_count_all() / max(reader.doc_count_all(), 1))
-        idf = math.log(1 + (top.doc_count_all() - df + 0.5) / (df + 0.5)) * self.boost
-        docs = sorted(found)
-        scores = [idf * found[d] * (k1 + 1) / (k1 + found[d]) for d in docs]
-        return ListMatcher(docs, weights=scores)
-
-    def _occurrences(self, searcher: Searcher, name: str) -> Counter[int]:
-        """How often the string occurs in each document's field ``name`` (of this segment)."""
-        reader = searcher.reader()
-        lexicon = _lexicon(reader, name)
-        counts: Counter[int] = Counter()
-        for word in lexicon.containing(self.text):
-            postings = reader.postings(name, word)
-            while postings.is_active():
-                counts[postings.id()] += int(postings.weight())
-                postings.next()
-        for places in lexicon.splits(self.text, MAX_SPLITS):
-            for doc, starts in _consecutive(reader, name, places).items():
-                counts[doc] += len(starts)
-        return counts
-
-
-def _consecutive(reader: IndexReader, name: str, places: list[list[str]]) -> dict[int, set[int]]:
-    """Where a word of each place stands at consecutive positions: document -> first positions.
-
-    Starts from the place with the fewest postings and narrows the documents place by place.
-    """
-    def postings(place: list[str]) -> int:
-        return sum(reader.doc_frequency(name, w) for w in place)
-
-    order = sorted(range(len(places)), key=lambda i: postings(places[i]))
-    found: dict[int, set[int]] | None = None
-    for i in order:
-        seen = _positions_in(reader, name, places[i], found)
-        starts = {doc: {p - i for p in ps} for doc, ps in seen.items()}
-        if found is None:
-            found = starts
-        else:
-            found = {doc: both for doc, ps in found.items() if (both := ps & starts.get(doc, set()))}
-        if not found:
-            return {}
-    return found or {}
-
-
-def _positions_in(
-    reader: IndexReader, name: str, words: list[str], docs: dict[int, object] | None
-) -> dict[int, set[int]]:
-    """The positions of any of ``words`` in each document (only in ``docs``, if given).
-
-    With few ``docs``, each word's postings skip to them; otherwise they are read through.
-    """
-    out: dict[int, set[int]] = {}
-    targets = sorted(docs) if docs is not None else None
-    for word in words:
-        if (name, word) not in reader:
-            continue
-        m = reader.postings(name, word)
-        if targets is None or len(targets) * 4 > reader.doc_frequency(name, word):
-            while m.is_active():
-                if docs is None or m.id() in docs:
-                    out.setdefault(m.id(), set()).update(m.value_as("positions"))
-                m.next()
-            continue
-        for doc in targets:
-            if m.id() < doc:
-                m.skip_to(doc)
-                if not m.is_active():
-                    break
-            if m.id() == doc:
-                out.setdefault(doc, set()).update(m.value_as("positions"))
-    return out
-
-
-class _Lexicon:
-    """The Chinese words of one field of one index segment: those inside, ending or starting a string."""
-
-    def __init__(self, words: list[str]) -> None:
-        self.words = frozenset(words)
-        self._text = "\n" + "\n".join(words) + "\n"  # one word per line, for str.find
-        self._sorted = sorted(words)  # words starting with s form one range
-        self._reversed = sorted(w[::-1] for w in words)  # so do words ending with s, reversed
-
-    def containing(self, s: str) -> set[str]:
-        """The words that contain ``s``."""
-        text, found = self._text, set()
-        i = text.find(s)
-        while i != -1:
-            start, end = text.rfind("\n", 0, i) + 1, text.find("\n", i)
-            found.add(text[start:end])
-            i = text.find(s, end)
-        return found
-
-    def starting(self, s: str) -> list[str]:
-        """The words that start with ``s`` (``s`` itself included)."""
-        return _prefixed(self._sorted, s)
-
-    def ending(self, s: str) -> list[str]:
-        """The words that end with ``s`` (``s`` itself included)."""
-        return [w[::-1] for w in _prefixed(self._reversed, s[::-1])]
-
-    def splits(self, s: str, limit: int) -> list[list[list[str]]]:
-        """Ways ``s`` runs across consecutive words: for each, the words that can stand at each place.
-
-        The first place holds the words that end with the start of ``s``, the last place the words
-        that start with its end, and each place between one whole word. A single character at
-        either end must be a word of its own: one borrowed from a longer word makes a false match
-        (和服 is not in 和|服务员, 新冠 not in 更新|冠军). Fewest places first, at most ``limit``.
-        """
-        words = self.words
-        found: list[list[str]] = []  # the pieces of s of each way
-
-        def extend(pieces: list[str], rest: str) -> None:
-            if len(found) >= limit * 4:
-                return
-            if rest in words if len(rest) == 1 else _has_prefix(self._sorted, rest):
-                found.append([*pieces, rest])
-            for j in range(1, len(rest)):
-                if rest[:j] in words:
-                    extend([*pieces, rest[:j]], rest[j:])
-
-        for i in range(1, len(s)):
-            first = s[:i]
-            if first in words if len(first) == 1 else _has_prefix(self._reversed, first[::-1]):
-                extend([first], s[i:])
-        found.sort(key=len)
-        return [
-            [self._edge(pieces[0], self.ending), *[[p] for p in pieces[1:-1]], self._edge(pieces[-1], self.starting)]
-            for pieces in found[:limit]
-        ]
-
-    @staticmethod
-    def _edge(piece: str, words_with: Callable[[str], list[str]]) -> list[str]:
-        return [piece] if len(piece) == 1 else words_with(piece)
-
-
-def _prefixed(ordered: list[str], prefix: str) -> list[str]:
-    """The strings of a sorted list that start with ``prefix``."""
-    start = bisect.bisect_left(ordered, prefix)
-    return ordered[start : bisect.bisect_left(ordered, prefix + "\U0010ffff", start)]
-
-
-def _has_prefix(ordered: list[str], prefix: str) -> bool:
-    """Whether a string of a sorted list starts with ``prefix``."""
-    i = bisect.bisect_left(ordered, prefix)
-    return i < len(ordered) and ordered[i].startswith(prefix)
-
-
-_SEGMENT_DATA: OrderedDict[tuple[object, ...], object] = OrderedDict()
-_SEGMENT_DATA_LOCK = threading.Lock()
-SEGMENT_DATA_CACHE = 128  # lexicons and length arrays of segments' fields kept in memory
-_LENGTH_OF_BYTE = [byte_to_length(i) for i in range(256)]
-
-
-def _per_segment(reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
-    """Data read once from one field of one index segment (segments never change once written)."""
-    storage = getattr(reader, "_storage", None)
-    segment = getattr(reader, "_segment", None)
-    key = (getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader), kind, name)
-    with _SEGMENT_DATA_LOCK:
-        if key in _SEGMENT_DATA:
-            _SEGMENT_DATA.move_to_end(key)
-            return _SEGMENT_DATA[key]  # type: ignore[return-value]
-    value = load()
-    with _SEGMENT_DATA_LOCK:
-        _SEGMENT_DATA[key] = value
-        while len(_SEGMENT_DATA) > SEGMENT_DATA_CACHE:
-            _SEGMENT_DATA.popitem(last=False)
-    return value
-
-
-def _lexicon(reader: IndexReader, name: str) -> _Lexicon:
-    """The Chinese words of field ``name`` in this segment."""
-    return _per_segment(reader, "lexicon", name, lambda: _Lexicon(
-        _HAN_LINE.findall(b"\n".join(reader.lexicon(name)).decode("utf-8"))))
-
-
-def _lengths(reader: IndexReader, name: str) -> list[int]:
-    """The length of field ``name`` in each document of this segment, for BM25 normalisation.
-
-    Read as one column (Whoosh's W3 codec keeps them as bytes in ``_<field>_L``), not a
-    ``doc_field_length`` call per document.
-    """
-    def load() -> list[int]:
-        column = reader._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)  # noqa: SLF001
-        if column is None:
-            return [0] * reader.doc_count_all()
-        return [_LENGTH_OF_BYTE[b] for b in column]
-
-    return _per_segment(reader, "lengths", name, load)
 
 
 def _filter_query(name: str, value: str) -> wq.Query:
@@ -980,42 +601,34 @@ def _filters(
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-class _Gather(WrappingCollector):
-    """Passes matches on, noting the number of every matching document for the facet counts."""
-
-    def __init__(self, child: Collector) -> None:
-        super().__init__(child)
-        self.docnums: list[int] = []
-
-    def collect(self, sub_docnum: int) -> object:
-        self.docnums.append(self.offset + sub_docnum)
-        return self.child.collect(sub_docnum)
-
-
 def _run(
-    searcher: Searcher, query: wq.Query, restrict: wq.Query | None, options: dict[str, object]
-) -> tuple[Results, list[int]]:
-    """The top hits of a query within the restriction, and every matching document's number.
-
-    Gives up with a QueryError after SEARCH_SECONDS.
-    """
+    index: QiaoIndex, searcher: Searcher, query: wq.Query, restrict: wq.Query | None, limit: int, sort: str,
+) -> tuple[list[tuple[int, float]], np.ndarray]:
+    """The top ``limit`` (document number, score) of a query within the restriction, and the
+    numbers of all its matching documents. Gives up with a QueryError after SEARCH_SECONDS."""
     if restrict is not None:
-        # In the query rather than a collector's filter, so the time limit sees every match.
         query = wq.And([query, wq.ConstantScoreQuery(restrict, 0.0)])
-    inner = searcher.collector(optimize=False, **options)
-    # No matcher replacement: it trusts quality bounds that Whoosh's ArrayUnionMatcher
-    # underestimates, and then turns an AndMaybe (a bonus) into an And, dropping documents.
-    inner.replace = 0
-    gather = _Gather(inner)
-    collector = TimeLimitCollector(gather, timelimit=SEARCH_SECONDS, use_alarm=False)
+    deadline = time.perf_counter() + SEARCH_SECONDS
+    docs, scores = [], []
     try:
-        searcher.search_with_collector(query, collector)
-    except TimeLimit:
+        for leaf, offset in searcher.leaf_searchers():
+            found = evaluate(leaf, query, deadline)
+            docs.append(found.docs + offset)
+            scores.append(found.scores)
+    except TooSlow:
         raise QueryError(
             f"the search took longer than {SEARCH_SECONDS:g} s; use fewer or more specific words",
             code="query_timeout",
         ) from None
-    return collector.results(), gather.docnums
+    all_docs, all_scores = np.concatenate(docs), np.concatenate(scores)
+    if sort == "date":
+        # Dates as microseconds; a missing one (2**64 - 1) becomes -1 and sorts last.
+        published = np.array(index.column(searcher, "published", raw=True), np.uint64).astype(np.int64)
+        order = np.lexsort((all_docs, -all_scores, -published[all_docs]))
+    else:
+        order = np.lexsort((all_docs, -all_scores))
+    top = order[:limit]
+    return list(zip(all_docs[top].tolist(), all_scores[top].tolist())), all_docs
 
 
 def search(
@@ -1048,26 +661,23 @@ def search(
     if query is None:
         return SearchResult(q, page, per_page, 0, _ms(started), (), empty_facets, None, ())
 
-    options: dict[str, object] = {"limit": page * per_page}
-    if sort == "date":
-        options["sortedby"] = sorting.FieldFacet("published", reverse=True)
     # A question is ranked by any of its words: few articles have them all, and not the best.
     question = sort == "relevance" and compiler.relaxable and len(set(compiler.shown)) >= QUESTION_WORDS
-    if question:
-        options["limit"] = max(page * per_page, FEEDBACK_DOCS)
-    results, docnums = _run(searcher, query, restrict, options)
+    limit = max(page * per_page, FEEDBACK_DOCS) if question else page * per_page
+    top, docnums = _run(index, searcher, query, restrict, limit, sort)
     fallback = None
-    if compiler.relaxable and (question or not docnums):
-        fallback = None if docnums else "or"
+    if compiler.relaxable and (question or not len(docnums)):
+        fallback = None if len(docnums) else "or"
         query = _Compiler(searcher.schema, relaxed=True).compile(tree)
-        results, docnums = _run(searcher, query, restrict, options)
-    if question and docnums:
-        results, docnums = _run(searcher, _with_feedback(searcher, query, results), restrict, options)
+        top, docnums = _run(index, searcher, query, restrict, limit, sort)
+    if question and len(docnums):
+        query = _with_feedback(searcher, query, [d for d, _ in top[:FEEDBACK_DOCS]])
+        top, docnums = _run(index, searcher, query, restrict, limit, sort)
 
     marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
     hits = []
-    for r in results[(page - 1) * per_page : page * per_page]:
-        stored = r.fields()
+    for docnum, score in top[(page - 1) * per_page : page * per_page]:
+        stored = searcher.stored_fields(docnum)
         hits.append(Hit(
             id=stored["id"],
             title=stored.get("title", ""),
@@ -1076,29 +686,29 @@ def search(
             category=stored.get("category", ""),
             lang=stored.get("lang", ""),
             published=format_published(stored.get("published")),
-            score=round(float(r.score or 0.0), 4),
+            score=round(score, 4),
             highlights={
                 "title": marker.whole(stored.get("title", "")),
                 "body": marker.fragments(stored.get("body", "")),
             },
         ))
-    facets = {name: _facet(index.column(searcher, name), docnums) for name in FACET_FIELDS}
+    matching = docnums.tolist()
+    facets = {name: _facet(index.column(searcher, name), matching) for name in FACET_FIELDS}
     return SearchResult(
         q, page, per_page, len(docnums), _ms(started), tuple(hits), facets, fallback,
         tuple(compiler.shown),
     )
 
 
-def _with_feedback(searcher: Searcher, query: wq.Query, results: Results) -> wq.Query:
+def _with_feedback(searcher: Searcher, query: wq.Query, top: list[int]) -> wq.Query:
     """The query ranking its matches also by the words that mark its best articles (Bo1 feedback)."""
-    top = [hit.docnum for hit in results[:FEEDBACK_DOCS]]
     asked = {text for _, text in query.iter_all_terms()}
     found = searcher.key_terms(top, "body", numterms=FEEDBACK_WORDS + len(asked), model=classify.Bo1Model)
     extra = [(word, weight) for word, weight in found if word not in asked][:FEEDBACK_WORDS]
     if not extra:
         return query
     return wq.AndMaybe(query, wq.Or([
-        _BM25FTerm(word, WORD_FIELDS, boost=FEEDBACK_WEIGHT * weight) for word, weight in extra
+        WordQuery(word, WORD_FIELDS, boost=FEEDBACK_WEIGHT * weight) for word, weight in extra
     ]))
 
 

@@ -6,6 +6,7 @@ from array import array
 from itertools import accumulate
 
 from whoosh.analysis import Analyzer
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
@@ -15,8 +16,11 @@ from search.analysis import Dictionary, PartAnalyzer, WordAnalyzer
 # over them: its weighted, length-normalised frequencies are summed, then saturated once.
 WORD_FIELDS = {"title": 3.0, "body": 1.0, "captions": 0.6}
 # The words inside longer words of a text field, without positions: each is searched with its
-# text field's weight and normalised by its length (body's parts include the captions').
+# text field's weight (times PART_WEIGHT) and normalised by its length (body's parts include the
+# captions').
 PART_FIELDS = {"title_parts": "title", "parts": "body"}
+# A word found inside a longer word counts this much of a whole word (docs/relevance.md).
+PART_WEIGHT = 1.0
 # BM25F saturation (k1) and length normalisation (b) of English and of Chinese words, each set
 # on its own test collections (docs/relevance.md).
 BM25F_LATIN = (2.0, 0.9)
@@ -45,6 +49,16 @@ class CompactPositions(Positions):
 
     def decode_frequency(self, valuestring: bytes) -> int:
         return (len(valuestring) - 1) // array(valuestring[:1].decode()).itemsize
+
+
+class Codec(W3Codec):
+    """Whoosh's W3 codec without per-block field-length statistics.
+
+    Writing them looks up the length of the document of every posting (a tenth of a build);
+    they only serve Whoosh's block-quality shortcuts, which Qiao's exact counts never use.
+    """
+
+    length_stats = False
 
 
 def _text(analyzer: Analyzer, *, stored: bool = False) -> TEXT:

@@ -1,0 +1,516 @@
+"""Matching and scoring: Qiao's query leaves, and every match of a query as arrays.
+
+Qiao counts and facets every match of a query, so each search visits all of them. Whoosh's
+matchers do that one document at a time in Python; here each part of a query becomes, per
+index segment, two numpy arrays — the matching document numbers (sorted) and their scores —
+read from whole posting blocks and combined with set operations (``evaluate``).
+
+The leaves are Qiao's own:
+
+* ``WordQuery`` — a word in several weighted fields (and the part fields of longer words),
+  scored by BM25F: its weighted, length-normalised frequencies summed, then saturated once.
+* ``StringQuery`` — a Chinese string anywhere in the text: inside one indexed word, or across
+  words that follow each other, found through the words of each field (``Lexicon``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.matching import ListMatcher, Matcher, NullMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+from search.analysis import HAN
+from search.schema import BM25F_HAN, BM25F_LATIN, PART_FIELDS
+
+T = TypeVar("T")
+HAN_RUN = re.compile(f"[{HAN}]+")
+_HAN_LINE = re.compile(f"^[{HAN}]+$", re.MULTILINE)
+# At most this many ways of cutting a string across words are searched (fewest pieces first).
+MAX_SPLITS = 64
+CHECK_EVERY = 4096  # matches read one by one between looks at the clock
+
+
+class TooSlow(Exception):
+    """The evaluation passed its deadline."""
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The matching documents of one index segment (sorted numbers) and their scores."""
+
+    docs: np.ndarray  # int64
+    scores: np.ndarray  # float64
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+
+NO_MATCHES = Matches(np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def evaluate(searcher: Searcher, query: wq.Query, deadline: float) -> Matches:
+    """Every match of ``query`` in the segment of ``searcher`` (a leaf searcher), with its score.
+
+    And, Or, AndMaybe, Not inside And, ConstantScoreQuery and Qiao's leaves are combined as
+    arrays; any other Whoosh query is read through its own matcher. Raises TooSlow after
+    ``deadline`` (a ``time.perf_counter()`` value).
+    """
+    if time.perf_counter() > deadline:
+        raise TooSlow
+    if isinstance(query, _Leaf):
+        return query.matches(searcher)
+    if isinstance(query, wq.And):
+        excluded = [q.query for q in query.subqueries if isinstance(q, wq.Not)]
+        required = [q for q in query.subqueries if not isinstance(q, wq.Not)]
+        if not required:
+            return _generic(searcher, query, deadline)
+        found = evaluate(searcher, required[0], deadline)
+        for q in required[1:]:
+            if not len(found):
+                return NO_MATCHES
+            found = _both(found, evaluate(searcher, q, deadline))
+        for q in excluded:
+            if len(found):
+                found = _without(found, evaluate(searcher, q, deadline).docs)
+        return found
+    if isinstance(query, wq.Or) and not query.minmatch and query.scale is None:
+        return _sum([evaluate(searcher, q, deadline) for q in query.subqueries])
+    if isinstance(query, wq.AndMaybe):
+        found = evaluate(searcher, query.a, deadline)
+        if not len(found):
+            return found
+        return _plus(found, evaluate(searcher, query.b, deadline))
+    if isinstance(query, wq.ConstantScoreQuery):
+        docs = evaluate(searcher, query.child, deadline).docs
+        return Matches(docs, np.full(len(docs), float(query.score)))
+    if isinstance(query, wq.NumericRange) and query.constantscore and searcher.reader().has_column(query.fieldname):
+        return _in_range(searcher.reader(), query)
+    return _generic(searcher, query, deadline)
+
+
+def _in_range(reader: IndexReader, query: wq.NumericRange) -> Matches:
+    """The documents whose sort key of the range's field lies in the range (score 1, as Whoosh's).
+
+    Read from the field's column: a date range does not become thousands of terms.
+    """
+    keys = _per_segment(reader, "column", query.fieldname, lambda: np.array(
+        list(reader.column_reader(query.fieldname, translate=False)), np.uint64))
+    inside = keys != np.iinfo(np.uint64).max  # no value
+    if query.start is not None:
+        inside &= (keys > query.start) if query.startexcl else (keys >= query.start)
+    if query.end is not None:
+        inside &= (keys < query.end) if query.endexcl else (keys <= query.end)
+    docs = np.flatnonzero(inside).astype(np.int64)
+    return _live(reader, Matches(docs, np.full(len(docs), query.boost)))
+
+
+def _generic(searcher: Searcher, query: wq.Query, deadline: float) -> Matches:
+    """The matches of any Whoosh query, read one by one through its matcher."""
+    matcher = query.matcher(searcher, searcher.context())
+    docs: list[int] = []
+    scores: list[float] = []
+    while matcher.is_active():
+        docs.append(matcher.id())
+        scores.append(matcher.score())
+        if len(docs) % CHECK_EVERY == 0 and time.perf_counter() > deadline:
+            raise TooSlow
+        matcher.next()
+    return Matches(np.array(docs, np.int64), np.array(scores, np.float64))
+
+
+def _both(a: Matches, b: Matches) -> Matches:
+    """Documents in both, with the sum of their scores."""
+    docs, ia, ib = np.intersect1d(a.docs, b.docs, assume_unique=True, return_indices=True)
+    return Matches(docs, a.scores[ia] + b.scores[ib])
+
+
+def _plus(a: Matches, b: Matches) -> Matches:
+    """The documents of ``a``, with the scores of ``b`` added where it matches too."""
+    _, ia, ib = np.intersect1d(a.docs, b.docs, assume_unique=True, return_indices=True)
+    scores = a.scores.copy()
+    scores[ia] += b.scores[ib]
+    return Matches(a.docs, scores)
+
+
+def _without(a: Matches, docs: np.ndarray) -> Matches:
+    """The matches of ``a`` except ``docs``."""
+    keep = np.isin(a.docs, docs, assume_unique=True, invert=True)
+    return Matches(a.docs[keep], a.scores[keep])
+
+
+def _sum(parts: list[Matches]) -> Matches:
+    """Documents in any part, with the sum of their scores."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return NO_MATCHES
+    if len(parts) == 1:
+        return parts[0]
+    docs, where = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
+    return Matches(docs, np.bincount(where, weights=np.concatenate([p.scores for p in parts])))
+
+
+# --- Qiao's leaves ------------------------------------------------------------------------
+
+
+class _Leaf(wq.Query):
+    """A string in several weighted fields; its matches come as arrays (``matches``)."""
+
+    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0) -> None:
+        self.text = text
+        self.fields = tuple(sorted(fields.items()))
+        self.boost = boost
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and (self.text, self.fields, self.boost) == (
+            other.text, other.fields, other.boost)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.text, self.fields, self.boost))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.text!r}, {dict(self.fields)!r}, boost={self.boost})"
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def has_terms(self) -> bool:
+        return True
+
+    def terms(self, phrases: bool = False) -> Iterator[tuple[str, str]]:
+        for name, _ in self.fields:
+            yield name, self.text
+
+    def estimate_size(self, ixreader: IndexReader) -> int:
+        return ixreader.doc_count_all()
+
+    def matches(self, searcher: Searcher) -> Matches:
+        """The matches in the segment of ``searcher`` (a leaf searcher), deleted documents left out."""
+        raise NotImplementedError
+
+    def matcher(self, searcher: Searcher, context: object = None) -> Matcher:
+        found = self.matches(searcher)
+        if not len(found):
+            return NullMatcher()
+        return ListMatcher(found.docs.tolist(), weights=found.scores.tolist())
+
+
+class WordQuery(_Leaf):
+    """A word in several weighted fields, scored by BM25F.
+
+    Its frequency in each field is weighted and length-normalised, the sum saturated once: a
+    word in the title adds to its count in the body instead of scoring a second time beside it.
+    A part field (the words inside longer words) is normalised by its text field's length.
+    """
+
+    def __str__(self) -> str:
+        return "(" + " OR ".join(f"{f}:{self.text}^{w}" for f, w in self.fields) + ")"
+
+    def matches(self, searcher: Searcher) -> Matches:
+        reader = searcher.reader()
+        top = searcher.get_parent()
+        n = top.doc_count_all()
+        df = max(top.doc_frequency(name, self.text) for name, _ in self.fields)
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) * self.boost
+        k1, b = BM25F_HAN if HAN_RUN.fullmatch(self.text) else BM25F_LATIN
+        docs, tf = [], []
+        for name, weight in self.fields:
+            if weight <= 0 or (name, self.text) not in reader:
+                continue
+            length_of = PART_FIELDS.get(name, name)
+            found, freqs = _postings(reader, name, self.text)
+            lengths = _lengths(reader, length_of)[found]
+            average = top.avg_field_length(length_of) or 1.0
+            docs.append(found)
+            tf.append(weight * freqs / (1 - b + b * lengths / average))
+        if not docs:
+            return NO_MATCHES
+        summed = _sum([Matches(d, t) for d, t in zip(docs, tf)])
+        scores = idf * summed.scores * (k1 + 1) / (k1 + summed.scores)
+        return _live(reader, Matches(summed.docs, scores))
+
+
+class StringQuery(_Leaf):
+    """A Chinese string anywhere in the text fields, scored by BM25F on how often it occurs.
+
+    The indexed words tile each text, at consecutive positions, so the string is either inside
+    one word (中国人民银行 holds 人民银行) or runs across words that follow each other: the end of
+    one word, whole words, the start of another (罗|塞夫, 中国|人民银行行|长). Both are read from
+    the words of each field (``Lexicon``), so this is exact, whatever jieba made of the text.
+    """
+
+    def __str__(self) -> str:
+        return "(" + " OR ".join(f'{f}:*"{self.text}"*^{w}' for f, w in self.fields) + ")"
+
+    def matches(self, searcher: Searcher) -> Matches:
+        reader = searcher.reader()
+        top = searcher.get_parent()
+        k1, b = BM25F_HAN
+        found: Counter[int] = Counter()  # document -> weighted, length-normalised frequency
+        for name, weight in self.fields:
+            if weight <= 0:
+                continue
+            average = top.avg_field_length(name) or 1.0
+            lengths = _lengths(reader, name)
+            for doc, freq in self._occurrences(searcher, name).items():
+                found[doc] += weight * freq / (1 - b + b * lengths[doc] / average)
+        if not found:
+            return NO_MATCHES
+        # The documents with the string in this segment, scaled to the whole index.
+        n = top.doc_count_all()
+        df = min(n, len(found) * n / max(reader.doc_count_all(), 1))
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) * self.boost
+        docs = np.array(sorted(found), np.int64)
+        tf = np.array([found[d] for d in docs.tolist()], np.float64)
+        return _live(reader, Matches(docs, idf * tf * (k1 + 1) / (k1 + tf)))
+
+    def _occurrences(self, searcher: Searcher, name: str) -> Counter[int]:
+        """How often the string occurs in each document's field ``name`` (of this segment)."""
+        reader = searcher.reader()
+        lexicon = lexicon_of(reader, name)
+        counts: Counter[int] = Counter()
+        for word in lexicon.containing(self.text):
+            postings = reader.postings(name, word)
+            while postings.is_active():
+                counts[postings.id()] += int(postings.weight())
+                postings.next()
+        for places in lexicon.splits(self.text, MAX_SPLITS):
+            for doc, starts in _consecutive(reader, name, places).items():
+                counts[doc] += len(starts)
+        return counts
+
+
+
+def _consecutive(reader: IndexReader, name: str, places: list[list[str]]) -> dict[int, set[int]]:
+    """Where a word of each place stands at consecutive positions: document -> first positions.
+
+    Starts from the place with the fewest postings and narrows the documents place by place.
+    """
+    def postings(place: list[str]) -> int:
+        return sum(reader.doc_frequency(name, w) for w in place)
+
+    order = sorted(range(len(places)), key=lambda i: postings(places[i]))
+    found: dict[int, set[int]] | None = None
+    for i in order:
+        seen = _positions_in(reader, name, places[i], found)
+        starts = {doc: {p - i for p in ps} for doc, ps in seen.items()}
+        if found is None:
+            found = starts
+        else:
+            found = {doc: both for doc, ps in found.items() if (both := ps & starts.get(doc, set()))}
+        if not found:
+            return {}
+    return found or {}
+
+
+def _positions_in(
+    reader: IndexReader, name: str, words: list[str], docs: dict[int, object] | None
+) -> dict[int, set[int]]:
+    """The positions of any of ``words`` in each document (only in ``docs``, if given).
+
+    With few ``docs``, each word's postings skip to them; otherwise they are read through.
+    """
+    out: dict[int, set[int]] = {}
+    targets = sorted(docs) if docs is not None else None
+    for word in words:
+        if (name, word) not in reader:
+            continue
+        m = reader.postings(name, word)
+        if targets is None or len(targets) * 4 > reader.doc_frequency(name, word):
+            while m.is_active():
+                if docs is None or m.id() in docs:
+                    out.setdefault(m.id(), set()).update(m.value_as("positions"))
+                m.next()
+            continue
+        for doc in targets:
+            if m.id() < doc:
+                m.skip_to(doc)
+                if not m.is_active():
+                    break
+            if m.id() == doc:
+                out.setdefault(doc, set()).update(m.value_as("positions"))
+    return out
+
+
+class Lexicon:
+    """The Chinese words of one field of one index segment: those inside, ending or starting a string."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = frozenset(words)
+        self._text = "\n" + "\n".join(words) + "\n"  # one word per line, for str.find
+        self._sorted = sorted(words)  # words starting with s form one range
+        self._reversed = sorted(w[::-1] for w in words)  # so do words ending with s, reversed
+
+    def containing(self, s: str) -> set[str]:
+        """The words that contain ``s``."""
+        text, found = self._text, set()
+        i = text.find(s)
+        while i != -1:
+            start, end = text.rfind("\n", 0, i) + 1, text.find("\n", i)
+            found.add(text[start:end])
+            i = text.find(s, end)
+        return found
+
+    def starting(self, s: str) -> list[str]:
+        """The words that start with ``s`` (``s`` itself included)."""
+        return _prefixed(self._sorted, s)
+
+    def ending(self, s: str) -> list[str]:
+        """The words that end with ``s`` (``s`` itself included)."""
+        return [w[::-1] for w in _prefixed(self._reversed, s[::-1])]
+
+    def splits(self, s: str, limit: int) -> list[list[list[str]]]:
+        """Ways ``s`` runs across consecutive words: for each, the words that can stand at each place.
+
+        The first place holds the words that end with the start of ``s``, the last place the words
+        that start with its end, and each place between one whole word. A single character at
+        either end must be a word of its own: one borrowed from a longer word makes a false match
+        (和服 is not in 和|服务员, 新冠 not in 更新|冠军). Fewest places first, at most ``limit``.
+        """
+        words = self.words
+        found: list[list[str]] = []  # the pieces of s of each way
+
+        def extend(pieces: list[str], rest: str) -> None:
+            if len(found) >= limit * 4:
+                return
+            if rest in words if len(rest) == 1 else _has_prefix(self._sorted, rest):
+                found.append([*pieces, rest])
+            for j in range(1, len(rest)):
+                if rest[:j] in words:
+                    extend([*pieces, rest[:j]], rest[j:])
+
+        for i in range(1, len(s)):
+            first = s[:i]
+            if first in words if len(first) == 1 else _has_prefix(self._reversed, first[::-1]):
+                extend([first], s[i:])
+        found.sort(key=len)
+        return [
+            [self._edge(pieces[0], self.ending), *[[p] for p in pieces[1:-1]], self._edge(pieces[-1], self.starting)]
+            for pieces in found[:limit]
+        ]
+
+    @staticmethod
+    def _edge(piece: str, words_with: Callable[[str], list[str]]) -> list[str]:
+        return [piece] if len(piece) == 1 else words_with(piece)
+
+
+def _prefixed(ordered: list[str], prefix: str) -> list[str]:
+    """The strings of a sorted list that start with ``prefix``."""
+    start = bisect.bisect_left(ordered, prefix)
+    return ordered[start : bisect.bisect_left(ordered, prefix + "\U0010ffff", start)]
+
+
+def _has_prefix(ordered: list[str], prefix: str) -> bool:
+    """Whether a string of a sorted list starts with ``prefix``."""
+    i = bisect.bisect_left(ordered, prefix)
+    return i < len(ordered) and ordered[i].startswith(prefix)
+
+
+
+# --- per-segment data -------------------------------------------------------------------------
+
+
+def _postings(reader: IndexReader, name: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Document numbers and weights (frequencies) of a term's postings in this segment.
+
+    Read a block at a time from Whoosh's W3 posting blocks (whoosh-reloaded 2.7.5 is pinned):
+    each block holds the delta-coded ids and the weights (None when all are 1). Deleted
+    documents are still in; ``_live`` takes them out.
+    """
+    m = reader.postings(name, text)
+    if isinstance(m, FilterMatcher):
+        m = m.child
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    if not hasattr(m, "_read_data"):  # another codec's matcher: one posting at a time
+        docs, freqs = [], []
+        while m.is_active():
+            docs.append(m.id())
+            freqs.append(m.weight())
+            m.next()
+        return np.array(docs, np.int64), np.array(freqs, np.float64)
+    while m.is_active():
+        if m._data is None:  # noqa: SLF001
+            m._read_data()  # noqa: SLF001
+        deltas, block_weights, _ = m._data  # noqa: SLF001
+        size = m._blocklength  # noqa: SLF001
+        ids.append(np.cumsum(np.array(deltas, np.int64)))
+        if block_weights is None:
+            weights.append(np.ones(size))
+        elif isinstance(block_weights, float):
+            weights.append(np.full(size, block_weights))
+        else:
+            weights.append(np.array(block_weights, np.float64))
+        m._next_block()  # noqa: SLF001
+    if not ids:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _live(reader: IndexReader, found: Matches) -> Matches:
+    """The matches without deleted documents."""
+    if not reader.has_deletions():
+        return found
+    deleted = np.fromiter(reader.deleted_docs_set, np.int64)
+    return _without(found, deleted)
+
+
+_SEGMENT_DATA: OrderedDict[tuple[object, ...], object] = OrderedDict()
+_SEGMENT_DATA_LOCK = threading.Lock()
+SEGMENT_DATA_CACHE = 128  # lexicons and length arrays of segments' fields kept in memory
+_LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)])
+
+
+def _per_segment(reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
+    """Data read once from one field of one index segment (segments never change once written)."""
+    storage = getattr(reader, "_storage", None)
+    segment = getattr(reader, "_segment", None)
+    key = (getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader), kind, name)
+    with _SEGMENT_DATA_LOCK:
+        if key in _SEGMENT_DATA:
+            _SEGMENT_DATA.move_to_end(key)
+            return _SEGMENT_DATA[key]  # type: ignore[return-value]
+    value = load()
+    with _SEGMENT_DATA_LOCK:
+        _SEGMENT_DATA[key] = value
+        while len(_SEGMENT_DATA) > SEGMENT_DATA_CACHE:
+            _SEGMENT_DATA.popitem(last=False)
+    return value
+
+
+def lexicon_of(reader: IndexReader, name: str) -> Lexicon:
+    """The Chinese words of field ``name`` in this segment."""
+    return _per_segment(reader, "lexicon", name, lambda: Lexicon(
+        _HAN_LINE.findall(b"\n".join(reader.lexicon(name)).decode("utf-8"))))
+
+
+def _lengths(reader: IndexReader, name: str) -> np.ndarray:
+    """The length of field ``name`` in each document of this segment, for BM25 normalisation.
+
+    Read as one column (Whoosh's W3 codec keeps them as bytes in ``_<field>_L``), not a
+    ``doc_field_length`` call per document.
+    """
+    def load() -> np.ndarray:
+        column = reader._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)  # noqa: SLF001
+        if column is None:
+            return np.ones(reader.doc_count_all())
+        return np.maximum(_LENGTH_OF_BYTE[np.frombuffer(bytes(column), np.uint8)], 1).astype(np.float64)
+
+    return _per_segment(reader, "lengths", name, load)
