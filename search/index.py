@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import whoosh.index
 from whoosh.query import Every
 from whoosh.searching import Searcher
@@ -421,6 +422,18 @@ class QiaoIndex:
         if (name, raw) not in local.columns:
             local.columns[name, raw] = _column(searcher, name, raw)
         return local.columns[name, raw]
+
+    def codes(self, searcher: Searcher, name: str) -> tuple[list[object], np.ndarray]:
+        """A sortable field's distinct values, and each document's number among them (for facets)."""
+        local = self._local
+        if getattr(local, "searcher", None) is searcher and ("codes", name) in local.columns:
+            return local.columns["codes", name]
+        numbers: dict[object, int] = {}
+        codes = np.array([numbers.setdefault(v, len(numbers)) for v in self.column(searcher, name)], np.int64)
+        found = (list(numbers), codes)
+        if getattr(local, "searcher", None) is searcher:
+            local.columns["codes", name] = found
+        return found
 
     def _live(self) -> whoosh.index.FileIndex:
         """The Whoosh index of the live generation, reopened after a rebuild swapped it."""

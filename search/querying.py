@@ -10,6 +10,7 @@ string found inside the indexed words or across words that follow each other (``
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import functools
 import html
@@ -17,7 +18,6 @@ import math
 import re
 import time
 import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime
@@ -508,12 +508,14 @@ class Marker:
         if not spans:
             return _marked(text, [], 0, min(len(text), FRAGMENT_CHARS)) + ("…" if len(text) > FRAGMENT_CHARS else "")
         sentences = _sentences(text)
-        scored = []
-        for n, (s, e) in enumerate(sentences):
-            inside = [sp for sp in spans if s <= sp[0] < e]
-            if inside:
-                distinct = len({fold(text[a:b]).text for a, b in inside})
-                scored.append((-distinct, -len(inside), n))
+        starts = [s for s, _ in sentences]
+        inside: dict[int, list[tuple[int, int]]] = {}  # sentence -> the spans that start in it
+        for span in spans:
+            inside.setdefault(bisect.bisect_right(starts, span[0]) - 1, []).append(span)
+        scored = [
+            (-len({fold(text[a:b]).text for a, b in found}), -len(found), n)
+            for n, found in inside.items() if n >= 0
+        ]
         best = sorted(n for _, _, n in sorted(scored)[:FRAGMENTS])
         pieces = []
         for n in best:
@@ -692,8 +694,7 @@ def search(
                 "body": marker.fragments(stored.get("body", "")),
             },
         ))
-    matching = docnums.tolist()
-    facets = {name: _facet(index.column(searcher, name), matching) for name in FACET_FIELDS}
+    facets = {name: _facet(*index.codes(searcher, name), docnums) for name in FACET_FIELDS}
     return SearchResult(
         q, page, per_page, len(docnums), _ms(started), tuple(hits), facets, fallback,
         tuple(compiler.shown),
@@ -712,10 +713,13 @@ def _with_feedback(searcher: Searcher, query: wq.Query, top: list[int]) -> wq.Qu
     ]))
 
 
-def _facet(values: list[object], docnums: list[int]) -> dict[str, int]:
-    """Counts of a field's values among the matching documents, largest first, without empty ones."""
-    counts = Counter(values[d] for d in docnums)
-    items = [(str(k), v) for k, v in counts.items() if k not in (None, "", b"")]
+def _facet(values: list[object], codes: np.ndarray, docnums: np.ndarray) -> dict[str, int]:
+    """Counts of a field's values among the matching documents, largest first, without empty ones.
+
+    ``values`` are the field's distinct values, ``codes`` each document's number among them.
+    """
+    counts = np.bincount(codes[docnums], minlength=len(values)).tolist()
+    items = [(str(v), n) for v, n in zip(values, counts) if n and v not in (None, "", b"")]
     return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
 
 
