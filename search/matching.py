@@ -355,8 +355,15 @@ class Lexicon:
     def __init__(self, words: list[str]) -> None:
         self.words = frozenset(words)
         self._text = "\n" + "\n".join(words) + "\n"  # one word per line, for str.find
-        self._sorted = sorted(words)  # words starting with s form one range
-        self._reversed = sorted(w[::-1] for w in words)  # so do words ending with s, reversed
+        self._sorted = words  # in the index's order, which is sorted: words starting with s form one range
+        self._reversed_words: list[str] | None = None
+
+    @property
+    def _reversed(self) -> list[str]:
+        """Every word reversed, sorted: words ending with s form one range (made on first use)."""
+        if self._reversed_words is None:
+            self._reversed_words = sorted(w[::-1] for w in self.words)
+        return self._reversed_words
 
     def containing(self, s: str) -> set[str]:
         """The words that contain ``s``."""
