@@ -20,9 +20,11 @@ import math
 import re
 import threading
 import time
-from collections import Counter, OrderedDict
+from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TypeVar
 
 import numpy as np
@@ -43,6 +45,9 @@ _HAN_LINE = re.compile(f"^[{HAN}]+$", re.MULTILINE)
 # At most this many ways of cutting a string across words are searched (fewest pieces first).
 MAX_SPLITS = 64
 CHECK_EVERY = 4096  # matches read one by one between looks at the clock
+# Added to positions in (document << 32 | position) keys, so a position minus its place in a
+# string never borrows from the document number.
+POSITION_SLACK = 1 << 16
 
 
 class TooSlow(Exception):
@@ -263,90 +268,67 @@ class StringQuery(_Leaf):
         reader = searcher.reader()
         top = searcher.get_parent()
         k1, b = BM25F_HAN
-        found: Counter[int] = Counter()  # document -> weighted, length-normalised frequency
+        parts = []
         for name, weight in self.fields:
             if weight <= 0:
                 continue
+            docs, freqs = self._occurrences(reader, name)
+            lengths = _lengths(reader, name)[docs]
             average = top.avg_field_length(name) or 1.0
-            lengths = _lengths(reader, name)
-            for doc, freq in self._occurrences(searcher, name).items():
-                found[doc] += weight * freq / (1 - b + b * lengths[doc] / average)
-        if not found:
+            parts.append(Matches(docs, weight * freqs / (1 - b + b * lengths / average)))
+        found = _sum(parts)
+        if not len(found):
             return NO_MATCHES
         # The documents with the string in this segment, scaled to the whole index.
         n = top.doc_count_all()
         df = min(n, len(found) * n / max(reader.doc_count_all(), 1))
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) * self.boost
-        docs = np.array(sorted(found), np.int64)
-        tf = np.array([found[d] for d in docs.tolist()], np.float64)
-        return _live(reader, Matches(docs, idf * tf * (k1 + 1) / (k1 + tf)))
+        tf = found.scores
+        return _live(reader, Matches(found.docs, idf * tf * (k1 + 1) / (k1 + tf)))
 
-    def _occurrences(self, searcher: Searcher, name: str) -> Counter[int]:
-        """How often the string occurs in each document's field ``name`` (of this segment)."""
-        reader = searcher.reader()
+    def _occurrences(self, reader: IndexReader, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The documents of this segment with the string in field ``name``, and how often."""
         lexicon = lexicon_of(reader, name)
-        counts: Counter[int] = Counter()
-        for word in lexicon.containing(self.text):
-            postings = reader.postings(name, word)
-            while postings.is_active():
-                counts[postings.id()] += int(postings.weight())
-                postings.next()
+        found = [Matches(*_postings(reader, name, word)) for word in lexicon.containing(self.text)]
         for places in lexicon.splits(self.text, MAX_SPLITS):
-            for doc, starts in _consecutive(reader, name, places).items():
-                counts[doc] += len(starts)
-        return counts
+            docs, counts = np.unique(_consecutive(reader, name, places) >> 32, return_counts=True)
+            found.append(Matches(docs, counts.astype(np.float64)))
+        total = _sum(found)
+        return total.docs, total.scores
 
 
-
-def _consecutive(reader: IndexReader, name: str, places: list[list[str]]) -> dict[int, set[int]]:
-    """Where a word of each place stands at consecutive positions: document -> first positions.
-
-    Starts from the place with the fewest postings and narrows the documents place by place.
+def _consecutive(reader: IndexReader, name: str, places: list[list[str]]) -> np.ndarray:
+    """Where a word of each place stands at consecutive positions, as ``document << 32 | position``
+    of the first place. Starts from the place with the fewest postings and narrows down from there.
     """
     def postings(place: list[str]) -> int:
         return sum(reader.doc_frequency(name, w) for w in place)
 
-    order = sorted(range(len(places)), key=lambda i: postings(places[i]))
-    found: dict[int, set[int]] | None = None
-    for i in order:
-        seen = _positions_in(reader, name, places[i], found)
-        starts = {doc: {p - i for p in ps} for doc, ps in seen.items()}
-        if found is None:
-            found = starts
-        else:
-            found = {doc: both for doc, ps in found.items() if (both := ps & starts.get(doc, set()))}
-        if not found:
-            return {}
-    return found or {}
+    found: np.ndarray | None = None
+    for i in sorted(range(len(places)), key=lambda i: postings(places[i])):
+        docs = None if found is None else np.unique(found >> 32)
+        starts = _starts(reader, name, places[i], i, docs)
+        found = starts if found is None else np.intersect1d(found, starts, assume_unique=True)
+        if not len(found):
+            break
+    return found if found is not None else np.empty(0, np.int64)
 
 
-def _positions_in(
-    reader: IndexReader, name: str, words: list[str], docs: dict[int, object] | None
-) -> dict[int, set[int]]:
-    """The positions of any of ``words`` in each document (only in ``docs``, if given).
-
-    With few ``docs``, each word's postings skip to them; otherwise they are read through.
-    """
-    out: dict[int, set[int]] = {}
-    targets = sorted(docs) if docs is not None else None
+def _starts(reader: IndexReader, name: str, words: list[str], place: int, docs: np.ndarray | None) -> np.ndarray:
+    """``document << 32 | position - place`` of every position of any of ``words`` (in ``docs`` only,
+    if given), sorted. Positions are read from whole posting blocks, decoded only where needed."""
+    keys: list[int] = []
     for word in words:
         if (name, word) not in reader:
             continue
-        m = reader.postings(name, word)
-        if targets is None or len(targets) * 4 > reader.doc_frequency(name, word):
-            while m.is_active():
-                if docs is None or m.id() in docs:
-                    out.setdefault(m.id(), set()).update(m.value_as("positions"))
-                m.next()
-            continue
-        for doc in targets:
-            if m.id() < doc:
-                m.skip_to(doc)
-                if not m.is_active():
-                    break
-            if m.id() == doc:
-                out.setdefault(doc, set()).update(m.value_as("positions"))
-    return out
+        for ids, values in _blocks(reader, name, word):
+            picked = range(len(ids)) if docs is None else np.flatnonzero(np.isin(ids, docs, assume_unique=True))
+            numbers = ids.tolist()
+            for k in picked:
+                value = values[k]  # CompactPositions: a type code, then the position deltas
+                base = (numbers[k] << 32) + POSITION_SLACK - place
+                keys.extend(base + p for p in accumulate(array(chr(value[0]), value[1:])))
+    return np.unique(np.array(keys, np.int64))
 
 
 class Lexicon:
@@ -432,6 +414,27 @@ def _has_prefix(ordered: list[str], prefix: str) -> bool:
 
 
 # --- per-segment data -------------------------------------------------------------------------
+
+
+def _blocks(reader: IndexReader, name: str, text: str) -> Iterator[tuple[np.ndarray, tuple[bytes, ...]]]:
+    """The document numbers and encoded values (positions) of a term's postings, block by block."""
+    m = reader.postings(name, text)
+    if isinstance(m, FilterMatcher):
+        m = m.child
+    if not hasattr(m, "_read_data"):  # another codec's matcher: one posting at a time
+        ids, values = [], []
+        while m.is_active():
+            ids.append(m.id())
+            values.append(m.value())
+            m.next()
+        yield np.array(ids, np.int64), tuple(values)
+        return
+    while m.is_active():
+        if m._data is None:  # noqa: SLF001
+            m._read_data()  # noqa: SLF001
+        deltas, _, values = m._data  # noqa: SLF001
+        yield np.cumsum(np.array(deltas, np.int64)), values
+        m._next_block()  # noqa: SLF001
 
 
 def _postings(reader: IndexReader, name: str, text: str) -> tuple[np.ndarray, np.ndarray]:
