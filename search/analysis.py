@@ -33,6 +33,7 @@ from whoosh.analysis.filters import STOP_WORDS
 ANALYZER_VERSION = "2"
 SEGMENTERS = ("rjieba", "jieba")
 DEFAULT_SEGMENTER = "rjieba"
+RECENT_RUNS = 4096  # Han runs whose cut a segmenter keeps (more than an article has)
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _RUNS = re.compile(rf"(?P<han>[{HAN}]+)|(?P<latin>[0-9a-z\u00c0-\u024f]+(?:['\u2019][a-z]+)*)")
@@ -157,6 +158,7 @@ class Segmenter:
         if name not in SEGMENTERS:
             raise ValueError(f"unknown segmenter {name!r}; choose one of {', '.join(SEGMENTERS)}")
         self.name = name
+        self._recent: dict[str, list[tuple[str, int, int]]] = {}
         if name == "rjieba":
             import rjieba
 
@@ -173,8 +175,16 @@ class Segmenter:
                 self._impl.add_word(word, freq)
 
     def tokens(self, text: str) -> list[tuple[str, int, int]]:
-        """(word, start, end) of jieba's default cut: words that tile ``text``."""
-        return self._impl.tokenize(text)
+        """(word, start, end) of jieba's default cut: words that tile ``text``.
+
+        The cuts of recent runs are kept: an article's part fields cut the same runs again.
+        """
+        found = self._recent.get(text)
+        if found is None:
+            if len(self._recent) >= RECENT_RUNS:
+                self._recent.clear()
+            found = self._recent[text] = list(self._impl.tokenize(text))
+        return found
 
     def parts(self, word: str) -> list[str]:
         """The dictionary words inside ``word``, longest first.
