@@ -20,7 +20,7 @@ WORD_FIELDS = {"title": 3.0, "body": 1.0, "captions": 0.6}
 # captions').
 PART_FIELDS = {"title_parts": "title", "parts": "body"}
 # A word found inside a longer word counts this much of a whole word (docs/relevance.md).
-PART_WEIGHT = 1.0
+PART_WEIGHT = 0.25
 # BM25F saturation (k1) and length normalisation (b) of English and of Chinese words, each set
 # on its own test collections (docs/relevance.md).
 BM25F_LATIN = (2.0, 0.9)
