@@ -22,7 +22,7 @@ import threading
 import time
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import TypeVar
@@ -321,7 +321,7 @@ def _starts(reader: IndexReader, name: str, words: list[str], place: int, docs: 
     for word in words:
         if (name, word) not in reader:
             continue
-        for ids, values in _blocks(reader, name, word):
+        for ids, _, values in _blocks(reader, name, word):
             picked = range(len(ids)) if docs is None else np.flatnonzero(np.isin(ids, docs, assume_unique=True))
             numbers = ids.tolist()
             for k in picked:
@@ -416,59 +416,46 @@ def _has_prefix(ordered: list[str], prefix: str) -> bool:
 # --- per-segment data -------------------------------------------------------------------------
 
 
-def _blocks(reader: IndexReader, name: str, text: str) -> Iterator[tuple[np.ndarray, tuple[bytes, ...]]]:
-    """The document numbers and encoded values (positions) of a term's postings, block by block."""
-    m = reader.postings(name, text)
-    if isinstance(m, FilterMatcher):
-        m = m.child
-    if not hasattr(m, "_read_data"):  # another codec's matcher: one posting at a time
-        ids, values = [], []
-        while m.is_active():
-            ids.append(m.id())
-            values.append(m.value())
-            m.next()
-        yield np.array(ids, np.int64), tuple(values)
-        return
-    while m.is_active():
-        if m._data is None:  # noqa: SLF001
-            m._read_data()  # noqa: SLF001
-        deltas, _, values = m._data  # noqa: SLF001
-        yield np.cumsum(np.array(deltas, np.int64)), values
-        m._next_block()  # noqa: SLF001
+def _blocks(reader: IndexReader, name: str, text: str) -> Iterator[tuple[np.ndarray, object, Sequence[bytes]]]:
+    """A term's postings in this segment, a block at a time: document numbers, weights as stored
+    (None when all are 1, one float when all are equal, else one each), encoded values (positions).
 
-
-def _postings(reader: IndexReader, name: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Document numbers and weights (frequencies) of a term's postings in this segment.
-
-    Read a block at a time from Whoosh's W3 posting blocks (whoosh-reloaded 2.7.5 is pinned):
-    each block holds the delta-coded ids and the weights (None when all are 1). Deleted
-    documents are still in; ``_live`` takes them out.
+    Read straight from Whoosh's W3 posting blocks (whoosh-reloaded 2.7.5 is pinned): a block is
+    a pickled tuple of delta-coded ids, weights and values. Deleted documents are still in;
+    ``_live`` takes them out. Postings inlined in the term dictionary come as one block.
     """
     m = reader.postings(name, text)
     if isinstance(m, FilterMatcher):
         m = m.child
+    if not hasattr(m, "_read_data"):  # inlined postings (a ListMatcher): one at a time
+        ids, weights, values = [], [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            values.append(m.value())
+            m.next()
+        yield np.array(ids, np.int64), tuple(weights), values
+        return
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        deltas, weights, values = m._data
+        yield np.cumsum(np.array(deltas, np.int64)), weights, values
+        m._next_block()
+
+
+def _postings(reader: IndexReader, name: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Document numbers and weights (frequencies) of a term's postings in this segment."""
     ids: list[np.ndarray] = []
     weights: list[np.ndarray] = []
-    if not hasattr(m, "_read_data"):  # another codec's matcher: one posting at a time
-        docs, freqs = [], []
-        while m.is_active():
-            docs.append(m.id())
-            freqs.append(m.weight())
-            m.next()
-        return np.array(docs, np.int64), np.array(freqs, np.float64)
-    while m.is_active():
-        if m._data is None:  # noqa: SLF001
-            m._read_data()  # noqa: SLF001
-        deltas, block_weights, _ = m._data  # noqa: SLF001
-        size = m._blocklength  # noqa: SLF001
-        ids.append(np.cumsum(np.array(deltas, np.int64)))
+    for block_ids, block_weights, _ in _blocks(reader, name, text):
+        ids.append(block_ids)
         if block_weights is None:
-            weights.append(np.ones(size))
+            weights.append(np.ones(len(block_ids)))
         elif isinstance(block_weights, float):
-            weights.append(np.full(size, block_weights))
+            weights.append(np.full(len(block_ids), block_weights))
         else:
             weights.append(np.array(block_weights, np.float64))
-        m._next_block()  # noqa: SLF001
     if not ids:
         return np.empty(0, np.int64), np.empty(0, np.float64)
     return np.concatenate(ids), np.concatenate(weights)
@@ -518,7 +505,7 @@ def _lengths(reader: IndexReader, name: str) -> np.ndarray:
     ``doc_field_length`` call per document.
     """
     def load() -> np.ndarray:
-        column = reader._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)  # noqa: SLF001
+        column = reader._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
         if column is None:
             return np.ones(reader.doc_count_all())
         return np.maximum(_LENGTH_OF_BYTE[np.frombuffer(bytes(column), np.uint8)], 1).astype(np.float64)
