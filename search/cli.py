@@ -291,7 +291,7 @@ def analyze(text: str, as_query: bool, index_dir: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
 @click.option("--workers", type=click.IntRange(min=1), show_default="one per CPU", help="Worker processes.")
-@click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True,
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
               help="Threads in each worker process.")
 @click.option("--cache", type=click.IntRange(min=0), default=1024, show_default=True,
               help="Search results each worker keeps for repeated searches; 0 turns the cache off.")

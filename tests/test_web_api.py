@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -553,6 +554,13 @@ def test_qiao_serve_starts_and_answers_healthz(seeds_index_dir: Path) -> None:
     with qiao_serve(seeds_index_dir, "--workers", "1", "--threads", "2") as (_, url):
         with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
             assert (r.status, json.load(r)["documents"]) == (200, 846)
+
+
+def test_overlong_query_over_http_is_the_json_400(live_server: str) -> None:
+    url = f"{live_server}/api/search?" + urllib.parse.urlencode({"q": "香港" * 1001})
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(url, timeout=30)
+    assert (raised.value.code, json.load(raised.value)["error"]["code"]) == (400, "bad_parameter")
 
 
 def serving_pid(connection: http.client.HTTPConnection, master: int) -> int:

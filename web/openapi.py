@@ -72,7 +72,8 @@ SCHEMAS: dict[str, Any] = {
         "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
         "total_hits": {"type": "integer", "minimum": 0},
         "total_pages": {"type": "integer", "minimum": 0},
-        "processing_time_ms": {"type": "integer", "minimum": 0},
+        "processing_time_ms": {"type": "integer", "minimum": 0,
+                               "description": "Milliseconds this answer took: to search, or to find it in the cache."},
         "hits": {"type": "array", "items": _ref("Hit")},
         "facets": _object({"lang": COUNTS, "source": COUNTS, "category": COUNTS, "year": COUNTS}),
         "fallback": {"enum": [None, "or"],
@@ -136,7 +137,11 @@ PATHS: dict[str, Any] = {
                    {"enum": ["relevance", "date"], "default": "relevance"}),
         ],
         "responses": {
-            "200": _json(_ref("SearchResult"), "A page of results."),
+            "200": {**_json(_ref("SearchResult"), "A page of results."), "headers": {"X-Qiao-Cache": {
+                "description": "hit when the same search was answered from the server's result cache, on the "
+                               "same index; miss when it was searched; absent when the cache is off.",
+                "schema": {"enum": ["hit", "miss"]},
+            }}},
             "400": _error("A bad parameter (code bad_parameter)."),
             "503": _error("No index (index_not_found)."),
         },

@@ -76,6 +76,9 @@ def run(
         "worker_class": "gthread",
         "threads": threads,
         "keepalive": KEEPALIVE_SECONDS,
+        # The URL of a 2,000-character Chinese query is 18 KB, over gunicorn's largest limit:
+        # unlimited here, so the app answers an overlong query with its own JSON 400.
+        "limit_request_line": 0,
         "preload_app": True,  # the app, not the index: each worker opens that after the fork
         "post_worker_init": warm_up,
         "worker_exit": stop_worker,
