@@ -10,7 +10,7 @@ Engines, each fed the same records (title + body) of the same JSONL lines:
 
 - ``qiao``: ``search.index.build`` on the JSONL file (its normal ingestion), queried through
   ``search.querying.search`` (top 10 with highlights and facets), in-process and over HTTP
-  (``qiao serve``, 8 concurrent clients);
+  (``qiao serve``, 8 concurrent clients, with its result cache and without);
 - ``baseline`` (the obvious build): Whoosh with ``jieba.analyse.ChineseAnalyzer`` on title and
   body, the default writer, ``MultifieldParser`` and ``Hit.highlights("body")``;
 - ``tantivy`` and ``fts5`` (SQLite FTS5, unicode61): text segmented by Python jieba's
@@ -56,6 +56,7 @@ LABELS = {
 SHORT = {"qiao": "Qiao", "baseline": "baseline", "tantivy": "tantivy", "fts5": "FTS5"}
 CLIENTS = 8
 TOP = 10
+HTTP_LABELS = {"http": "cache on", "http_nocache": "cache off: every request searched"}
 
 
 @dataclass(frozen=True)
@@ -931,14 +932,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def measure_http(index_dir: str, queries: list[dict], seconds: float, clients: int = CLIENTS) -> dict:
-    """``qiao serve`` with 8 threads; 8 client threads with keep-alive connections for ``seconds``."""
+def measure_http(index_dir: str, queries: list[dict], seconds: float, clients: int = CLIENTS,
+                 cache: bool = True) -> dict:
+    """``qiao serve`` with its defaults (or ``--cache 0``); 8 client threads with keep-alive connections for ``seconds``."""
+    from search.cli import serve as serve_command
+
+    defaults = {param.name: param.default for param in serve_command.params}
     port = free_port()
-    cmd = [qiao_executable(), "serve", "--index", index_dir, "--port", str(port), "--threads", str(clients)]
+    options = [] if cache else ["--cache", "0"]
+    cmd = [qiao_executable(), "serve", "--index", index_dir, "--port", str(port), *options]
     started = time.perf_counter()
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         ready = _wait_ready(port, server, timeout=60)
+        workers = len(_children_of().get(server.pid, []))
         paths = [f"/api/search?{urllib.parse.urlencode(q['http'])}" for q in queries]
         for path in paths:  # warm-up: every query once
             _get(port, path)
@@ -948,6 +955,7 @@ def measure_http(index_dir: str, queries: list[dict], seconds: float, clients: i
         latencies: list[list[float]] = [[] for _ in range(clients)]
         errors = [0] * clients
         statuses: collections.Counter = collections.Counter()
+        answers: collections.Counter = collections.Counter()  # X-Qiao-Cache: hit, miss or off
 
         def client(i: int) -> None:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -960,6 +968,7 @@ def measure_http(index_dir: str, queries: list[dict], seconds: float, clients: i
                     response.read()
                     latencies[i].append((time.perf_counter() - t) * 1000)  # errors are timed too
                     k += 1
+                    answers[response.getheader("X-Qiao-Cache", "off")] += 1
                     if response.status != 200:
                         errors[i] += 1
                         statuses[response.status] += 1
@@ -972,19 +981,21 @@ def measure_http(index_dir: str, queries: list[dict], seconds: float, clients: i
             conn.close()
 
         t0 = time.perf_counter()
-        client_cpu, server_cpu = _cpu_seconds(os.getpid()), _cpu_seconds(server.pid)
+        client_cpu, server_cpu = _cpu_seconds(os.getpid()), _tree_cpu_seconds(server.pid)
         threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - t0
-        client_cpu, server_cpu = _cpu_seconds(os.getpid()) - client_cpu, _cpu_seconds(server.pid) - server_cpu
+        client_cpu, server_cpu = _cpu_seconds(os.getpid()) - client_cpu, _tree_cpu_seconds(server.pid) - server_cpu
         peak = sampler.stop()
         done = [v for vs in latencies for v in vs]
         return {**latency_summary(done), "requests": len(done), "errors": sum(errors), "seconds": elapsed,
                 "error_statuses": {str(k): v for k, v in statuses.items()},
-                "requests_per_s": len(done) / elapsed, "clients": clients, "server_threads": clients,
+                "requests_per_s": len(done) / elapsed, "clients": clients,
+                "server_workers": workers, "server_threads": defaults["threads"],
+                "cache_size": defaults["cache"] if cache else 0, "cache_answers": dict(answers),
                 "server_ready_s": ready - started, "server_peak_rss_mb": peak / 2**20,
                 "server_cpu_s": server_cpu, "client_cpu_s": client_cpu,
                 "queries": len(paths)}
@@ -995,6 +1006,17 @@ def measure_http(index_dir: str, queries: list[dict], seconds: float, clients: i
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used by a process and its children (the server's master and workers)."""
+    total = 0.0
+    for p in [pid, *_children_of().get(pid, [])]:
+        try:
+            total += _cpu_seconds(p)
+        except OSError:  # a worker that just exited
+            pass
+    return total
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -1091,9 +1113,11 @@ def targets_of(results: dict, datasets: dict, zh_large: str) -> list[dict]:
     if "baseline" in q and "qiao" in q:
         for p in ("p50_ms", "p95_ms"):
             add(f"query {p[:3]}: Qiao / baseline", q["qiao"][p] / q["baseline"][p], 0.2, False, "x")
-    if http := results.get("http"):
-        add(f"HTTP requests/s, {CLIENTS} clients, {zh_large}", http["requests_per_s"], 150, True, "req/s")
-        add(f"HTTP p95, {CLIENTS} clients, {zh_large}", http["p95_ms"], 50, False, "ms")
+    for key in HTTP_LABELS:
+        if http := results.get(key):
+            label = HTTP_LABELS[key]
+            add(f"HTTP requests/s, {CLIENTS} clients, {zh_large}, {label}", http["requests_per_s"], 150, True, "req/s")
+            add(f"HTTP p95, {CLIENTS} clients, {zh_large}, {label}", http["p95_ms"], 50, False, "ms")
     if cold := results.get("cold_start", {}).get("qiao"):
         for case, c in cold.items():
             add(f"cold start, {case} query ({c['query']})", c["median_s"], 1.5, False, "s")
@@ -1122,6 +1146,11 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, rows)])
 
 
+def http_label(key: str, run: dict) -> str:
+    """How an HTTP run is named in the tables; runs before the result cache had none."""
+    return HTTP_LABELS[key] if "cache_size" in run else "no result cache"
+
+
 def main_table(results: dict) -> tuple[list[str], list[list[str]]]:
     """Engine × metric: the table printed and put first in the Markdown."""
     datasets = list(results["datasets"])
@@ -1143,10 +1172,12 @@ def main_table(results: dict) -> tuple[list[str], list[list[str]]]:
             _f(b[zh_large]["peak_rss_mb"]) if zh_large in b else "—",
             _f(b[zh_large]["size_ratio"], 2) + "x" if zh_large in b else "—",
         ])
-    if http := results.get("http"):
-        rows.append([f"Qiao over HTTP ({http['clients']} clients)", *(["—"] * len(datasets)), "—",
-                     _f(http["p50_ms"], 1), _f(http["p95_ms"], 1), _f(http["p99_ms"], 1),
-                     f"{http['requests_per_s']:.0f} req/s", _f(http["server_peak_rss_mb"]) + " (server)", "—"])
+    for key in HTTP_LABELS:
+        if http := results.get(key):
+            rows.append([f"Qiao over HTTP, {http['clients']} clients, {http_label(key, http)}",
+                         *(["—"] * len(datasets)), "—",
+                         _f(http["p50_ms"], 1), _f(http["p95_ms"], 1), _f(http["p99_ms"], 1),
+                         f"{http['requests_per_s']:.0f} req/s", _f(http["server_peak_rss_mb"]) + " (server)", "—"])
     return header, rows
 
 
@@ -1223,19 +1254,28 @@ def render_markdown(results: dict) -> str:
               f"Each engine answers each query once to warm up, then {results['config']['rounds']} more times; "
               "the percentiles are over those answers. The baseline has no filter fields, so it gets the "
               "query text alone.", ""]
-    if http := results.get("http"):
+    runs = {key: results[key] for key in HTTP_LABELS if key in results}
+    if runs:
+        http = next(iter(runs.values()))
+        server = (f"gunicorn: {http['server_workers']} worker processes × {http['server_threads']} threads"
+                  if "server_workers" in http else f"waitress: one process, {http['server_threads']} threads")
+        both = (f", once with its result cache (the default, {http['cache_size']:,} results per worker) and once "
+                "with `--cache 0`, so that every request is searched" if len(runs) > 1 else "")
         lines += ["## Qiao over HTTP", "",
-                  f"`qiao serve --threads {http['server_threads']}` (waitress) on the {names[1]} index; "
-                  f"{http['clients']} client threads with keep-alive connections, each cycling through the "
-                  f"{http['queries']} zh queries for {http['seconds']:.0f} s. The clients run on the same 2 cores: "
-                  f"they used {http['client_cpu_s']:.1f} CPU s, the server {http['server_cpu_s']:.1f} CPU s "
-                  f"of the {m['cpus'] * http['seconds']:.0f} the machine had.",
+                  f"`qiao serve` ({server}) on the {names[1]} index{both}; {http['clients']} client threads with "
+                  f"keep-alive connections, each cycling through the {http['queries']} zh queries for "
+                  f"{http['seconds']:.0f} s, after every query was asked once. The clients run on the same 2 cores: "
+                  + "; ".join(f"{'with' if r.get('cache_size') else 'without'} the cache they used "
+                              f"{r['client_cpu_s']:.1f} CPU s and the server {r['server_cpu_s']:.1f}"
+                              for r in runs.values())
+                  + f", of the {m['cpus'] * http['seconds']:.0f} the machine had.",
                   "",
-                  _md_table(["requests", "errors", "requests/s", "p50 ms", "p95 ms", "p99 ms", "server peak RSS MB",
-                             "server ready s"],
-                            [[_f(http["requests"]), _f(http["errors"]), _f(http["requests_per_s"], 1),
-                              _f(http["p50_ms"], 1), _f(http["p95_ms"], 1), _f(http["p99_ms"], 1),
-                              _f(http["server_peak_rss_mb"]), _f(http["server_ready_s"], 2)]]), ""]
+                  _md_table(["run", "requests", "errors", "requests/s", "p50 ms", "p95 ms", "p99 ms",
+                             "answers hit / miss / off", "server peak RSS MB", "server ready s"],
+                            [[http_label(k, r), _f(r["requests"]), _f(r["errors"]), _f(r["requests_per_s"], 1),
+                              _f(r["p50_ms"], 1), _f(r["p95_ms"], 1), _f(r["p99_ms"], 1),
+                              " / ".join(_f(r.get("cache_answers", {}).get(a, 0)) for a in ("hit", "miss", "off")),
+                              _f(r["server_peak_rss_mb"]), _f(r["server_ready_s"], 2)] for k, r in runs.items()]), ""]
     lines += ["## Targets (issue 5)", ""]
     rows = []
     for t in results["targets"]:
@@ -1391,11 +1431,13 @@ def run_all(args: argparse.Namespace, engines: list[str], sizes: Sizes, work: Pa
     save()
     print("HTTP", flush=True)
     zh_queries = [q for q in queries if q["corpus"] == "zh"]
-    results["http"] = measure_http(results["build"]["qiao"][zh_large]["index_dir"], zh_queries, sizes.http_seconds)
-    h = results["http"]
-    print(f"  {h['requests']} requests, {h['errors']} errors, {h['requests_per_s']:.1f} req/s, "
-          f"p50 {h['p50_ms']:.1f} ms p95 {h['p95_ms']:.1f} ms p99 {h['p99_ms']:.1f} ms", flush=True)
-    save()
+    for key, cache in (("http", True), ("http_nocache", False)):
+        results[key] = measure_http(results["build"]["qiao"][zh_large]["index_dir"], zh_queries, sizes.http_seconds,
+                                    cache=cache)
+        h = results[key]
+        print(f"  {HTTP_LABELS[key]}: {h['requests']} requests, {h['errors']} errors, {h['requests_per_s']:.1f} req/s, "
+              f"p50 {h['p50_ms']:.1f} ms p95 {h['p95_ms']:.1f} ms p99 {h['p99_ms']:.1f} ms", flush=True)
+        save()
     print("cold start", flush=True)
     results["cold_start"] = measure_cold(engines, results["build"], zh_large, en, sizes.cold_runs)
     save()
