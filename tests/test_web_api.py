@@ -605,7 +605,10 @@ def call(connection: http.client.HTTPConnection, method: str, path: str, body: o
 def test_writes_through_one_worker_are_seen_at_once_by_the_other(small_index_dir: Path) -> None:
     with qiao_serve(small_index_dir, "--workers", "2", token=TOKEN) as (process, url):
         a, b = one_connection_per_worker(url, process.pid, 2)
-        hits = lambda c: [h["id"] for h in call(c, "GET", "/api/search?q=Kowloon")["hits"]]  # noqa: E731
+
+        def hits(connection: http.client.HTTPConnection) -> list[str]:
+            return [h["id"] for h in call(connection, "GET", "/api/search?q=Kowloon")["hits"]]
+
         assert (hits(a), hits(b), hits(a), hits(b)) == ([], [], [], [])  # the second ones from the cache
         call(a, "POST", "/api/articles", {"id": "kowloon", "title": "Kowloon ferry", "lang": "en"})
         assert (hits(b), hits(a)) == (["kowloon"], ["kowloon"])
