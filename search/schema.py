@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from itertools import accumulate
 
 from whoosh.analysis import Analyzer
@@ -71,10 +72,15 @@ class Codec(W3Codec):
 
 
 class _TermInfo(W3TermInfo):
-    """W3TermInfo under the method name whoosh-reloaded 2.7.5's postings writer calls to inline."""
+    """W3TermInfo under the method name whoosh-reloaded 2.7.5's postings writer calls to inline.
 
-    def set_inline(self, ids: object, weights: object, values: object) -> None:
-        self.set_inlined(ids, weights, values)
+    A field without values (frequencies only) passes none: each posting's value is then None, as
+    a posting block gives it, so that merging segments copies it (an empty tuple read back as
+    '' and failed Whoosh's check that values are bytes).
+    """
+
+    def set_inline(self, ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes]) -> None:
+        self.set_inlined(ids, weights, values or (None,) * len(ids))
 
 
 class _FieldWriter(W3FieldWriter):

@@ -177,3 +177,18 @@ def test_the_same_id_twice_in_one_add_keeps_one_article_the_last(small_index: Pa
     assert [o.status for o in add([data], small_index).outcomes] == ["added", "updated"]
     with QiaoIndex(small_index) as ix:
         assert [h.title for h in search(ix, "李家超").hits] == ["第二版"]
+
+
+def test_many_small_adds_merge_their_segments(small_index: Path, tmp_path: Path) -> None:
+    # Each add commits a segment; Whoosh merges the small ones, copying every posting, including
+    # those kept in the term dictionary (words of one article) of frequency-only fields.
+    lines = (SEED_ARTICLE.parent / "zh-news.jsonl").read_text(encoding="utf-8").splitlines()[:120]
+    for n in range(12):
+        batch = tmp_path / f"batch-{n}.jsonl"
+        batch.write_text("\n".join(lines[n * 10 : n * 10 + 10]) + "\n", encoding="utf-8")
+        assert add([batch], small_index).counts() == {"added": 10}
+    with QiaoIndex(small_index) as ix:
+        assert ix.searcher().doc_count() == 121
+        assert len(ix.searcher().reader().leaf_readers()) < 12
+        first = json.loads(lines[0])
+        assert first["title"] in [h.title for h in search(ix, first["title"]).hits]
