@@ -91,7 +91,7 @@ def main() -> int:
     articles = load_articles(args.corpus, args.articles)
     port = free_port()
     server = subprocess.Popen(
-        qiao + ["serve", "--index", str(index_dir), "--port", str(port), "--threads", "8"],
+        qiao + ["serve", "--index", str(index_dir), "--port", str(port)],  # its defaults
         env={**os.environ, "QIAO_API_TOKEN": TOKEN}, stdout=subprocess.DEVNULL,
         stderr=open(work / "server.log", "w"),
     )
