@@ -24,7 +24,8 @@ from search.querying import search
 from web import create_app
 from web.store import holder
 
-WARM_UP = "重庆 香港 Hong Kong"
+# Loads jieba's dictionary, and (the quoted phrase) every segment's lexicon for Chinese strings.
+WARM_UP = '重庆 "香港" Hong Kong'
 KEEPALIVE_SECONDS = 10
 
 
