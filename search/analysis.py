@@ -38,7 +38,7 @@ RECENT_RUNS = 4096  # Han runs whose cut a segmenter keeps (more than an article
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _RUNS = re.compile(rf"(?P<han>[{HAN}]+)|(?P<latin>[0-9a-z\u00c0-\u024f]+(?:['\u2019][a-z]+)*)")
 _HAN_CHAR = re.compile(rf"[{HAN}]")
-_HAN_RUNS = re.compile(rf"[{HAN}]+")
+HAN_RUN = re.compile(rf"[{HAN}]+")
 STOP = frozenset(STOP_WORDS) | {"s", "t"}
 
 
@@ -223,12 +223,8 @@ def get_segmenter(name: str, dictionary: Dictionary) -> Segmenter:
 # --- Whoosh tokenizers and filters ----------------------------------------------------------
 
 
-class WordTokenizer(Tokenizer):
-    """Folds text, sends Han runs to jieba and Latin/digit runs to a word tokenizer.
-
-    >>> [t.text for t in WordTokenizer()("5G手机 in Hong Kong")]
-    ['5g', '手机', 'hong', 'kong']
-    """
+class _SegmentingTokenizer(Tokenizer):
+    """A tokenizer that cuts Han runs with a segmenter, named so that it pickles with the schema."""
 
     def __init__(self, segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Dictionary()):
         self.segmenter_name = segmenter
@@ -239,10 +235,16 @@ class WordTokenizer(Tokenizer):
         return get_segmenter(self.segmenter_name, self.dictionary)
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, WordTokenizer)
-            and (self.segmenter_name, self.dictionary) == (other.segmenter_name, other.dictionary)
-        )
+        return type(other) is type(self) and (self.segmenter_name, self.dictionary) == (
+            other.segmenter_name, other.dictionary)  # type: ignore[attr-defined]
+
+
+class WordTokenizer(_SegmentingTokenizer):
+    """Folds text, sends Han runs to jieba and Latin/digit runs to a word tokenizer.
+
+    >>> [t.text for t in WordTokenizer()("5G手机 in Hong Kong")]
+    ['5g', '手机', 'hong', 'kong']
+    """
 
     def __call__(
         self,
@@ -297,22 +299,12 @@ class WordTokenizer(Tokenizer):
         return t
 
 
-class PartTokenizer(Tokenizer):
+class PartTokenizer(_SegmentingTokenizer):
     """The dictionary words inside each longer Han word of the text (no positions).
 
     >>> [t.text for t in PartTokenizer()("中国人民银行行长")]
-    ['人民银行', '中国', '人民', '银行']
+    ['人民银行', '中国', '国人', '人民', '银行']
     """
-
-    def __init__(self, segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Dictionary()):
-        self.segmenter_name = segmenter
-        self.dictionary = dictionary
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, PartTokenizer)
-            and (self.segmenter_name, self.dictionary) == (other.segmenter_name, other.dictionary)
-        )
 
     def __call__(
         self, value: str, positions: bool = False, chars: bool = False,
@@ -321,8 +313,8 @@ class PartTokenizer(Tokenizer):
         segmenter = None
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         t.boost, t.stopped = 1.0, False
-        for run in _HAN_RUNS.findall(fold(value).text):
-            segmenter = segmenter or get_segmenter(self.segmenter_name, self.dictionary)
+        for run in HAN_RUN.findall(fold(value).text):
+            segmenter = segmenter or self.segmenter()
             for word, _, _ in segmenter.tokens(run):
                 if len(word) > 2:
                     for part in segmenter.parts(word):

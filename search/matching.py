@@ -36,11 +36,10 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from search.analysis import HAN
+from search.analysis import HAN, HAN_RUN
 from search.schema import BM25F_HAN, BM25F_LATIN, PART_FIELDS
 
 T = TypeVar("T")
-HAN_RUN = re.compile(f"[{HAN}]+")
 _HAN_LINE = re.compile(f"^[{HAN}]+$", re.MULTILINE)
 # At most this many ways of cutting a string across words are searched (fewest pieces first).
 MAX_SPLITS = 64

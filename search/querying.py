@@ -30,10 +30,10 @@ from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh.searching import Searcher
 
-from search.analysis import HAN, fold, stem
+from search.analysis import HAN, HAN_RUN, fold, stem
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
-from search.matching import HAN_RUN, StringQuery, TooSlow, WordQuery, evaluate
+from search.matching import StringQuery, TooSlow, WordQuery, evaluate
 from search.schema import FACET_FIELDS, PART_FIELDS, PART_WEIGHT, WORD_FIELDS
 
 MAX_PER_PAGE = 100
