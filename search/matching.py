@@ -20,11 +20,9 @@ import math
 import re
 import threading
 import time
-from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import TypeVar
 
 import numpy as np
@@ -37,7 +35,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from search.analysis import HAN, HAN_RUN
-from search.schema import BM25F_HAN, BM25F_LATIN, PART_FIELDS
+from search.schema import BM25F_HAN, BM25F_LATIN, PART_FIELDS, positions
 
 T = TypeVar("T")
 _HAN_LINE = re.compile(f"^[{HAN}]+$", re.MULTILINE)
@@ -324,9 +322,8 @@ def _starts(reader: IndexReader, name: str, words: list[str], place: int, docs: 
             picked = range(len(ids)) if docs is None else np.flatnonzero(np.isin(ids, docs, assume_unique=True))
             numbers = ids.tolist()
             for k in picked:
-                value = values[k]  # CompactPositions: a type code, then the position deltas
                 base = (numbers[k] << 32) + POSITION_SLACK - place
-                keys.extend(base + p for p in accumulate(array(chr(value[0]), value[1:])))
+                keys.extend(base + p for p in positions(values[k]))
     return np.unique(np.array(keys, np.int64))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import accumulate
 
 from whoosh.analysis import Analyzer
@@ -44,12 +44,15 @@ class CompactPositions(Positions):
         return code + array(code.decode(), deltas).tobytes()
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
-        deltas = array(valuestring[:1].decode())
-        deltas.frombytes(valuestring[1:])
-        return list(accumulate(deltas))
+        return list(positions(valuestring))
 
     def decode_frequency(self, valuestring: bytes) -> int:
         return (len(valuestring) - 1) // array(valuestring[:1].decode()).itemsize
+
+
+def positions(value: bytes) -> Iterator[int]:
+    """The positions a CompactPositions value holds: a type code, then the deltas."""
+    return accumulate(array(chr(value[0]), value[1:]))
 
 
 class Codec(W3Codec):
