@@ -391,15 +391,12 @@ def _open_whoosh(gen_dir: Path) -> whoosh.index.FileIndex:
     return whoosh.index.open_dir(gen_dir)
 
 
-def _column(searcher: Searcher, name: str, raw: bool) -> list[object]:
-    """A sortable field's value for every document number; None where a segment has no column.
-
-    ``raw``: the stored sort keys (a date as microseconds, 2**64 - 1 where it is missing).
-    """
+def _column(searcher: Searcher, name: str) -> list[object]:
+    """A sortable field's value for every document number; None where a segment has no column."""
     values: list[object] = []
     for reader, _ in searcher.reader().leaf_readers():
         if reader.has_column(name):
-            values += reader.column_reader(name, translate=not raw)
+            values += reader.column_reader(name)
         else:
             values += [None] * reader.doc_count_all()
     return values
@@ -435,14 +432,14 @@ class QiaoIndex:
             self._searchers.add(local.searcher)
         return local.searcher
 
-    def column(self, searcher: Searcher, name: str, *, raw: bool = False) -> list[object]:
-        """Every document's value of a sortable field, read once per searcher (facets, sorting)."""
+    def column(self, searcher: Searcher, name: str) -> list[object]:
+        """Every document's value of a sortable field, read once per searcher, for facet counts."""
         local = self._local
         if getattr(local, "searcher", None) is not searcher:
-            return _column(searcher, name, raw)
-        if (name, raw) not in local.columns:
-            local.columns[name, raw] = _column(searcher, name, raw)
-        return local.columns[name, raw]
+            return _column(searcher, name)
+        if name not in local.columns:
+            local.columns[name] = _column(searcher, name)
+        return local.columns[name]
 
     def codes(self, searcher: Searcher, name: str) -> tuple[list[object], np.ndarray]:
         """A sortable field's distinct values, and each document's number among them (for facets)."""

@@ -62,6 +62,7 @@ class Matches:
         return len(self.docs)
 
 
+NO_KEY = np.iinfo(np.uint64).max  # a sortable field's key where a document has no value
 NO_MATCHES = Matches(np.empty(0, np.int64), np.empty(0, np.float64))
 
 
@@ -113,15 +114,25 @@ def _in_range(reader: IndexReader, query: wq.NumericRange) -> Matches:
 
     Read from the field's column: a date range does not become thousands of terms.
     """
-    keys = _per_segment(reader, "column", query.fieldname, lambda: np.array(
-        list(reader.column_reader(query.fieldname, translate=False)), np.uint64))
-    inside = keys != np.iinfo(np.uint64).max  # no value
+    keys = sort_keys(reader, query.fieldname)
+    inside = keys != NO_KEY
     if query.start is not None:
         inside &= (keys > query.start) if query.startexcl else (keys >= query.start)
     if query.end is not None:
         inside &= (keys < query.end) if query.endexcl else (keys <= query.end)
     docs = np.flatnonzero(inside).astype(np.int64)
     return _live(reader, Matches(docs, np.full(len(docs), query.boost)))
+
+
+def sort_keys(reader: IndexReader, name: str) -> np.ndarray:
+    """Each document's sort key of a sortable field in this segment (a date in microseconds),
+    NO_KEY where it has none; read once from the field's column."""
+    def load() -> np.ndarray:
+        if not reader.has_column(name):
+            return np.full(reader.doc_count_all(), NO_KEY, np.uint64)
+        return np.array(list(reader.column_reader(name, translate=False)), np.uint64)
+
+    return _per_segment(reader, "column", name, load)
 
 
 def _generic(searcher: Searcher, query: wq.Query, deadline: float) -> Matches:

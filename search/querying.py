@@ -33,7 +33,7 @@ from whoosh.searching import Searcher
 from search.analysis import HAN, HAN_RUN, fold, stem
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
-from search.matching import StringQuery, TooSlow, WordQuery, evaluate
+from search.matching import StringQuery, TooSlow, WordQuery, evaluate, sort_keys
 from search.schema import FACET_FIELDS, PART_FIELDS, PART_WEIGHT, WORD_FIELDS
 
 MAX_PER_PAGE = 100
@@ -605,19 +605,21 @@ def _filters(
 
 
 def _run(
-    index: QiaoIndex, searcher: Searcher, query: wq.Query, restrict: wq.Query | None, limit: int, sort: str,
+    searcher: Searcher, query: wq.Query, restrict: wq.Query | None, limit: int, sort: str,
 ) -> tuple[list[tuple[int, float]], np.ndarray]:
     """The top ``limit`` (document number, score) of a query within the restriction, and the
     numbers of all its matching documents. Gives up with a QueryError after SEARCH_SECONDS."""
     if restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(restrict, 0.0)])
     deadline = time.perf_counter() + SEARCH_SECONDS
-    docs, scores = [], []
+    docs, scores, dates = [], [], []
     try:
         for leaf, offset in searcher.leaf_searchers():
             found = evaluate(leaf, query, deadline)
             docs.append(found.docs + offset)
             scores.append(found.scores)
+            if sort == "date":
+                dates.append(sort_keys(leaf.reader(), "published")[found.docs])
     except TooSlow:
         raise QueryError(
             f"the search took longer than {SEARCH_SECONDS:g} s; use fewer or more specific words",
@@ -625,9 +627,9 @@ def _run(
         ) from None
     all_docs, all_scores = np.concatenate(docs), np.concatenate(scores)
     if sort == "date":
-        # Dates as microseconds; a missing one (2**64 - 1) becomes -1 and sorts last.
-        published = np.array(index.column(searcher, "published", raw=True), np.uint64).astype(np.int64)
-        order = np.lexsort((all_docs, -all_scores, -published[all_docs]))
+        # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
+        newest_first = -np.concatenate(dates).astype(np.int64)
+        order = np.lexsort((all_docs, -all_scores, newest_first))
     else:
         order = np.lexsort((all_docs, -all_scores))
     top = order[:limit]
@@ -667,15 +669,15 @@ def search(
     # A question is ranked by any of its words: few articles have them all, and not the best.
     question = sort == "relevance" and compiler.relaxable and len(set(compiler.shown)) >= QUESTION_WORDS
     limit = max(page * per_page, FEEDBACK_DOCS) if question else page * per_page
-    top, docnums = _run(index, searcher, query, restrict, limit, sort)
+    top, docnums = _run(searcher, query, restrict, limit, sort)
     fallback = None
     if compiler.relaxable and (question or not len(docnums)):
         fallback = None if len(docnums) else "or"
         query = _Compiler(searcher.schema, relaxed=True).compile(tree)
-        top, docnums = _run(index, searcher, query, restrict, limit, sort)
+        top, docnums = _run(searcher, query, restrict, limit, sort)
     if question and len(docnums):
         query = _with_feedback(searcher, query, [d for d, _ in top[:FEEDBACK_DOCS]])
-        top, docnums = _run(index, searcher, query, restrict, limit, sort)
+        top, docnums = _run(searcher, query, restrict, limit, sort)
 
     marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
     hits = []
