@@ -563,6 +563,34 @@ def test_overlong_query_over_http_is_the_json_400(live_server: str) -> None:
     assert (raised.value.code, json.load(raised.value)["error"]["code"]) == (400, "bad_parameter")
 
 
+def raw_get(url: str, target: bytes) -> http.client.HTTPResponse:
+    """``GET target`` with the request line's bytes sent as they are, as curl sends them."""
+    address = urllib.parse.urlsplit(url)
+    sock = socket.create_connection((address.hostname, address.port), timeout=30)
+    sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: qiao\r\nConnection: close\r\n\r\n")
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    sock.close()  # the response reads from its own file of the socket
+    return response
+
+
+def test_raw_utf8_query_on_qiao_serve_is_searched_as_if_percent_encoded(live_server: str) -> None:
+    with urllib.request.urlopen(f"{live_server}/api/search?q=%E9%A6%99%E6%B8%AF", timeout=30) as r:
+        encoded = json.load(r)
+    response = raw_get(live_server, "/api/search?q=香港".encode())
+    assert (response.status, response.getheader("Content-Type")) == (200, "application/json")
+    raw = json.load(response)
+    assert (raw["query"], raw["total_hits"]) == ("香港", 18)
+    del raw["processing_time_ms"], encoded["processing_time_ms"]
+    assert raw == encoded
+
+
+def test_raw_utf8_query_on_qiao_serve_shows_the_search_page(live_server: str) -> None:
+    response = raw_get(live_server, "/?q=香港".encode())
+    assert (response.status, response.getheader("Content-Type")) == (200, "text/html; charset=utf-8")
+    assert 'data-total="18"' in response.read().decode()
+
+
 def serving_pid(connection: http.client.HTTPConnection, master: int) -> int:
     """The worker process of ``master`` that holds the server end of a connection (Linux, IPv4)."""
     client_port, server_port = connection.sock.getsockname()[1], connection.sock.getpeername()[1]

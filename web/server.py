@@ -9,6 +9,7 @@ opens the index itself, after the fork, and notices changes made by any other pr
 from __future__ import annotations
 
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.http.message import Request
+from gunicorn.http.parser import RequestParser
 from gunicorn.workers.base import Worker
 
 from search.errors import QiaoError
@@ -27,6 +30,7 @@ from web.store import holder
 # Loads jieba's dictionary, and (the quoted phrase) every segment's lexicon for Chinese strings.
 WARM_UP = '重庆 "香港" Hong Kong'
 KEEPALIVE_SECONDS = 10
+NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
 def default_workers() -> int:
@@ -50,6 +54,21 @@ class Server(BaseApplication):
         return self.flask
 
 
+class LenientRequest(Request):
+    """Gunicorn's request, reading raw non-ASCII bytes in the target as if percent-encoded.
+
+    curl and many scripts send ``/api/search?q=香港`` as UTF-8 bytes, which gunicorn refuses
+    with an HTML 400 (RFC 9112 wants them percent-encoded); a browser would have sent
+    ``q=%E9%A6%99%E6%B8%AF``, and this makes the same request of it.
+    """
+
+    def parse_request_line(self, line_bytes: bytes) -> None:
+        bits = line_bytes.split(b" ", 2)
+        if len(bits) == 3:
+            bits[1] = NON_ASCII.sub(lambda byte: b"%%%02X" % byte[0][0], bits[1])
+        super().parse_request_line(b" ".join(bits))
+
+
 def run(
     index_dir: Path,
     *,
@@ -71,6 +90,7 @@ def run(
     print(f"Serving Qiao on {url(listener.getsockname())}", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
     app = create_app({"INDEX_DIR": index_dir, "API_TOKEN": api_token, "SEARCH_CACHE_SIZE": cache})
+    RequestParser.mesg_class = LenientRequest  # gunicorn has no setting for the request class
     Server(app, {
         "bind": [f"fd://{listener.detach()}"],  # gunicorn takes the socket over
         "workers": workers or default_workers(),
@@ -80,6 +100,7 @@ def run(
         # The URL of a 2,000-character Chinese query is 18 KB, over gunicorn's largest limit:
         # unlimited here, so the app answers an overlong query with its own JSON 400.
         "limit_request_line": 0,
+        "http_parser": "python",  # the parser LenientRequest extends; gunicorn_h1c's is another
         "preload_app": True,  # the app, not the index: each worker opens that after the fork
         "post_worker_init": warm_up,
         "worker_exit": stop_worker,
