@@ -1,7 +1,8 @@
 """`qiao`: build and query the index from the command line.
 
 Exit codes: 0 success; 1 done, but some input was skipped or rejected; 2 usage error or a
-request Qiao cannot answer (bad parameter, no index, index busy); 3 an unexpected failure.
+request Qiao cannot answer (bad parameter, no index, index busy); 3 an unexpected failure;
+130 interrupted; 141 the reader of the output closed it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from search.querying import SearchResult, search as run_search
 
 DEFAULT_INDEX = Path("index")
 DEFAULT_SEEDS = Path("seeds")
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader closed the pipe
 
 lock_option = click.option(
     "--lock-timeout", type=float, default=30.0, envvar="QIAO_LOCK_TIMEOUT", show_default=True,
@@ -38,7 +40,14 @@ class QiaoGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # here, so that a closed pipe is met inside this handler
+            return result
+        except BrokenPipeError:
+            # The reader went away (`qiao search … | head -1`): stop quietly, as a Unix tool
+            # killed by SIGPIPE does, and keep Python from failing again on the exit flush.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except QiaoError as e:
             click.echo(f"error: {e.message}", err=True)
             ctx.exit(2)

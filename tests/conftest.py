@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,17 @@ from search.index import QiaoIndex, build
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+# The console script of the Python running the tests: a bare `qiao` would find whatever is on PATH.
+QIAO = str(Path(sys.executable).with_name("qiao"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def venv_not_on_path() -> Iterator[None]:
+    """Tests run as with the virtual environment not activated: nothing may rely on PATH finding it."""
+    bin_dir = str(Path(sys.executable).parent)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep) if d != bin_dir))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import selectors
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +26,8 @@ from search.articles import Article
 from search.index import add_articles, build
 from web import create_app
 from web.server import close
+
+from .conftest import QIAO
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -54,7 +55,7 @@ SMALL = (
 
 
 def qiao_command() -> list[str]:
-    return [str(Path(sys.executable).with_name("qiao"))]
+    return [QIAO]
 
 
 @contextmanager

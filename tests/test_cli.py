@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import struct
 import subprocess
+import termios
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import QIAO, ROOT
 
 
 def qiao(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["qiao", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run([QIAO, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 def test_search_json_prints_the_api_shape(seeds_index_dir: Path) -> None:
@@ -108,3 +113,41 @@ def test_serve_rejects_an_impossible_option_before_starting(seeds_index_dir: Pat
     out = qiao("serve", "--index", str(seeds_index_dir), "--port", "0", option, value)
     assert (out.returncode, out.stdout) == (2, "")
     assert f"Invalid value for '{option}'" in out.stderr
+
+
+def run_in_terminal(command: list[str], cwd: Path) -> tuple[int, str]:
+    """Run a command with stdin, stdout and stderr on a pseudo-terminal, as a person runs it."""
+    main_fd, sub_fd = pty.openpty()
+    fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # a new pty is 0 columns wide
+    try:
+        proc = subprocess.run(command, stdin=sub_fd, stdout=sub_fd, stderr=sub_fd, cwd=cwd, timeout=300)
+    finally:
+        os.close(sub_fd)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # the terminal is closed once everything was read
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main_fd)
+    return proc.returncode, output.decode("utf-8", "replace").replace("\r", "\n")
+
+
+def test_build_in_a_terminal_shows_progress_and_indexes_the_seeds(tmp_path: Path) -> None:
+    (tmp_path / "seeds").symlink_to(ROOT / "seeds")
+    code, output = run_in_terminal([QIAO, "index", "build"], cwd=tmp_path)
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert code == 0, output
+    assert "846 articles" in lines[-2]  # the progress bar's last state
+    assert lines[-1].startswith("indexed 846 articles into index, skipped 0,")
+
+
+def test_search_into_a_closed_pipe_ends_quietly(seeds_index_dir: Path) -> None:
+    proc = subprocess.Popen([QIAO, "search", "香港", "--index", str(seeds_index_dir), "--limit", "100"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # as `| head -1` does once it has its line: every write now fails
+    stderr = proc.stderr.read().decode()
+    assert (proc.wait(timeout=60), stderr) == (141, "")

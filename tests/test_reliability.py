@@ -12,13 +12,11 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from search.index import QiaoIndex, add, build, verify
 from search.querying import search
 from search.watch import FolderSync
 
-from .conftest import SEEDS
+from .conftest import QIAO, SEEDS
 
 ZH = SEEDS / "zh-news.jsonl"  # 300 articles
 WIKINEWS = SEEDS / "en-wikinews"  # 295 articles
@@ -38,7 +36,7 @@ def story(n: int, title: str = "香港新闻") -> str:
 def _seconds(command: list[str], index_dir: Path) -> float:
     """How long ``qiao index COMMAND`` takes, start to finish."""
     started = time.perf_counter()
-    subprocess.run(["qiao", "index", *command, "--index", str(index_dir)],
+    subprocess.run([QIAO, "index", *command, "--index", str(index_dir)],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - started
 
@@ -79,7 +77,7 @@ def test_writers_killed_at_random_moments_never_damage_the_index(tmp_path: Path)
             (["build", str(ZH)], {300}),
             (["add", str(WIKINEWS)], {before, before + 295}),
         ])
-        proc = subprocess.Popen(["qiao", "index", *command, "--index", str(index_dir)],
+        proc = subprocess.Popen([QIAO, "index", *command, "--index", str(index_dir)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(rng.uniform(0.05, 0.9 * whole))
         if proc.poll() is None:
@@ -130,7 +128,7 @@ def test_watch_command_indexes_arrivals_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
     folder.mkdir()
     index_dir = tmp_path / "index"
     proc = subprocess.Popen(
-        ["qiao", "index", "watch", str(folder), "--index", str(index_dir), "--every", "0.5"],
+        [QIAO, "index", "watch", str(folder), "--index", str(index_dir), "--every", "0.5"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -174,7 +172,7 @@ def test_searches_keep_answering_while_writers_run(tmp_path: Path) -> None:
         t.start()
     try:
         for command in (["build", str(ZH)], ["add", str(WIKINEWS)], ["delete", "no-such-id"], ["build", str(ZH)]):
-            subprocess.run(["qiao", "index", *command, "--index", str(index_dir)], check=False,
+            subprocess.run([QIAO, "index", *command, "--index", str(index_dir)], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
     finally:
         done.set()

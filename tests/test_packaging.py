@@ -1,0 +1,47 @@
+"""What `pip install .` brings is what the code imports: no module arrives only through an extra."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("search", "web")
+
+
+def imported_modules(package: Path) -> set[str]:
+    """The top-level names of every module a package imports, at any depth of its code."""
+    names: set[str] = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def normalized(name: str) -> str:
+    """A distribution name as PyPI compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def declared_dependencies() -> set[str]:
+    """The distribution names in pyproject.toml's [project] dependencies (no extras)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return {normalized(re.match(r"[A-Za-z0-9._-]+", spec).group()) for spec in project["dependencies"]}
+
+
+def test_every_third_party_import_is_a_declared_dependency() -> None:
+    providers = importlib.metadata.packages_distributions()
+    third_party = set().union(*(imported_modules(ROOT / p) for p in PACKAGES)) - set(sys.stdlib_module_names) - set(PACKAGES)
+    undeclared = {
+        module: providers.get(module, ["not installed"])
+        for module in sorted(third_party)
+        if not {normalized(d) for d in providers.get(module, [])} & declared_dependencies()
+    }
+    assert undeclared == {}
