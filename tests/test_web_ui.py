@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from .fixtures_web import TOKEN
+from search.analysis import ANALYZER_VERSION
+from web import create_app
+from web.server import close
 
 pytest_plugins = ["tests.fixtures_web"]
 
@@ -336,3 +341,66 @@ def test_switch_is_remembered_in_a_cookie(client: FlaskClient) -> None:
 @pytest.mark.parametrize(("language", "heading"), [("en", "Not found"), ("zh", "找不到页面")])
 def test_error_pages_speak_the_chosen_language(client: FlaskClient, language: str, heading: str) -> None:
     assert page(client.get(f"/articles/nope?hl={language}")).h1.get_text() == heading
+
+
+def error_notice(response: TestResponse) -> str:
+    return page(response).select_one(".notice.error").get_text()
+
+
+def test_chinese_page_says_a_bad_date_in_chinese(client: FlaskClient) -> None:
+    response = client.get("/?q=香港&from=2023-02-30&hl=zh")
+    assert response.status_code == 400
+    assert error_notice(response) == "起始日期应为 2023-05-11 这样的日期，而不是“2023-02-30”"
+
+
+def test_chinese_page_says_an_unknown_article_in_chinese(client: FlaskClient) -> None:
+    response = client.get("/articles/no-such-article?hl=zh")
+    assert response.status_code == 404
+    assert error_notice(response) == "没有 ID 为“no-such-article”的文章"
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("q=香港&to=2023-13", "截止日期应为 2023-05-11 这样的日期，而不是“2023-13”"),
+    ("q=香港&from=2024&to=2023", "起始日期（2024）晚于截止日期（2023）"),
+    ("q=香港&lang=xx", "未知的语言“xx”；可选：zh、zh-Hans、zh-Hant、en"),
+    ("q=香港&page=0", "页码应为 1 或更大，而不是 0"),
+    ("q=香港&page=two", "页码应为整数，而不是“two”"),
+    ("q=香港&per_page=500", "每页条数应在 1 到 100 之间，而不是 500"),
+    ("q=香港&sort=oldest", "排序方式应为 relevance、date 之一，而不是“oldest”"),
+    ("q=" + "香" * 2001, "查询有 2001 个字符，上限是 2000 个"),
+    ("q=" + " ".join(f"w{n}" for n in range(257)), "查询有 257 个不同的词，上限是 256 个"),
+], ids=["to", "from-after-to", "lang", "page", "page-not-a-number", "per_page", "sort", "characters", "words"])
+def test_chinese_page_says_every_bad_parameter_in_chinese(client: FlaskClient, query: str, message: str) -> None:
+    assert error_notice(client.get(f"/?{query}&hl=zh")) == message
+
+
+def test_chinese_page_without_index_says_how_to_build_it_in_chinese(
+    no_index_client: FlaskClient, tmp_path: Path
+) -> None:
+    assert error_notice(no_index_client.get("/?hl=zh")) == (
+        f"{tmp_path / 'missing'} 还没有索引；请用这条命令建立：qiao index build --index {tmp_path / 'missing'}"
+    )
+
+
+def test_chinese_page_of_an_index_built_by_another_analyzer_is_chinese(small_index_dir: Path) -> None:
+    meta = small_index_dir / "current" / "qiao.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text(encoding="utf-8")), "analyzer_version": "0"}), encoding="utf-8")
+    app = create_app({"INDEX_DIR": small_index_dir, "TESTING": True})
+    try:
+        response = app.test_client().get("/?q=香港&hl=zh")
+    finally:
+        close(app)
+    assert response.status_code == 503
+    assert error_notice(response) == (
+        f"{small_index_dir} 的索引是用分析器版本 0 建立的，当前 Qiao 使用版本 {ANALYZER_VERSION}；请运行：qiao index build"
+    )
+
+
+def test_chinese_page_of_an_unexpected_error_is_chinese(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr("web.views.cached_search", broken)
+    response = app.test_client().get("/?q=香港&hl=zh")
+    assert response.status_code == 500
+    assert error_notice(response) == "发生了意外错误，已记录在服务器日志中。"

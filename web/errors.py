@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.http import HTTP_STATUS_CODES
 
 from search.errors import QiaoError
+from web.i18n import error_message, translate
 
 JSON_PATHS = ("/healthz", "/openapi.json")
 # Codes for HTTP statuses whose reason phrase is not the word a client expects.
@@ -61,16 +62,16 @@ def handle_qiao(e: QiaoError) -> tuple[Response | str, int]:
     """A domain error (bad parameter, no such article, no index) with its own code and status."""
     if wants_json():
         return jsonify(e.to_dict()), e.status
-    return render_template("error.html", status=e.status, code=e.code, message=e.message), e.status
+    return render_template("error.html", status=e.status, code=e.code, message=error_message(e)), e.status
 
 
 def handle_unexpected(e: Exception) -> tuple[Response | str, int]:
     """Anything else: logged here with its traceback, a generic 500 for the client."""
     current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
-    message = "an unexpected error occurred; it has been logged on the server"
     if wants_json():
+        message = "an unexpected error occurred; it has been logged on the server"
         return jsonify(error_body(500, "internal", message)), 500
-    return render_template("error.html", status=500, message=message), 500
+    return render_template("error.html", status=500, message=translate("unexpected")), 500
 
 
 def init_app(app: Flask) -> None:

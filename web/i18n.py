@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import re
+
 from flask import Flask, Response, g, request
+
+from search.errors import QiaoError
 
 LANGUAGES = ("en", "zh")
 DEFAULT = "en"
@@ -70,6 +75,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "error_500": "Something went wrong",
         "error_503": "Search is not available yet",
         "error_other": "Something went wrong",
+        "unexpected": "an unexpected error occurred; it has been logged on the server",
         "home": "Back to search",
     },
     "zh": {
@@ -132,9 +138,52 @@ STRINGS: dict[str, dict[str, str]] = {
         "error_500": "出错了",
         "error_503": "搜索暂不可用",
         "error_other": "出错了",
+        "unexpected": "发生了意外错误，已记录在服务器日志中。",
         "home": "返回搜索",
     },
 }
+
+# The core's error messages are English; the Chinese page says them in Chinese. Each is
+# recognised by its code and wording, and its parameters are carried over.
+CORE_MESSAGES_ZH: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
+    "bad_parameter": (
+        (re.compile(r"(?P<name>from|to) must be a date like 2023-05-11, not (?P<value>.+)"),
+         "{name}应为 2023-05-11 这样的日期，而不是{value}"),
+        (re.compile(r"from \((?P<start>.*)\) is after to \((?P<end>.*)\)"), "起始日期（{start}）晚于截止日期（{end}）"),
+        (re.compile(r"unknown language (?P<value>.+); use one of: (?P<choices>.+)"), "未知的语言{value}；可选：{choices}"),
+        (re.compile(r"page must be 1 or more, not (?P<number>-?\d+)"), "页码应为 1 或更大，而不是 {number}"),
+        (re.compile(r"(?P<name>page|per_page) must be a whole number, not (?P<value>.+)"), "{name}应为整数，而不是{value}"),
+        (re.compile(r"per_page must be between 1 and (?P<limit>\d+), not (?P<number>-?\d+)"),
+         "每页条数应在 1 到 {limit} 之间，而不是 {number}"),
+        (re.compile(r"sort must be one of (?P<choices>.+), not (?P<value>.+)"), "排序方式应为 {choices} 之一，而不是{value}"),
+        (re.compile(r"the query is (?P<n>\d+) characters long; the limit is (?P<limit>\d+)"),
+         "查询有 {n} 个字符，上限是 {limit} 个"),
+    ),
+    "query_too_long": (
+        (re.compile(r"the query has (?P<n>\d+) different words; the limit is (?P<limit>\d+)"),
+         "查询有 {n} 个不同的词，上限是 {limit} 个"),
+    ),
+    "query_timeout": (
+        (re.compile(r"the search took longer than (?P<seconds>[\d.]+) s; .*"), "搜索超过了 {seconds} 秒；请减少词语或换用更具体的词语"),
+    ),
+    "not_found": ((re.compile(r"no article with id (?P<value>.+)"), "没有 ID 为{value}的文章"),),
+    "index_not_found": (
+        (re.compile(r"no index at (?P<path>.+); build one with: (?P<command>.+)"), "{path} 还没有索引；请用这条命令建立：{command}"),
+    ),
+    "index_busy": (
+        (re.compile(r"another qiao process is writing to (?P<path>.+); waited (?P<seconds>[\d.]+) s"),
+         "另一个 qiao 进程正在写入 {path}，已等待 {seconds} 秒；请稍后再试"),
+    ),
+    "index_mismatch": (
+        (re.compile(r"the index at (?P<path>.+) was built with analyzer version (?P<built>\S+); "
+                    r"this Qiao uses (?P<current>\S+)\. Run: (?P<command>.+)"),
+         "{path} 的索引是用分析器版本 {built} 建立的，当前 Qiao 使用版本 {current}；请运行：{command}"),
+    ),
+}
+PARAMETERS_ZH = {"from": "起始日期", "to": "截止日期", "page": "页码", "per_page": "每页条数"}
+# A message the table does not know (the core said something new): what to do, by status.
+FALLBACK_ZH = {400: "请检查搜索条件后重试。", 404: "请检查链接是否正确。"}
+FALLBACK_ZH_OTHER = "请稍后再试。"
 
 
 def current_language() -> str:
@@ -159,6 +208,30 @@ def _choose() -> str:
 def translate(key: str, **values: object) -> str:
     """The string ``key`` in this request's language, with ``values`` filled in."""
     return STRINGS[current_language()][key].format(**values)
+
+
+def error_message(error: QiaoError) -> str:
+    """A domain error's message in this request's language (the core's own words are English)."""
+    if current_language() != "zh":
+        return error.message
+    for pattern, template in CORE_MESSAGES_ZH.get(error.code, ()):
+        if match := pattern.fullmatch(error.message):
+            return template.format(**{name: _zh_parameter(name, value) for name, value in match.groupdict().items()})
+    return FALLBACK_ZH.get(error.status, FALLBACK_ZH_OTHER)
+
+
+def _zh_parameter(name: str, value: str) -> str:
+    """A parameter of a core message, for a Chinese one: 'x' -> “x”, a, b -> a、b, from -> 起始日期."""
+    if name == "name":
+        return PARAMETERS_ZH[value]
+    if name == "choices":
+        return "、".join(value.split(", "))
+    if name == "value":
+        try:
+            return f"“{ast.literal_eval(value)}”"  # the core shows values as Python literals
+        except (ValueError, SyntaxError):
+            return f"“{value}”"
+    return value
 
 
 def lang_name(code: str) -> str:

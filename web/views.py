@@ -11,7 +11,7 @@ from markupsafe import Markup
 from search.errors import QiaoError, QueryError
 from search.querying import SearchResult, get_article
 from web.cache import cached_search
-from web.i18n import lang_name, translate as _
+from web.i18n import error_message, lang_name, translate as _
 from web.params import search_options
 from web.store import using_index
 
@@ -64,7 +64,7 @@ def index() -> tuple[str, int]:
             else:
                 documents = ix.searcher().doc_count()
     except QiaoError as e:  # a bad parameter, or no index yet: said on the page itself
-        error, status = e.message, e.status
+        error, status = error_message(e), e.status
     return render_template(
         "search.html", result=result, error=error, documents=documents,
         facets=facet_lists(result) if result else {}, active=active_filters(),
