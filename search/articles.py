@@ -323,7 +323,7 @@ def _read_jsonl(source: _Source) -> Iterator[Article | Skipped]:
             if not raw.strip():
                 continue
             try:
-                record = _parse_json(raw)
+                record = _parse_json(raw.rstrip(b"\r\n"))  # a position in the record, not past its end
             except ArticleError as e:
                 yield source.skipped(str(e), number)
                 continue
@@ -389,7 +389,8 @@ def _parse_json(data: bytes) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise ArticleError(f"malformed JSON: {e.msg}") from e
+        # Some messages end in "at", the position following them.
+        raise ArticleError(f"malformed JSON: {e.msg.removesuffix(' at')} at line {e.lineno} column {e.colno}") from e
     except RecursionError as e:
         raise ArticleError("malformed JSON: nested too deeply") from e
     except ValueError as e:  # an integer too long to convert

@@ -362,9 +362,14 @@ def test_jsonl_broken_line_is_skipped_and_its_neighbours_survive(tmp_path):
     items = read_all(path)
     assert [item.id if isinstance(item, Article) else item for item in items] == [
         "zh-news:1",
-        Skipped(str(path), 2, "malformed JSON: Expecting ',' delimiter"),
+        Skipped(str(path), 2, "malformed JSON: Expecting ',' delimiter at line 1 column 16"),
         "zh-news:4",
     ]
+
+
+def test_malformed_json_reason_is_whole_with_line_and_column(tmp_path):
+    path = write(tmp_path / "ctl.jsonl", '{"title": "香港\x01新闻"}\n')
+    assert read_all(path) == [Skipped(str(path), 1, "malformed JSON: Invalid control character at line 1 column 14")]
 
 
 def test_jsonl_reuters_record_keeps_id_tags_and_date(tmp_path):
@@ -537,8 +542,8 @@ def test_bad_date_drops_the_date_not_the_article():
 
 
 def test_skipped_reads_as_path_line_reason():
-    assert [str(Skipped("a.jsonl", 2, "malformed JSON: Expecting value")), str(Skipped("b.txt", None, "empty file"))] == [
-        "a.jsonl:2: malformed JSON: Expecting value",
+    assert [str(Skipped("a.jsonl", 2, "malformed JSON: Expecting value at line 1 column 1")), str(Skipped("b.txt", None, "empty file"))] == [
+        "a.jsonl:2: malformed JSON: Expecting value at line 1 column 1",
         "b.txt: empty file",
     ]
 

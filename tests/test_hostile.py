@@ -67,7 +67,7 @@ def test_hostile_files_are_indexed_or_skipped_with_reasons(hostile: tuple[Path, 
     assert [str(s).rsplit("/", 1)[-1] for s in summary.skipped] == [
         "binary.html: binary file",
         "empty.txt: empty file",
-        "lines.jsonl:2: malformed JSON: Expecting value",
+        "lines.jsonl:2: malformed JSON: Expecting value at line 1 column 27",
         "lines.jsonl:3: field 'title' must be a string, not a number",
         "back: symlink loop or folder already read",
     ]
