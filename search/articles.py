@@ -203,6 +203,9 @@ def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
     except OSError as e:
         yield Skipped(str(folder), None, _os_reason(e))
         return
+    if _is_index_folder(folder, names):
+        yield Skipped(str(folder), None, "a Qiao index, not articles")
+        return
     for name in names:
         if name.startswith("."):
             continue
@@ -216,6 +219,12 @@ def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
             yield from _walk(path, seen)
         elif is_article_file(path):
             yield path
+
+
+def _is_index_folder(folder: Path, names: Sequence[str]) -> bool:
+    """Whether a folder is a Qiao index (its ``current`` link) or one of its generations (a Whoosh table of contents)."""
+    return (("current" in names and (folder / "current").is_symlink())
+            or ("qiao.json" in names and any(name.endswith(".toc") for name in names)))
 
 
 def is_article_file(path: Path) -> bool:

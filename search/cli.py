@@ -94,10 +94,14 @@ def _progress(enabled: bool):  # noqa: ANN202 - a progress callback or None
 @click.option("--segmenter", type=click.Choice(SEGMENTERS), default=DEFAULT_SEGMENTER, show_default=True,
               help="jieba implementation; recorded in the index so queries use the same one.")
 @click.option("--userdict", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="User dictionary (default: INDEX/userdict.txt if present).")
+              help="User dictionary, copied in as INDEX/userdict.txt (default: INDEX/userdict.txt if present).")
+@click.option("--drop-added", is_flag=True,
+              help="Go ahead although articles added since the last build (by add, watch or the API) "
+                   "are not in these inputs: they are dropped.")
 @lock_option
 def build(
-    paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Path | None, lock_timeout: float
+    paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Path | None, drop_added: bool,
+    lock_timeout: float,
 ) -> None:
     """Rebuild the index from files and folders (default: seeds/)."""
     paths = paths or (DEFAULT_SEEDS,)
@@ -108,17 +112,22 @@ def build(
     try:
         summary = qindex.build(
             list(paths), index_dir, segmenter=segmenter, userdict=userdict, progress=step,
-            lock_timeout=lock_timeout,
+            lock_timeout=lock_timeout, drop_added=drop_added,
         )
     finally:
         if bar is not None:
             bar.close()
     for s in summary.skipped:
         click.echo(f"skipped {s}", err=True)
+    for origin, ids in (("added since the last build", summary.dropped.added),
+                        ("whose input is gone", summary.dropped.built)):
+        if ids:
+            click.echo(f"dropped {len(ids)} articles {origin}, e.g. {', '.join(ids[:3])}", err=True)
     mb = summary.chars / 1e6
     click.echo(
         f"indexed {summary.indexed} articles into {index_dir}, skipped {len(summary.skipped)}, "
         + (f"{summary.duplicates} exact duplicates ignored, " if summary.duplicates else "")
+        + (f"{len(summary.dropped)} dropped, " if summary.dropped else "")
         + f"{summary.seconds:.1f} s, {summary.per_second:.0f} articles/s, "
         f"{mb / summary.seconds if summary.seconds else 0:.2f} M chars/s"
     )

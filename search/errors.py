@@ -52,6 +52,13 @@ class IndexBusy(QiaoError):
     status = 503
 
 
+class BuildRefused(QiaoError):
+    """A build that would do harm: write its index among its input, or lose articles it has no source for."""
+
+    code = "build_refused"
+    status = 409
+
+
 class IndexMismatch(QiaoError):
     """The index was built by an analyzer this version of Qiao cannot query."""
 

@@ -40,12 +40,13 @@ from whoosh.writing import IndexWriter
 
 from search.analysis import ANALYZER_VERSION, DEFAULT_SEGMENTER, Dictionary
 from search.articles import Article, Skipped, iter_articles
-from search.errors import IndexBusy, IndexMismatch, IndexNotFound
+from search.errors import BuildRefused, IndexBusy, IndexMismatch, IndexNotFound
 from search.schema import Codec, build_schema
 
 CURRENT = "current"
 META = "qiao.json"
 USERDICT = "userdict.txt"
+PREVIOUS_USERDICT = "userdict.txt.previous"
 LOCK = "write.lock"
 # Postings a writer process keeps in memory before it sorts a run out to disk (by Whoosh's own
 # estimate, about twice the real size): a zh-news build of 20,000 articles stays in memory,
@@ -77,6 +78,17 @@ class IndexMeta:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """Articles of the live index that a rebuild's input does not have, by how they came in."""
+
+    added: tuple[str, ...] = ()  # by add, watch or the API since a build: no build has their source
+    built: tuple[str, ...] = ()  # by an earlier build, from input that is gone now
+
+    def __len__(self) -> int:
+        return len(self.added) + len(self.built)
+
+
+@dataclass(frozen=True)
 class BuildSummary:
     """The outcome of a build."""
 
@@ -85,6 +97,7 @@ class BuildSummary:
     seconds: float
     chars: int
     duplicates: int = 0  # exact copies of an article already read (same id, same content)
+    dropped: Dropped = Dropped()  # what the replaced index had and this one has not
 
     @property
     def per_second(self) -> float:
@@ -206,8 +219,8 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def to_document(article: Article, digest: str) -> dict[str, object]:
-    """The Whoosh document of an article."""
+def to_document(article: Article, digest: str, origin: str) -> dict[str, object]:
+    """The Whoosh document of an article; ``origin`` is "build" or "add" (see ``Dropped``)."""
     captions = "\n".join(article.captions)
     doc: dict[str, object] = {
         "id": article.id,
@@ -221,6 +234,7 @@ def to_document(article: Article, digest: str) -> dict[str, object]:
         "author": article.author,
         "tags": ",".join(article.tags),
         "content_hash": digest,
+        "origin": origin,
     }
     if article.published is not None:
         doc["published"] = article.published
@@ -242,8 +256,15 @@ def build(
     userdict: Path | None = None,
     progress: Callable[[int], None] | None = None,
     lock_timeout: float = 30.0,
+    drop_added: bool = False,
 ) -> BuildSummary:
-    """Rebuild the index from ``paths``; the old index stays live until the new one is complete."""
+    """Rebuild the index from ``paths``; the old index stays live until the new one is complete.
+
+    ``userdict`` becomes the index's own dictionary (INDEX/userdict.txt). A rebuild that would
+    lose articles added since the last build (by add, watch or the API; their sources are not
+    among ``paths``) is refused unless ``drop_added``, and the old index stays live.
+    """
+    check_index_outside(paths, index_dir)
     start = time.perf_counter()
     dictionary = Dictionary.load(userdict or index_dir / USERDICT)
     with write_lock(index_dir, lock_timeout), _fewer_collections():
@@ -269,7 +290,7 @@ def build(
                         skipped.append(Skipped(item.id, None, "another article has this id; the first was kept"))
                     continue
                 seen[item.id] = digest
-                writer.add_document(**to_document(item, digest))
+                writer.add_document(**to_document(item, digest, "build"))
                 chars += len(item.title) + len(item.body)
                 if progress is not None:
                     progress(len(seen))
@@ -293,9 +314,62 @@ def build(
             previous: Path | None = current_generation(index_dir)
         except IndexNotFound:
             previous = None
+        dropped = _dropped(previous, set(seen)) if previous else Dropped()
+        if dropped.added and not drop_added:
+            shutil.rmtree(gen_dir, ignore_errors=True)
+            raise BuildRefused(
+                f"{len(dropped.added)} articles added to {index_dir} since its last build (by add, watch or the "
+                f"API) are not in these inputs, e.g. {', '.join(dropped.added[:3])}; the index is unchanged. "
+                "Add their files to the build, or run it again with --drop-added to drop them."
+            )
+        if userdict is not None:
+            _install_dictionary(userdict, index_dir)
         _swap_current(index_dir, gen_dir)
         _remove_old_generations(index_dir, gen_dir, previous)
-    return BuildSummary(len(seen), tuple(skipped), time.perf_counter() - start, chars, duplicates)
+    return BuildSummary(len(seen), tuple(skipped), time.perf_counter() - start, chars, duplicates, dropped)
+
+
+def check_index_outside(paths: Sequence[Path], index_dir: Path) -> None:
+    """An index written inside a folder being indexed would be read back as articles by the next build."""
+    index = index_dir.resolve()
+    for path in paths:
+        folder = Path(path).resolve()
+        if folder.is_dir() and (index == folder or folder in index.parents):
+            raise BuildRefused(
+                f"the index folder {index_dir} is inside the input folder {path}; "
+                "choose an --index outside the folders being indexed"
+            )
+
+
+def _dropped(gen_dir: Path, kept: set[str]) -> Dropped:
+    """The live articles of a generation whose ids are not in ``kept``, by origin."""
+    try:
+        ix = _open_whoosh(gen_dir)
+    except IndexMismatch:  # built by another version: not comparable, and it must be rebuilt anyway
+        return Dropped()
+    lost: dict[str, list[str]] = {"add": [], "build": []}
+    with contextlib.closing(ix), ix.searcher() as searcher:
+        for term in searcher.reader().lexicon("id"):
+            article_id = term.decode("utf-8")
+            if article_id in kept:
+                continue
+            docnum = searcher.document_number(id=article_id)  # None for a deleted article's leftover term
+            if docnum is not None:
+                lost[searcher.stored_fields(docnum).get("origin", "build")].append(article_id)
+    return Dropped(tuple(lost["add"]), tuple(lost["build"]))
+
+
+def _install_dictionary(userdict: Path, index_dir: Path) -> None:
+    """Make a dictionary given with --userdict the index's own; a different one there is kept aside."""
+    target = index_dir / USERDICT
+    data = userdict.read_bytes()
+    if target.is_file():
+        if target.read_bytes() == data:
+            return
+        os.replace(target, index_dir / PREVIOUS_USERDICT)
+    tmp = index_dir / f".{USERDICT}.{os.getpid()}"
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
 
 
 @contextlib.contextmanager
@@ -343,7 +417,7 @@ def add_articles(
             changed[item.id] = item
         # Written once per id: Whoosh's update_document does not see this writer's own additions.
         for article in changed.values():
-            writer.update_document(**to_document(article, digests[article.id]))
+            writer.update_document(**to_document(article, digests[article.id], "add"))
     return summary
 
 

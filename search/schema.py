@@ -118,4 +118,5 @@ def build_schema(segmenter: str, dictionary: Dictionary) -> Schema:
         author=STORED(),
         tags=KEYWORD(stored=True, commas=True, scorable=False),
         content_hash=STORED(),
+        origin=STORED(),
     )

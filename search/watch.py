@@ -10,7 +10,7 @@ from pathlib import Path
 import watchfiles
 
 from search.articles import Article, Skipped, is_article_file, iter_folder_file
-from search.index import WriteSummary, add_articles, delete
+from search.index import WriteSummary, add_articles, check_index_outside, delete
 
 
 @dataclass
@@ -83,6 +83,7 @@ def watch(
     lock_timeout: float = 30.0,
 ) -> None:
     """Index the folder, then every change to it in batches, until ``stop`` is set."""
+    check_index_outside([folder], index_dir)
     syncer = FolderSync(folder, index_dir, batch_size, lock_timeout)
     report(syncer.everything())
     for changes in watchfiles.watch(

@@ -45,6 +45,17 @@ def test_bad_parameter_in_json_mode_is_an_error_body_and_exit_2(seeds_index_dir:
     assert "Traceback" not in out.stderr
 
 
+def test_page_past_the_last_is_an_error_and_exit_2(seeds_index_dir: Path) -> None:
+    out = qiao("search", "香港", "--index", str(seeds_index_dir), "--page", "999")
+    assert (out.returncode, out.stdout, out.stderr) == (2, "", "error: page must be at most 2, the last page, not 999\n")
+
+
+def test_empty_query_with_a_source_lists_its_articles(seeds_index_dir: Path) -> None:
+    out = qiao("search", "", "--index", str(seeds_index_dir), "--source", "新浪", "--json")
+    data = json.loads(out.stdout)
+    assert (out.returncode, data["total_hits"], len(data["hits"])) == (0, 32, 10)
+
+
 def test_missing_index_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     out = qiao("search", "香港", "--index", str(tmp_path / "none"))
     assert out.returncode == 2
@@ -151,3 +162,42 @@ def test_search_into_a_closed_pipe_ends_quietly(seeds_index_dir: Path) -> None:
     proc.stdout.close()  # as `| head -1` does once it has its line: every write now fails
     stderr = proc.stderr.read().decode()
     assert (proc.wait(timeout=60), stderr) == (141, "")
+
+
+def test_analyze_with_the_index_uses_the_dictionary_its_build_was_given(tmp_path: Path) -> None:
+    words = tmp_path / "names.txt"
+    words.write_text("袁家军 100 nr\n李家超 100 nr\n", encoding="utf-8")
+    data = tmp_path / "a.jsonl"
+    data.write_text('{"id": "a", "title": "李家超会见袁家军", "body": "香港新闻"}\n', encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert qiao("index", "build", str(data), "--index", index, "--userdict", str(words)).returncode == 0
+    assert [line.split()[0] for line in qiao("analyze", "李家超会见袁家军", "--index", index).stdout.splitlines()[1:]] == [
+        "李家超", "会见", "袁家军",
+    ]
+    assert (qiao("index", "verify", "--index", index).returncode, json.loads(
+        qiao("index", "stats", "--index", index, "--json").stdout)["dictionary_changed"]) == (0, False)
+
+
+def test_rebuild_that_would_drop_added_articles_is_refused_until_drop_added(tmp_path: Path) -> None:
+    data = tmp_path / "a.jsonl"
+    data.write_text('{"id": "a", "title": "香港", "body": "香港新闻"}\n', encoding="utf-8")
+    posted = tmp_path / "posted.jsonl"
+    posted.write_text('{"id": "p", "title": "澳门", "body": "澳门新闻"}\n', encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert qiao("index", "build", str(data), "--index", index).returncode == 0
+    assert qiao("index", "add", str(posted), "--index", index).returncode == 0
+    refused = qiao("index", "build", str(data), "--index", index)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.startswith(f"error: 1 articles added to {index} since its last build")
+    forced = qiao("index", "build", str(data), "--index", index, "--drop-added")
+    assert forced.returncode == 0
+    assert forced.stderr == "dropped 1 articles added since the last build, e.g. p\n"
+    assert forced.stdout.startswith(f"indexed 1 articles into {index}, skipped 0, 1 dropped, ")
+
+
+def test_build_into_its_own_input_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "seeds").symlink_to(ROOT / "seeds")
+    out = qiao("index", "build", "--index", "seeds/index", cwd=tmp_path)
+    assert (out.returncode, out.stderr) == (2, "error: the index folder seeds/index is inside the input folder "
+                                               "seeds; choose an --index outside the folders being indexed\n")
+    assert not (ROOT / "seeds" / "index").exists()

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 import search.index as qindex
-from search.errors import IndexBusy, IndexMismatch, IndexNotFound
-from search.index import QiaoIndex, add, build, current_generation, delete, stats, write_lock
+from search.articles import Article
+from search.errors import BuildRefused, IndexBusy, IndexMismatch, IndexNotFound
+from search.index import (
+    Dropped, QiaoIndex, add, add_articles, build, current_generation, delete, stats, verify, write_lock,
+)
 from search.querying import search
 
 
@@ -68,9 +71,7 @@ def test_rebuild_swaps_generations_and_keeps_only_the_previous_one(small_index: 
     assert count(small_index) == 1
 
 
-def test_failed_build_leaves_the_live_index_untouched(
-    small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_build_leaves_the_live_index_untouched(small_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     live = current_generation(small_index)
 
     def broken(paths: object) -> object:
@@ -79,7 +80,7 @@ def test_failed_build_leaves_the_live_index_untouched(
 
     monkeypatch.setattr(qindex, "iter_articles", broken)
     with pytest.raises(RuntimeError):
-        build([tmp_path], small_index)
+        build([SEED_ARTICLE], small_index)
     assert current_generation(small_index) == live
     assert [p.name for p in small_index.glob("gen-*")] == [live.name]
     assert count(small_index) == 1
@@ -161,6 +162,94 @@ def test_user_dictionary_is_used_by_the_build(tmp_path: Path) -> None:
         assert not ix.dictionary_changed()
         assert ix.searcher().document_number(id="wire-1") is not None
         assert search(ix, "李家超").searched_as == ("李家超",)
+
+
+def test_user_dictionary_given_from_outside_is_kept_in_the_index(tmp_path: Path) -> None:
+    words = tmp_path / "names.txt"
+    words.write_text("# people\n李家超 100 nr\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    build([write_jsonl(tmp_path / "n.jsonl", [STORY])], index_dir, userdict=words)
+    assert (index_dir / "userdict.txt").read_text(encoding="utf-8") == "# people\n李家超 100 nr\n"
+    assert verify(index_dir).problems == ()
+    with QiaoIndex(index_dir) as ix:
+        assert (stats(ix)["dictionary_changed"], search(ix, "李家超").searched_as) == (False, ("李家超",))
+
+
+def test_user_dictionary_given_from_outside_keeps_a_different_one_aside(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / "userdict.txt").write_text("袁家军 100 nr\n", encoding="utf-8")
+    words = tmp_path / "names.txt"
+    words.write_text("李家超 100 nr\n", encoding="utf-8")
+    build([write_jsonl(tmp_path / "n.jsonl", [STORY])], index_dir, userdict=words)
+    assert (index_dir / "userdict.txt").read_text(encoding="utf-8") == "李家超 100 nr\n"
+    assert (index_dir / "userdict.txt.previous").read_text(encoding="utf-8") == "袁家军 100 nr\n"
+
+
+def test_rebuild_refuses_to_drop_articles_added_since_the_last_build(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "news.jsonl", [STORY])
+    index_dir = tmp_path / "index"
+    build([data], index_dir)
+    add_articles([Article(id="posted-1", title="澳门新闻", body="澳门特区政府公布新措施。")], index_dir)
+    with pytest.raises(BuildRefused) as refused:
+        build([data], index_dir)
+    assert refused.value.message == (
+        f"1 articles added to {index_dir} since its last build (by add, watch or the API) are not in these "
+        "inputs, e.g. posted-1; the index is unchanged. Add their files to the build, or run it again with "
+        "--drop-added to drop them."
+    )
+    assert count(index_dir) == 2
+    assert [g.name for g in index_dir.glob("gen-*")] == [current_generation(index_dir).name]
+
+
+def test_rebuild_with_drop_added_drops_them_and_says_so(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "news.jsonl", [STORY])
+    index_dir = tmp_path / "index"
+    build([data], index_dir)
+    add_articles([Article(id="posted-1", title="澳门新闻", body="澳门特区政府公布新措施。")], index_dir)
+    summary = build([data], index_dir, drop_added=True)
+    assert (summary.indexed, summary.dropped, count(index_dir)) == (1, Dropped(added=("posted-1",)), 1)
+
+
+def test_rebuild_reports_articles_whose_input_is_gone(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    build([write_jsonl(tmp_path / "news.jsonl", [STORY, {**STORY, "id": "wire-2"}])], index_dir)
+    summary = build([write_jsonl(tmp_path / "news.jsonl", [STORY])], index_dir)
+    assert (summary.dropped, count(index_dir)) == (Dropped(built=("wire-2",)), 1)
+
+
+def test_an_article_rebuilt_from_its_input_is_not_dropped(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "news.jsonl", [STORY])
+    index_dir = tmp_path / "index"
+    build([SEED_ARTICLE], index_dir)
+    add([data], index_dir)
+    summary = build([SEED_ARTICLE, data], index_dir)
+    assert (summary.dropped, count(index_dir)) == (Dropped(), 2)
+
+
+@pytest.mark.parametrize("inside", [".", "index", "sub/index"])
+def test_build_refuses_an_index_inside_an_input_folder(tmp_path: Path, inside: str) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_jsonl(folder / "news.jsonl", [STORY])
+    with pytest.raises(BuildRefused, match=r"is inside the input folder .*; choose an --index outside"):
+        build([folder], folder / inside)
+    assert sorted(p.name for p in folder.rglob("*")) == ["news.jsonl"]
+
+
+def test_an_index_among_the_input_is_skipped_never_read(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_jsonl(folder / "news.jsonl", [STORY])
+    old_index = folder / "old-index"
+    build([SEED_ARTICLE], old_index, userdict=write_jsonl(tmp_path / "words.txt", []))
+    summary = build([folder], tmp_path / "index")
+    assert summary.indexed == 1
+    assert [(s.path, s.reason) for s in summary.skipped] == [(str(old_index), "a Qiao index, not articles")]
+    summary = build([current_generation(old_index)], tmp_path / "index")
+    assert [(s.path, s.reason) for s in summary.skipped] == [
+        (str(current_generation(old_index)), "a Qiao index, not articles"),
+    ]
 
 
 def test_stats_counts_by_language_and_source(seeds_index_dir: Path) -> None:

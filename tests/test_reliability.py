@@ -12,9 +12,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from search.errors import BuildRefused
 from search.index import QiaoIndex, add, build, verify
 from search.querying import search
-from search.watch import FolderSync
+from search.watch import FolderSync, watch
 
 from .conftest import QIAO, SEEDS
 
@@ -180,3 +183,10 @@ def test_searches_keep_answering_while_writers_run(tmp_path: Path) -> None:
             t.join()
     assert failures == []
     assert len(answers) > 10 and set(answers) == {18}
+
+
+def test_watch_refuses_an_index_inside_the_watched_folder(tmp_path: Path) -> None:
+    reports: list[object] = []
+    with pytest.raises(BuildRefused, match="is inside the input folder"):
+        watch(tmp_path, tmp_path / "index", stop=threading.Event(), report=reports.append)
+    assert (reports, list(tmp_path.iterdir())) == ([], [])
