@@ -77,7 +77,7 @@ def test_writers_killed_at_random_moments_never_damage_the_index(tmp_path: Path)
     for attempt in range(KILLS):
         before = count(index_dir)
         command, after = rng.choice([
-            (["build", str(ZH)], {300}),
+            (["build", str(ZH), "--drop-added"], {300}),
             (["add", str(WIKINEWS)], {before, before + 295}),
         ])
         proc = subprocess.Popen([QIAO, "index", *command, "--index", str(index_dir)],
@@ -93,7 +93,7 @@ def test_writers_killed_at_random_moments_never_damage_the_index(tmp_path: Path)
         result = verify(index_dir)
         assert result.ok, f"{where}: {result.problems}"
     assert killed >= KILLS // 2, f"seed {seed}: only {killed} of {KILLS} writers were still running when killed"
-    build([ZH], index_dir)
+    build([ZH], index_dir, drop_added=True)
     assert add([WIKINEWS], index_dir).counts() == {"added": 295}
     assert count(index_dir) == 595
 
@@ -174,7 +174,8 @@ def test_searches_keep_answering_while_writers_run(tmp_path: Path) -> None:
     for t in threads:
         t.start()
     try:
-        for command in (["build", str(ZH)], ["add", str(WIKINEWS)], ["delete", "no-such-id"], ["build", str(ZH)]):
+        for command in (["build", str(ZH)], ["add", str(WIKINEWS)], ["delete", "no-such-id"],
+                        ["build", str(ZH), "--drop-added"]):
             subprocess.run([QIAO, "index", *command, "--index", str(index_dir)], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
     finally:
