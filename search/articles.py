@@ -143,7 +143,7 @@ class _Source:
     """A file to read, with the id and category its articles fall back to."""
 
     path: Path
-    base_id: str  # path relative to the folder being read, without suffix, "/"-separated
+    base_id: str  # path relative to the folder being read, "/"-separated
     category: str = ""  # the folder name for text and HTML files in a category folder
 
     def skipped(self, reason: str, line: int | None = None) -> Skipped:
@@ -157,10 +157,10 @@ class _Source:
 def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
     """Read every article under the given files/folders (recursing, sorted order), yielding Skipped for bad input.
 
-    A file inside a given folder gets the id `<path relative to the folder, without suffix>`
-    (`:<line>` added for JSONL and CSV records) unless its record has an id or a URL; a text or
-    HTML file in a subfolder whose name is a plain word (`business`, not `en-text`) gets that
-    name as its category. In folders, hidden files, unknown suffixes and README*/SOURCES*/
+    A file inside a given folder gets the id `<path relative to the folder>`, suffix included so
+    that `a.txt` and `a.html` differ (`:<line>` added for JSONL and CSV records), unless its
+    record has an id or a URL; a text or HTML file in a subfolder whose name is a plain word
+    (`business`, not `en-text`) gets that name as its category. In folders, hidden files, unknown suffixes and README*/SOURCES*/
     LICENSE* files are passed over silently.
     """
     seen: set[tuple[int, int]] = set()
@@ -182,7 +182,7 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             yield Skipped(str(path), None, "unsupported file type")
         else:
-            yield from _read_file(_Source(path, path.stem))
+            yield from _read_file(_Source(path, path.name))
 
 
 def iter_folder_file(folder: Path, path: Path) -> Iterator[Article | Skipped]:
@@ -242,7 +242,7 @@ def _source_in_folder(folder: Path, path: Path) -> _Source:
     parent = relative.parent.name
     is_document = path.suffix.lower() in _TEXT_SUFFIXES | _HTML_SUFFIXES
     category = parent if is_document and parent.isalpha() else ""
-    return _Source(path, str(relative.with_suffix("")), category)
+    return _Source(path, str(relative), category)
 
 
 def _os_reason(error: OSError) -> str:

@@ -128,7 +128,7 @@ def test_seed_sub_headlines_and_paragraphs_are_the_body():
 
 def test_seed_is_english_with_an_id_from_its_file_name():
     article = only(read_all(SEED))
-    assert (article.id, article.lang, article.url, article.source) == ("chongqing-hong-kong-2023-05-11", "en", "", "")
+    assert (article.id, article.lang, article.url, article.source) == ("chongqing-hong-kong-2023-05-11.txt", "en", "", "")
 
 
 # -- the BBC text format and folders --------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_bbc_text_has_headline_then_paragraphs_and_folder_category(tmp_path):
     )
     assert read_all(tmp_path / "bbc") == [
         Article(
-            id="business/001",
+            id="business/001.txt",
             title="Ad sales boost Time Warner profit",
             body="Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m) for the three months to December.\n"
             "The firm, which is now one of the biggest investors in Google, benefited from sales of high-speed internet connections.",
@@ -156,13 +156,13 @@ def test_bbc_text_has_headline_then_paragraphs_and_folder_category(tmp_path):
 def test_dataset_folder_names_are_not_categories(tmp_path):
     write(tmp_path / "corpus" / "en-text" / "business-344.txt", "Headline\n\nBody text.\n")
     article = only(read_all(tmp_path / "corpus"))
-    assert (article.id, article.category) == ("en-text/business-344", "")
+    assert (article.id, article.category) == ("en-text/business-344.txt", "")
 
 
 def test_file_given_directly_has_no_category(tmp_path):
     path = write(tmp_path / "sport" / "001.txt", "Headline\n\nBody text.\n")
     article = only(read_all(path))
-    assert (article.id, article.category) == ("001", "")
+    assert (article.id, article.category) == ("001.txt", "")
 
 
 def test_text_file_without_headline_line_is_titled_from_its_body(tmp_path):
@@ -175,7 +175,7 @@ def test_text_file_without_headline_line_is_titled_from_its_body(tmp_path):
 def test_folder_is_read_recursively_in_sorted_order(tmp_path):
     for name in ("b.txt", "a/z.txt", "a.txt"):
         write(tmp_path / name, f"Title {name}\n\nBody.\n")
-    assert [item.id for item in read_all(tmp_path)] == ["a/z", "a", "b"]
+    assert [item.id for item in read_all(tmp_path)] == ["a/z.txt", "a.txt", "b.txt"]
 
 
 def test_folder_passes_over_docs_hidden_and_unknown_files(tmp_path):
@@ -185,7 +185,7 @@ def test_folder_passes_over_docs_hidden_and_unknown_files(tmp_path):
     write(tmp_path / ".draft.txt", "Draft\n\nBody.\n")
     write(tmp_path / "photo.png", b"\x89PNG\r\n\x1a\n\x00\x00")
     write(tmp_path / "story.TXT", "Story\n\nBody.\n")
-    assert [item.id for item in read_all(tmp_path)] == ["story"]
+    assert [item.id for item in read_all(tmp_path)] == ["story.TXT"]
 
 
 def test_given_file_with_unknown_suffix_is_skipped(tmp_path):
@@ -340,9 +340,9 @@ def test_json_object_is_one_article(tmp_path):
 def test_json_array_numbers_its_items_and_skips_bad_ones(tmp_path):
     path = write(tmp_path / "batch.json", '[{"title": "First", "body": "One."}, {"title": 5}, {"body": "Three."}]')
     assert read_all(path) == [
-        Article(id="batch:1", title="First", body="One.", lang="en"),
+        Article(id="batch.json:1", title="First", body="One.", lang="en"),
         Skipped(str(path), None, "item 2: field 'title' must be a string, not a number"),
-        Article(id="batch:3", title="Three.", body="Three.", lang="en"),
+        Article(id="batch.json:3", title="Three.", body="Three.", lang="en"),
     ]
 
 
@@ -361,9 +361,9 @@ def test_jsonl_broken_line_is_skipped_and_its_neighbours_survive(tmp_path):
     )
     items = read_all(path)
     assert [item.id if isinstance(item, Article) else item for item in items] == [
-        "zh-news:1",
+        "zh-news.jsonl:1",
         Skipped(str(path), 2, "malformed JSON: Expecting ',' delimiter at line 1 column 16"),
-        "zh-news:4",
+        "zh-news.jsonl:4",
     ]
 
 
@@ -424,7 +424,7 @@ def test_jsonl_line_longer_than_the_limit_is_skipped(tmp_path, monkeypatch):
     items = read_all(path)
     assert items == [
         Skipped(str(path), 1, "line too long (limit 40 bytes)"),
-        Article(id="long:2", title="Short", body="", lang="en"),
+        Article(id="long.jsonl:2", title="Short", body="", lang="en"),
     ]
 
 
@@ -455,9 +455,9 @@ def test_csv_wikinews_dateline_is_stripped_from_the_body(tmp_path):
 def test_csv_rows_are_numbered_from_the_header_and_bad_rows_skipped(tmp_path):
     path = write(tmp_path / "news.csv", 'title,body,published\nFirst,One.,2023-05-11\n,,\n"",,not a date\nLast,Two.,\n')
     assert read_all(path) == [
-        Article(id="news:2", title="First", body="One.", published=datetime(2023, 5, 11), lang="en"),
+        Article(id="news.csv:2", title="First", body="One.", published=datetime(2023, 5, 11), lang="en"),
         Skipped(str(path), 4, "record has neither title nor body"),
-        Article(id="news:5", title="Last", body="Two.", lang="en"),
+        Article(id="news.csv:5", title="Last", body="Two.", lang="en"),
     ]
 
 
@@ -475,7 +475,7 @@ def test_csv_without_title_or_body_column_is_skipped(tmp_path):
 def test_csv_that_is_not_utf8_stops_at_that_row(tmp_path):
     path = write(tmp_path / "gbk.csv", "title,body\nFirst,One.\n".encode() + "香港,新闻\n".encode("gbk"))
     assert [item.id if isinstance(item, Article) else item for item in read_all(path)] == [
-        "gbk:2",
+        "gbk.csv:2",
         Skipped(str(path), 3, "not UTF-8 text"),
     ]
 
@@ -609,15 +609,25 @@ def test_id_is_the_given_id_else_from_the_url_else_the_fallback():
         {"id": "", "title": "t", "url": "http://www.chinanews.com/ga/2020/03-30/9142483.shtml"},
         {"title": "t"},
     ]
-    assert [article_from_record(record, fallback_id="zh-news:4").id for record in records] == [
+    assert [article_from_record(record, fallback_id="zh-news.jsonl:4").id for record in records] == [
         "reuters-1",
         "17",
         "u3dd55c6c1fcf75db",
-        "zh-news:4",
+        "zh-news.jsonl:4",
     ]
 
 
 def test_id_from_path_is_relative_to_the_folder_with_slashes(tmp_path):
     write(tmp_path / "corpus" / "en-text" / "business-344.txt", "Headline\n\nBody.\n")
     write(tmp_path / "corpus" / "zh-news.jsonl", '{"title": "一"}\n{"title": "二"}\n')
-    assert [item.id for item in read_all(tmp_path / "corpus")] == ["en-text/business-344", "zh-news:1", "zh-news:2"]
+    assert [item.id for item in read_all(tmp_path / "corpus")] == [
+        "en-text/business-344.txt",
+        "zh-news.jsonl:1",
+        "zh-news.jsonl:2",
+    ]
+
+
+def test_files_differing_only_in_suffix_get_different_ids(tmp_path):
+    write(tmp_path / "folder" / "gbk.html", html_page("utf-8", "香港新闻 | 测试", "香港新闻正文。"))
+    write(tmp_path / "folder" / "gbk.txt", "香港新闻\n\n香港新闻正文。\n")
+    assert [item.id for item in read_all(tmp_path)] == ["folder/gbk.html", "folder/gbk.txt"]

@@ -24,7 +24,7 @@ def test_search_json_prints_the_api_shape(seeds_index_dir: Path) -> None:
     out = qiao("search", "李家超 OR Li Jiachao", "--index", str(seeds_index_dir), "--json", "--limit", "1")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert (data["ok"], data["per_page"], data["hits"][0]["id"]) == (True, 1, "chongqing-hong-kong-2023-05-11")
+    assert (data["ok"], data["per_page"], data["hits"][0]["id"]) == (True, 1, "chongqing-hong-kong-2023-05-11.txt")
 
 
 def test_search_prints_readable_results(seeds_index_dir: Path) -> None:
@@ -108,7 +108,7 @@ def test_add_and_delete_report_counts(tmp_path: Path) -> None:
 def test_stats_json(seeds_index_dir: Path) -> None:
     out = qiao("index", "stats", "--index", str(seeds_index_dir), "--json")
     data = json.loads(out.stdout)
-    assert (data["documents"], data["analyzer_version"], data["dictionary_changed"]) == (846, "2", False)
+    assert (data["documents"], data["analyzer_version"], data["dictionary_changed"]) == (846, "3", False)
 
 
 def test_analyze_prints_tokens_positions_and_offsets() -> None:

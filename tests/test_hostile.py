@@ -74,8 +74,8 @@ def test_hostile_files_are_indexed_or_skipped_with_reasons(hostile: tuple[Path, 
     with QiaoIndex(index_dir) as ix:
         ids = sorted(f["id"] for f in ix.searcher().all_stored_fields())
     assert ids == [
-        "big", "big5", "bom", "control", "gb18030", "gbk", "markup", "ok-1", "ok-2", "truncated",
-        "unbroken", "utf16", "名字 有 空格",
+        "big", "big5.html", "bom.txt", "control", "gb18030.html", "gbk.html", "markup", "ok-1", "ok-2",
+        "truncated.html", "unbroken", "utf16.html", "名字 有 空格.txt",
     ]
     assert verify(index_dir).ok
 

@@ -118,9 +118,9 @@ def test_add_reports_bad_input_as_rejected(small_index: Path, tmp_path: Path) ->
 
 
 def test_delete_removes_by_id_and_reports_unknown_ids(small_index: Path) -> None:
-    summary = delete(["chongqing-hong-kong-2023-05-11", "nope"], small_index)
+    summary = delete(["chongqing-hong-kong-2023-05-11.txt", "nope"], small_index)
     assert [(o.id, o.status) for o in summary.outcomes] == [
-        ("chongqing-hong-kong-2023-05-11", "deleted"), ("nope", "not_found"),
+        ("chongqing-hong-kong-2023-05-11.txt", "deleted"), ("nope", "not_found"),
     ]
     assert count(small_index) == 0
 

@@ -11,7 +11,7 @@ from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.querying import All, Any, Filter, Not, Phrase, Words, get_article, parse, search
 
-SEED_ID = "chongqing-hong-kong-2023-05-11"
+SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 ROUSSEFF = {"u2541719cda271da5", "u6cc6baf930ac67f4"}  # the two seed articles with 罗塞夫 in the title
 
 

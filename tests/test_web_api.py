@@ -35,7 +35,7 @@ from web.server import close
 pytest_plugins = ["tests.fixtures_web"]
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SEED_ID = "chongqing-hong-kong-2023-05-11"
+SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 SEED_TITLE = ("Actively serve the national strategy and strengthen all-round cooperation "
               "between Chongqing and Hong Kong")
 SEARCH_KEYS = ["ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
@@ -161,8 +161,8 @@ def test_article_answers_the_stored_article(client: FlaskClient) -> None:
 
 
 def test_article_id_may_contain_slashes(client: FlaskClient) -> None:
-    body = client.get("/api/articles/en-bbc/business/004").get_json()
-    assert (body["id"], body["title"]) == ("en-bbc/business/004", "High fuel prices hit BA's profits")
+    body = client.get("/api/articles/en-bbc/business/004.txt").get_json()
+    assert (body["id"], body["title"]) == ("en-bbc/business/004.txt", "High fuel prices hit BA's profits")
 
 
 def test_article_with_q_adds_escaped_highlights(writer: FlaskClient) -> None:

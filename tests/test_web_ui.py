@@ -18,7 +18,7 @@ from web.server import close
 
 pytest_plugins = ["tests.fixtures_web"]
 
-SEED_ID = "chongqing-hong-kong-2023-05-11"
+SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 SCRIPT = "<script>alert(1)</script>"
 
 
@@ -86,7 +86,7 @@ def test_result_shows_title_link_source_date_language_and_snippet(client: FlaskC
 
 def test_article_ids_with_slashes_link_to_their_page(client: FlaskClient) -> None:
     hit = page(client.get("/?q=fuel prices BA profits")).select_one("li.hit h2 a")
-    assert hit["href"].startswith("/articles/en-bbc/business/004?q=")
+    assert hit["href"].startswith("/articles/en-bbc/business/004.txt?q=")
 
 
 def test_searched_as_shows_how_the_query_was_segmented(client: FlaskClient) -> None:
