@@ -29,6 +29,13 @@ if not CHROMIUM.exists():  # checked before any live server starts, so this is w
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 SCRIPT = "<script>alert(1)</script>"
+# The search box's width for its placeholder's text (in the same font) and its own width: Chromium
+# keeps room in the box for its clear button, which the placeholder's own width would not show.
+PLACEHOLDER_FIT = """() => {
+  const box = document.getElementById("q");
+  box.value = box.placeholder;
+  return [box.scrollWidth, box.clientWidth];
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +65,16 @@ def page(browser: Browser, live_server: str, dialogs: list[str]) -> Iterator[Pag
     tab = context.new_page()
     tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     yield tab
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A fresh English-speaking tab on a 375 × 812 touch screen."""
+    context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": 375, "height": 812},
+                                  is_mobile=True, has_touch=True)
+    context.set_default_timeout(15_000)
+    yield context.new_page()
     context.close()
 
 
@@ -150,6 +167,57 @@ def test_results_fit_a_375px_wide_phone(browser: Browser, live_server: str) -> N
     ARTIFACTS.mkdir(exist_ok=True)
     tab.screenshot(path=ARTIFACTS / "results-375px.png", full_page=True)
     context.close()
+
+
+def top_and_bottom(tab: Page, selector: str) -> tuple[float, float]:
+    box = tab.locator(selector).first.bounding_box()
+    return box["y"], box["y"] + box["height"]
+
+
+def test_facets_are_a_closed_panel_above_the_results_on_a_phone(phone: Page) -> None:
+    phone.goto("/?q=香港")
+    assert top_and_bottom(phone, ".facets")[1] < top_and_bottom(phone, "li.hit")[0]
+    assert phone.locator(".facets .panel > summary").inner_text() == "Filters"
+    assert not phone.locator('[data-facet="year"]').is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=ARTIFACTS / "facets-375px.png", full_page=True)
+
+
+def test_facet_panel_opens_and_narrows_the_list_on_a_phone(phone: Page) -> None:
+    phone.goto("/?q=香港")
+    phone.locator(".facets .panel > summary").tap()
+    phone.locator('[data-facet="year"] a', has_text="2023").tap()
+    phone.wait_for_load_state()
+    assert total(phone) == 11
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_placeholder_fits_the_search_box_on_a_phone(phone: Page, language: str) -> None:
+    phone.goto(f"/?hl={language}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=ARTIFACTS / f"home-375px-{language}.png")
+    needed, width = phone.evaluate(PLACEHOLDER_FIT)
+    assert needed <= width, f"{phone.locator('#q').get_attribute('placeholder')!r} needs {needed} px of {width}"
+
+
+def test_slash_hint_is_hidden_on_a_phone(phone: Page) -> None:
+    phone.goto("/")
+    assert phone.locator("footer").is_visible()
+    assert not phone.locator("footer kbd").is_visible()
+
+
+def test_facets_sit_beside_the_results_on_a_desktop(page: Page) -> None:
+    page.goto("/?q=香港")
+    facets, results = page.locator(".facets").bounding_box(), page.locator(".results").bounding_box()
+    assert facets["x"] > results["x"] + results["width"]
+    assert facets["y"] == results["y"]
+    assert page.locator('[data-facet="year"] a').first.is_visible()
+    assert not page.locator(".facets .panel > summary").is_visible()
+
+
+def test_slash_hint_shows_on_a_desktop(page: Page) -> None:
+    page.goto("/")
+    assert page.locator("footer kbd").is_visible()
 
 
 def test_search_works_without_javascript(browser: Browser, live_server: str) -> None:

@@ -19,7 +19,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "title": "Qiao news search",
         "tagline": "Chinese and English news search",
         "search_label": "Search news",
-        "placeholder": "Search news in Chinese or English",
+        "placeholder": "Search in Chinese or English",  # fits the box on a 375 px wide phone
         "search": "Search",
         "shortcut_before": "Press",
         "shortcut_after": "to search",
