@@ -169,6 +169,47 @@ def cran(folder: Path) -> Collection:
     return Collection("Cranfield", _docs(folder / "cran.all.1400"), queries, qrels)
 
 
+def adi(folder: Path) -> Collection:
+    """ADI: 82 documentation abstracts, 35 queries; SMART files like CISI's."""
+    queries = {i: f.get("W", "") for i, f in read_smart(folder / "ADI.QRY")}
+    qrels = _qrels((c[0], c[1], 1) for c in _columns(folder / "ADI.REL"))
+    return Collection("ADI", _docs(folder / "ADI.ALL"), queries, qrels)
+
+
+_LISA_DOCUMENT = re.compile(r"^Document\s+(\d+)\s*$", re.MULTILINE)
+
+
+def lisa(folder: Path) -> Collection:
+    """LISA: library-science abstracts of 1982, 35 natural-language queries (33 judged).
+
+    The LISA* files are read in order as one text of records: ``Document N``, the title, a blank
+    line, the abstract, a line of asterisks. There are 6,003 headers: LISA1.501 has no 1993-1997
+    and repeats 1998-2001 word for word (2001 once more at the start of LISA2.001); the first of
+    each is kept, so 5,999 documents. A query is a number, its text and a closing ``#``. The
+    judgments give each query ``k Relevant Refs:`` and its documents, ended by -1; query 21's
+    list has a stray ``1 Relevant Refs:`` line inside it (its 16 documents are all kept).
+    """
+    text = "".join(p.read_text(encoding="latin-1") for p in sorted(folder.glob("LISA[0-9]*")))
+    text = text.replace("\r\n", "\n")
+    parts = _LISA_DOCUMENT.split(text)[1:]  # number, record, number, record…
+    docs: dict[str, Doc] = {}
+    for number, record in zip(parts[::2], parts[1::2]):
+        record = record.split("\n*****", 1)[0].strip("\n")
+        title, _, abstract = record.partition("\n\n")
+        docs.setdefault(number, Doc(number, " ".join(title.split()), " ".join(abstract.split())))
+    queries_text = (folder / "LISA.QUE").read_text(encoding="latin-1").replace("\r\n", "\n")
+    queries = {}
+    for block in queries_text.split("#"):
+        number, _, query = block.strip().partition("\n")
+        if number.strip().isdigit():
+            queries[number.strip()] = " ".join(query.split())
+    qrels: dict[str, dict[str, int]] = {}
+    judgments = (folder / "LISA.REL").read_text(encoding="latin-1")
+    for number, block in re.findall(r"Query\s+(\d+)(.*?)-1", judgments, re.DOTALL):
+        qrels[number] = {d: 1 for d in re.sub(r"\d+\s+Relevant\s+Refs:", " ", block).split()}
+    return Collection("LISA", tuple(docs.values()), queries, qrels)
+
+
 _HAN_WORD = re.compile(f"[{HAN}]{{2,}}")
 
 
@@ -499,11 +540,12 @@ def _slug(name: str) -> str:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--relevance", type=Path, help="folder with cisi/, med/ and cran/")
+    ap.add_argument("--relevance", type=Path, help="folder with cisi/, med/, cran/, lisa/ and adi/")
     ap.add_argument("--zh-corpus", type=Path, help="zh-news JSONL file for the known-item set")
     ap.add_argument("--zh-articles", type=int, default=ZH_ARTICLES, help="articles to index (default %(default)s)")
     ap.add_argument("--zh-queries", type=int, default=ZH_TARGETS, help="known-item queries (default %(default)s)")
-    ap.add_argument("--only", nargs="+", choices=("cisi", "med", "cran", "zh"), help="run only these collections")
+    ap.add_argument("--only", nargs="+", choices=("cisi", "med", "cran", "lisa", "adi", "zh"),
+                    help="run only these collections")
     ap.add_argument("--out", type=Path, help="Markdown file to write the results section of")
     ap.add_argument("--json", type=Path, help="JSON file to write every number to")
     args = ap.parse_args(argv)
@@ -516,11 +558,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the evaluation and write the reports."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    only = set(args.only or ("cisi", "med", "cran", "zh"))
+    only = set(args.only or ("cisi", "med", "cran", "lisa", "adi", "zh"))
     started = time.perf_counter()
     collections: list[Callable[[], Collection]] = []
     if args.relevance is not None:
-        readers = {"cisi": (cisi, "cisi"), "med": (med, "med"), "cran": (cran, "cran")}
+        readers = {"cisi": (cisi, "cisi"), "med": (med, "med"), "cran": (cran, "cran"), "lisa": (lisa, "lisa"),
+                   "adi": (adi, "adi")}
         for key, (reader, folder) in readers.items():
             if key in only:
                 collections.append(lambda r=reader, p=args.relevance / folder: r(p))
