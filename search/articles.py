@@ -69,7 +69,12 @@ _CAPTION_CREDIT = re.compile(
     r"|[（(][^（）()]{0,30}[摄攝]影?[)）]$",
     re.IGNORECASE,
 )
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates
+# A terminal escape sequence (a colour code such as "\x1b[31m" that a crawler kept) goes whole;
+# then control characters and lone surrogates.
+_CONTROL_CHARS = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls but tab, line breaks, form feed and ESC: a share of them in a file's start tells binary data.
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_MAX_BINARY_SHARE = 0.05  # text holds a stray one (a NUL); binary data about one byte in ten (26 of 256)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _TITLE_SITE = re.compile(r"(?P<head>.+)(?:\s+[-–—]\s+|\s*[|_｜]\s*)(?P<site>[^|_｜]{1,30})")
@@ -305,7 +310,7 @@ def _check_streamable(path: Path) -> None:
         head = f.read(_SNIFF_BYTES)
     if not head:
         raise ArticleError("empty file")
-    if b"\x00" in head:
+    if _is_binary(head):
         raise ArticleError("binary file")
 
 
@@ -409,6 +414,12 @@ def _parse_json(data: bytes) -> Any:
 # -- decoding -----------------------------------------------------------------------------------
 
 
+def _is_binary(data: bytes) -> bool:
+    """Tell binary data from text by the share of control bytes in its start."""
+    head = data[:_SNIFF_BYTES]
+    return len(_BINARY_BYTES.findall(head)) > len(head) * _MAX_BINARY_SHARE
+
+
 def _decode_utf8(data: bytes) -> str:
     """Decode UTF-8 (with or without a BOM), as JSON, JSONL and CSV files must be."""
     try:
@@ -436,7 +447,7 @@ def _decode_markup(data: bytes, *, declared: str | None, is_html: bool) -> str:
             return stripped.decode(bom_encoding)
         except UnicodeDecodeError as e:
             raise ArticleError(f"not {bom_encoding} text despite its byte order mark") from e
-    if b"\x00" in data:
+    if _is_binary(data):
         raise ArticleError("binary file")
     # Valid UTF-8 is trusted over a declaration: pages are often re-saved without updating it.
     known = ["utf-8"]

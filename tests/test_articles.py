@@ -2,6 +2,7 @@
 
 import csv
 import json
+import random
 from datetime import datetime
 from pathlib import Path
 
@@ -516,6 +517,23 @@ def test_empty_file_is_skipped(tmp_path):
 def test_binary_file_is_skipped(tmp_path):
     path = write(tmp_path / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert read_all(path) == [Skipped(str(path), None, "binary file")]
+
+
+def test_random_bytes_are_a_binary_file(tmp_path):
+    path = write(tmp_path / "noise.txt", random.Random(10).randbytes(4096))
+    assert read_all(path) == [Skipped(str(path), None, "binary file")]
+
+
+def test_text_with_a_stray_nul_is_read_without_it(tmp_path):
+    text = "成都东站新枢纽启用\n\n记者从市政府获悉，成都东站新枢纽将于本月底启用。\x00\n"
+    article = only(read_all(write(tmp_path / "crawl.txt", text)))
+    assert (article.title, article.body) == ("成都东站新枢纽启用", "记者从市政府获悉，成都东站新枢纽将于本月底启用。")
+
+
+def test_terminal_colour_codes_are_stripped_whole(tmp_path):
+    text = "\x1b[1;31m成都东站\x1b[0m新枢纽启用\n\n记者从市政府获悉，\x1b[31m成都东站\x1b[0m新枢纽将于本月底启用。\n"
+    article = only(read_all(write(tmp_path / "colour.txt", text)))
+    assert (article.title, article.body) == ("成都东站新枢纽启用", "记者从市政府获悉，成都东站新枢纽将于本月底启用。")
 
 
 def test_oversize_file_is_skipped(tmp_path, monkeypatch):

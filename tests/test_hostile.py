@@ -98,7 +98,7 @@ def test_control_characters_are_stripped(hostile: tuple[Path, object]) -> None:
     index_dir, _ = hostile
     with QiaoIndex(index_dir) as ix:
         stored = ix.searcher().document(id="control")
-    assert (stored["title"], stored["body"]) == ("Control characters[31m", "Bodywithcontrols.")
+    assert (stored["title"], stored["body"]) == ("Control characters", "Bodywithcontrols.")
 
 
 def test_markup_in_articles_is_shown_as_text_on_the_pages(hostile: tuple[Path, object]) -> None:
