@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
 import json
 import os
@@ -12,12 +13,14 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
 import jsonschema
 import pytest
+from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,6 +30,7 @@ from .fixtures_web import SMALL, TOKEN, qiao_command, qiao_serve
 from search.cli import main as qiao
 from search.index import build
 from search.querying import SearchResult
+from search.querying import search as real_search
 from web import create_app
 from web.cache import ResultCache
 from web.openapi import OPENAPI
@@ -524,6 +528,32 @@ def test_rebuild_by_another_process_is_seen_by_the_next_identical_search(
     subprocess.run([*qiao_command(), "index", "build", str(tmp_path / "fresh.json"), "--index", str(small_index_dir)],
                    check=True, capture_output=True, timeout=120)
     assert [h["id"] for h in writer.get("/api/search?q=Kowloon").get_json()["hits"]] == ["kowloon"]
+
+
+def timed(ms: int) -> Callable[..., SearchResult]:
+    """``search`` answering as if every search took ``ms`` milliseconds."""
+    def search(*args: Any, **kwargs: Any) -> SearchResult:
+        return dataclasses.replace(real_search(*args, **kwargs), processing_time_ms=ms)
+    return search
+
+
+def test_cached_answer_reports_the_time_of_the_search_that_found_it(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("web.cache.search", timed(25))
+    first, second = (client.get("/api/search?q=香港") for _ in range(2))
+    assert (second.headers["X-Qiao-Cache"], second.get_json()["processing_time_ms"]) == ("hit", 25)
+    assert second.get_json() == first.get_json()
+
+
+def test_page_of_a_cached_answer_shows_the_time_of_the_search_that_found_it(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("web.cache.search", timed(25))
+    client.get("/?q=香港")
+    cached = client.get("/?q=香港")
+    summary = BeautifulSoup(cached.get_data(as_text=True), "html.parser").select_one("#summary").get_text()
+    assert (cached.headers["X-Qiao-Cache"], summary) == ("hit", "18 results (25 ms) · page 1 of 2")
 
 
 def test_search_page_shares_the_cache_with_the_api(client: FlaskClient) -> None:

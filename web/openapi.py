@@ -73,7 +73,8 @@ SCHEMAS: dict[str, Any] = {
         "total_hits": {"type": "integer", "minimum": 0},
         "total_pages": {"type": "integer", "minimum": 0},
         "processing_time_ms": {"type": "integer", "minimum": 0,
-                               "description": "Milliseconds this answer took: to search, or to find it in the cache."},
+                               "description": "Milliseconds the search took; an answer from the cache "
+                                              "repeats the time of the search that found it."},
         "hits": {"type": "array", "items": _ref("Hit")},
         "facets": _object({"lang": COUNTS, "source": COUNTS, "category": COUNTS, "year": COUNTS}),
         "fallback": {"enum": [None, "or"],
