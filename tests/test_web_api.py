@@ -344,7 +344,8 @@ def test_qiao_index_build_shows_up_without_restart(writer: FlaskClient, small_in
     assert writer.get("/api/stats").get_json()["documents"] == len(SMALL)
     (tmp_path / "fresh").mkdir()
     (tmp_path / "fresh" / "one.json").write_text('{"id": "only", "title": "Only one"}', encoding="utf-8")
-    result = CliRunner().invoke(qiao, ["index", "build", str(tmp_path / "fresh"), "--index", str(small_index_dir)])
+    result = CliRunner().invoke(
+        qiao, ["index", "build", str(tmp_path / "fresh"), "--index", str(small_index_dir), "--drop-added"])
     assert result.exit_code == 0
     assert writer.get("/api/stats").get_json()["documents"] == 1
     assert writer.get("/api/search?q=only").get_json()["hits"][0]["id"] == "only"
@@ -525,7 +526,8 @@ def test_rebuild_by_another_process_is_seen_by_the_next_identical_search(
 ) -> None:
     assert writer.get("/api/search?q=Kowloon").get_json()["total_hits"] == 0
     (tmp_path / "fresh.json").write_text('{"id": "kowloon", "title": "Kowloon ferry"}', encoding="utf-8")
-    subprocess.run([*qiao_command(), "index", "build", str(tmp_path / "fresh.json"), "--index", str(small_index_dir)],
+    subprocess.run([*qiao_command(), "index", "build", str(tmp_path / "fresh.json"), "--index", str(small_index_dir),
+                    "--drop-added"],
                    check=True, capture_output=True, timeout=120)
     assert [h["id"] for h in writer.get("/api/search?q=Kowloon").get_json()["hits"]] == ["kowloon"]
 
