@@ -47,7 +47,8 @@ from search.querying import MAX_PER_PAGE, MAX_QUERY_CHARS, search
 DEPTH = MAX_PER_PAGE  # ranks retrieved per query, for every system
 ENGLISH_MEASURES = ("AP@100", "nDCG@10", "P@10", "R@100")
 KNOWN_ITEM_MEASURES = ("RR@10", "Success@1")
-LABELS = {"AP@100": "MAP@100", "RR@10": "MRR@10", "Success@1": "success@1"}
+NATURAL_MEASURES = ("Success@10", "RR@10")
+LABELS = {"AP@100": "MAP@100", "RR@10": "MRR@10", "Success@1": "success@1", "Success@10": "success@10"}
 QIAO, BM25, OBVIOUS_AND, OBVIOUS_OR = "Qiao", "BM25 reference", "obvious build", "obvious build, OR"
 SYSTEMS = (QIAO, BM25, OBVIOUS_AND, OBVIOUS_OR)
 
@@ -226,11 +227,82 @@ def zh_known_items(
     cut across the seams); every third query is converted to Traditional script (OpenCC s2t).
     The target is the one relevant document.
     """
-    import jieba
-    import jieba.analyse  # the bench only: search/ never imports jieba.analyse
     import opencc
 
-    jieba.setLogLevel(60)
+    docs = _zh_documents(corpus, articles)
+    rng = random.Random(seed)
+    extractor = _tfidf()
+    to_traditional = opencc.OpenCC("s2t").convert
+    queries: dict[str, str] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    for n, doc in enumerate(rng.sample(_zh_targets(docs), targets), 1):
+        words = _keywords(extractor, doc)
+        picked = rng.sample(words, min(rng.choice((2, 3, 4)), len(words)))
+        query = " ".join(picked)
+        if n % ZH_TRADITIONAL_EVERY == 0:
+            query = to_traditional(query)
+        queries[str(n)] = query
+        qrels[str(n)] = {doc.id: 1}
+    return Collection("zh-news known items", tuple(docs), queries, qrels, KNOWN_ITEM_MEASURES)
+
+
+ZH_NATURAL_SEED = 11
+ZH_SENTENCE_CHARS = (12, 40)  # a typed sentence: long enough to say something, short enough to type
+ZH_QUESTIONS = ("{}{}是怎么回事", "{}{}有什么新进展", "关于{}{}的最新消息", "{}和{}有什么关系")
+
+
+def zh_natural_queries(
+    corpus: Path, *, articles: int = ZH_ARTICLES, targets: int = ZH_TARGETS, seed: int = ZH_NATURAL_SEED,
+) -> Collection:
+    """Known items asked for as people type, without spaces, from the same articles as ``zh_known_items``.
+
+    For each target article (drawn as there, with another seed), one query of each kind, in turn:
+
+    - ``sentence``: a sentence of its body of 12 to 40 characters, punctuation removed, that no
+      other article has (not a byline or a stock phrase);
+    - ``sentence+1``: such a sentence with one word the article lacks glued to its end (a top
+      keyword of another target), as when a reader remembers a story slightly wrong;
+    - ``question``: two of its top keywords in a question template (关于…的最新消息, …是怎么回事).
+
+    A sentence that cannot be found (the body has none of that length) moves on to the next
+    kind. The query id carries its kind (``sentence:12``), so each kind can be scored alone.
+    """
+    docs = _zh_documents(corpus, articles)
+    rng = random.Random(seed)
+    extractor = _tfidf()
+    targets_ = rng.sample(_zh_targets(docs), targets)
+    keywords = {d.id: _keywords(extractor, d) for d in targets_}
+    texts = [Doc(d.id, d.title, re.sub(r"[^\w]|_", "", d.body)) for d in docs]  # bodies as sentences are typed
+    queries: dict[str, str] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    kinds = ("sentence", "sentence+1", "question")
+    for n, doc in enumerate(targets_, 1):
+        sentences = [
+            s for s in (re.sub(r"[^\w]|_", "", part) for part in re.split(r"[。！？；\n]", doc.body))
+            if ZH_SENTENCE_CHARS[0] <= len(s) <= ZH_SENTENCE_CHARS[1] and _HAN_WORD.search(s)
+        ]
+        rng.shuffle(sentences)
+        unique = next((s for s in sentences if sum(s in d.body for d in texts) == 1), None)
+        kind = kinds[n % len(kinds)]
+        words = keywords[doc.id]
+        if kind != "question" and unique:
+            query = unique
+            if kind == "sentence+1":
+                text = f"{doc.title}{doc.body}"
+                other = rng.choice([d for d in targets_ if d is not doc])
+                query += next((w for w in keywords[other.id] if w not in text), "")
+        elif len(words) >= 2:
+            kind = "question"
+            query = rng.choice(ZH_QUESTIONS).format(*rng.sample(words[:5], 2))
+        else:
+            continue
+        queries[f"{kind}:{n}"] = query
+        qrels[f"{kind}:{n}"] = {doc.id: 1}
+    return Collection("zh-news natural queries", tuple(docs), queries, qrels, NATURAL_MEASURES)
+
+
+def _zh_documents(corpus: Path, articles: int) -> list[Doc]:
+    """The first ``articles`` records of a zh-news JSONL file with a title, a body and a URL not seen before."""
     docs: list[Doc] = []
     seen: set[str] = set()
     with open(corpus, encoding="utf-8") as f:
@@ -244,27 +316,32 @@ def zh_known_items(
             docs.append(Doc(f"zh-news:{n}", title, body, extra))
             if len(docs) == articles:
                 break
-    rng = random.Random(seed)
-    extractor = jieba.analyse.TFIDF()
-    to_traditional = opencc.OpenCC("s2t").convert
+    return docs
+
+
+def _zh_targets(docs: list[Doc]) -> list[Doc]:
+    """The articles that can be a known item: a title and a story no other article has, a long enough body."""
     titles = Counter(d.title for d in docs)
     stories = Counter(_story(d.body) for d in docs)
-    pool = [
+    return [
         d for d in docs
         if titles[d.title] == 1 and stories[_story(d.body)] == 1 and len(d.body) >= ZH_MIN_BODY_CHARS
     ]
-    queries: dict[str, str] = {}
-    qrels: dict[str, dict[str, int]] = {}
-    for n, doc in enumerate(rng.sample(pool, targets), 1):
-        words = [w for w in extractor.extract_tags(f"{doc.title}\n{doc.body}", topK=ZH_KEYWORDS)
-                 if _HAN_WORD.fullmatch(w)]
-        picked = rng.sample(words, min(rng.choice((2, 3, 4)), len(words)))
-        query = " ".join(picked)
-        if n % ZH_TRADITIONAL_EVERY == 0:
-            query = to_traditional(query)
-        queries[str(n)] = query
-        qrels[str(n)] = {doc.id: 1}
-    return Collection("zh-news known items", tuple(docs), queries, qrels, KNOWN_ITEM_MEASURES)
+
+
+def _tfidf() -> object:
+    """jieba's TF-IDF keyword extractor, quiet."""
+    import jieba
+    import jieba.analyse  # the bench only: search/ never imports jieba.analyse
+
+    jieba.setLogLevel(60)
+    return jieba.analyse.TFIDF()
+
+
+def _keywords(extractor: object, doc: Doc) -> list[str]:
+    """An article's best TF-IDF words (jieba's keyword extractor) of two or more Chinese characters."""
+    return [w for w in extractor.extract_tags(f"{doc.title}\n{doc.body}", topK=ZH_KEYWORDS)  # type: ignore[attr-defined]
+            if _HAN_WORD.fullmatch(w)]
 
 
 def _story(body: str) -> str:
@@ -408,6 +485,8 @@ class Result:
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     refused: int = 0  # queries Qiao answered with an error
+    empty: dict[str, float] = field(default_factory=dict)  # share of judged queries with no hits at all
+    kinds: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # kind -> system -> measures
 
 
 def measure(collection: Collection, workdir: Path, log: Callable[[str], None]) -> Result:
@@ -423,10 +502,21 @@ def measure(collection: Collection, workdir: Path, log: Callable[[str], None]) -
     started = time.perf_counter()
     runs.update(run_obvious(collection, workdir))
     result.seconds[OBVIOUS_AND] = result.seconds[OBVIOUS_OR] = time.perf_counter() - started
+    judged = collection.judged
+    kinds = sorted({q.split(":")[0] for q in judged if ":" in q})
     for name in SYSTEMS:
         result.scores[name] = evaluate(collection, runs[name])
+        result.empty[name] = sum(not runs[name].get(q) for q in judged) / len(judged)
+        for kind in kinds:
+            part = Collection(collection.name, collection.docs,
+                              {q: t for q, t in collection.queries.items() if q.startswith(f"{kind}:")},
+                              collection.qrels, collection.measures)
+            scores = evaluate(part, runs[name])
+            scores["no hits"] = sum(not runs[name].get(q) for q in part.judged) / len(part.judged)
+            result.kinds.setdefault(kind, {})[name] = scores
         log(f"{collection.name:>22}  {name:<18} "
-            + "  ".join(f"{LABELS.get(m, m)} {v:.4f}" for m, v in result.scores[name].items()))
+            + "  ".join(f"{LABELS.get(m, m)} {v:.4f}" for m, v in result.scores[name].items())
+            + f"  no hits {result.empty[name]:.3f}")
     return result
 
 
@@ -441,7 +531,7 @@ def _mean(values: Iterable[float]) -> float:
 def markdown(results: list[Result], command: str, seconds: float) -> str:
     """The results section of docs/relevance.md."""
     english = [r for r in results if r.collection.measures == ENGLISH_MEASURES]
-    chinese = [r for r in results if r.collection.measures == KNOWN_ITEM_MEASURES]
+    chinese = [r for r in results if r.collection.measures != ENGLISH_MEASURES]
     lines = [MARK_START, ""]
     if english:
         head = [LABELS.get(m, m) for m in ENGLISH_MEASURES]
@@ -465,12 +555,16 @@ def markdown(results: list[Result], command: str, seconds: float) -> str:
         )
         lines.append("")
     for r in chinese:
-        head = [LABELS.get(m, m) for m in KNOWN_ITEM_MEASURES]
+        measures = r.collection.measures
+        head = [LABELS.get(m, m) for m in measures] + ["no hits"]
         lines += [f"{r.collection.name}: {len(r.collection.docs):,} articles, "
                   f"{len(r.collection.judged)} queries.", "",
-                  "| system | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
-        for name in SYSTEMS:
-            lines.append(f"| {name} | " + " | ".join(f"{r.scores[name][m]:.4f}" for m in KNOWN_ITEM_MEASURES) + " |")
+                  "| queries | system | " + " | ".join(head) + " |", "|---|---|" + "---:|" * len(head)]
+        for kind, scores in [("all", {n: {**r.scores[n], "no hits": r.empty[n]} for n in SYSTEMS}),
+                             *r.kinds.items()]:
+            for name in SYSTEMS:
+                cells = [f"{scores[name][m]:.4f}" for m in measures] + [f"{scores[name]['no hits']:.1%}"]
+                lines.append(f"| {kind} | {name} | " + " | ".join(cells) + " |")
         lines.append("")
     lines += [
         "| collection | documents | queries judged | refused by Qiao | Qiao s | BM25 s | obvious s |",
@@ -518,9 +612,14 @@ def to_json(results: list[Result], command: str, seconds: float) -> dict[str, ob
                 "systems": {
                     name: {
                         **{LABELS.get(m, m): round(v, 4) for m, v in r.scores[name].items()},
+                        "no_hits": round(r.empty[name], 4),
                         "seconds": round(r.seconds[name], 1),
                     }
                     for name in SYSTEMS
+                },
+                "by_kind": {
+                    kind: {name: {LABELS.get(m, m): round(v, 4) for m, v in scores[name].items()} for name in SYSTEMS}
+                    for kind, scores in r.kinds.items()
                 },
             }
             for r in results
@@ -544,7 +643,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--zh-corpus", type=Path, help="zh-news JSONL file for the known-item set")
     ap.add_argument("--zh-articles", type=int, default=ZH_ARTICLES, help="articles to index (default %(default)s)")
     ap.add_argument("--zh-queries", type=int, default=ZH_TARGETS, help="known-item queries (default %(default)s)")
-    ap.add_argument("--only", nargs="+", choices=("cisi", "med", "cran", "lisa", "adi", "zh"),
+    ap.add_argument("--only", nargs="+", choices=("cisi", "med", "cran", "lisa", "adi", "zh", "zh-natural"),
                     help="run only these collections")
     ap.add_argument("--out", type=Path, help="Markdown file to write the results section of")
     ap.add_argument("--json", type=Path, help="JSON file to write every number to")
@@ -558,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the evaluation and write the reports."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    only = set(args.only or ("cisi", "med", "cran", "lisa", "adi", "zh"))
+    only = set(args.only or ("cisi", "med", "cran", "lisa", "adi", "zh", "zh-natural"))
     started = time.perf_counter()
     collections: list[Callable[[], Collection]] = []
     if args.relevance is not None:
@@ -569,6 +668,9 @@ def main(argv: list[str] | None = None) -> int:
                 collections.append(lambda r=reader, p=args.relevance / folder: r(p))
     if args.zh_corpus is not None and "zh" in only:
         collections.append(lambda: zh_known_items(args.zh_corpus, articles=args.zh_articles, targets=args.zh_queries))
+    if args.zh_corpus is not None and "zh-natural" in only:
+        collections.append(
+            lambda: zh_natural_queries(args.zh_corpus, articles=args.zh_articles, targets=args.zh_queries))
     with tempfile.TemporaryDirectory(prefix="qiao-relevance-") as tmp:
         results = [measure(load(), Path(tmp), _log) for load in collections]
     seconds = time.perf_counter() - started
