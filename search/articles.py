@@ -6,6 +6,7 @@ what it cannot use and carries on with the next record or file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import errno
 import functools
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import Any, TextIO
 
 import opencc
 from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag
@@ -75,11 +76,12 @@ _CONTROL_CHARS = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x
 # C0 controls but tab, line breaks, form feed and ESC: a share of them in a file's start tells binary data.
 _BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _MAX_BINARY_SHARE = 0.05  # text holds a stray one (a NUL); binary data about one byte in ten (26 of 256)
+_UNDECODED = re.compile(r"[\udc80-\udcff]")  # bytes a decoder could not read, kept by surrogateescape
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _TITLE_SITE = re.compile(r"(?P<head>.+)(?:\s+[-–—]\s+|\s*[|_｜]\s*)(?P<site>[^|_｜]{1,30})")
 
-# Declared charsets a browser reads as a superset; the strict codecs fail on real pages.
+# Charsets, declared or guessed, that a browser reads as a superset; the strict codecs fail on real pages.
 _CHARSET_SUPERSETS = {
     "gb2312": "gb18030",
     "gb_2312-80": "gb18030",
@@ -273,13 +275,15 @@ def _read_file(source: _Source) -> Iterator[Article | Skipped]:
         else:
             data = _read_bytes(source.path)
             if suffix == ".json":
-                yield from _read_json(source, data)
+                yield from _read_json(source, _decode_text(data))
             elif suffix in _HTML_SUFFIXES:
                 yield _record_article(source, _html_record(_decode_html(data)) | _category_of(source))
             else:
                 yield _record_article(source, _text_record(_decode_text(data)) | _category_of(source))
     except ArticleError as e:
         yield source.skipped(str(e))
+    except UnicodeDecodeError as e:  # in a UTF-16 or UTF-32 stream, bytes that surrogateescape cannot keep
+        yield source.skipped(f"not {e.encoding.upper()} text")
     except OSError as e:
         yield source.skipped(_os_reason(e))
 
@@ -304,19 +308,9 @@ def _read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _check_streamable(path: Path) -> None:
-    """Refuse an empty or binary JSONL/CSV file from its first bytes."""
-    with path.open("rb") as f:
-        head = f.read(_SNIFF_BYTES)
-    if not head:
-        raise ArticleError("empty file")
-    if _is_binary(head):
-        raise ArticleError("binary file")
-
-
-def _read_json(source: _Source, data: bytes) -> Iterator[Article | Skipped]:
+def _read_json(source: _Source, text: str) -> Iterator[Article | Skipped]:
     """Read a JSON file holding one article object or an array of them."""
-    value = _parse_json(data)
+    value = _parse_json(text)
     if isinstance(value, dict):
         yield article_from_record(value, fallback_id=source.base_id)
     elif isinstance(value, list):
@@ -328,16 +322,16 @@ def _read_json(source: _Source, data: bytes) -> Iterator[Article | Skipped]:
 
 def _read_jsonl(source: _Source) -> Iterator[Article | Skipped]:
     """Stream a JSONL file, one article a line; blank lines are passed over."""
-    _check_streamable(source.path)
-    with source.path.open("rb") as f:
-        for number, raw in enumerate(_bounded_lines(f), 1):
-            if raw is None:
-                yield source.skipped(f"line too long (limit {MAX_FILE_BYTES} bytes)", number)
+    with _open_stream(source.path) as f:
+        for number, line in enumerate(_bounded_lines(f), 1):
+            if line is None:
+                yield source.skipped(f"line too long (limit {MAX_FILE_BYTES} characters)", number)
                 continue
-            if not raw.strip():
+            if not line.strip():
                 continue
             try:
-                record = _parse_json(raw.rstrip(b"\r\n"))  # a position in the record, not past its end
+                # Without its line break, a parser's position stays in the record.
+                record = _parse_json(_stream_line(line, f.encoding).rstrip("\r\n"))
             except ArticleError as e:
                 yield source.skipped(str(e), number)
                 continue
@@ -352,24 +346,44 @@ def _numbered_article(source: _Source, record: object, number: int, *, line: int
         return source.skipped(str(e) if line is not None else f"item {number}: {e}", line)
 
 
-def _bounded_lines(f: BinaryIO) -> Iterator[bytes | None]:
-    """Yield the lines of a binary file, or None for a line longer than MAX_FILE_BYTES."""
-    while raw := f.readline(MAX_FILE_BYTES + 1):
-        if len(raw) <= MAX_FILE_BYTES or raw.endswith(b"\n"):
-            yield raw
+def _open_stream(path: Path) -> TextIO:
+    """Open a JSONL or CSV file as text in the encoding its start shows, refusing an empty or binary file.
+
+    Bytes the encoding cannot decode are kept as lone surrogates, so that _stream_line refuses
+    their line rather than the decoder the rest of the file. Lines end at "\\n" only, as in bytes.
+    """
+    with path.open("rb") as f:
+        head = f.read(_SNIFF_BYTES)
+    if not head:
+        raise ArticleError("empty file")
+    encoding, _ = _decode(head, start=True)
+    return path.open(encoding=encoding, errors="surrogateescape", newline="\n")
+
+
+def _bounded_lines(f: TextIO) -> Iterator[str | None]:
+    """Yield the lines of a text file, or None for a line longer than MAX_FILE_BYTES characters."""
+    while line := f.readline(MAX_FILE_BYTES + 1):
+        if len(line) <= MAX_FILE_BYTES or line.endswith("\n"):
+            yield line
             continue
-        while (rest := f.readline(MAX_FILE_BYTES)) and not rest.endswith(b"\n"):
+        while (rest := f.readline(MAX_FILE_BYTES)) and not rest.endswith("\n"):
             pass
         yield None
+
+
+def _stream_line(line: str, encoding: str) -> str:
+    """Return a line of a stream without a byte order mark, refusing a line its encoding could not decode."""
+    if _UNDECODED.search(line):
+        raise ArticleError(f"not {encoding.upper()} text")
+    return line.removeprefix("\ufeff")
 
 
 def _read_csv(source: _Source) -> Iterator[Article | Skipped]:
     """Stream a CSV file with a header row; a bad record is skipped, an unreadable row ends the file."""
     # Bodies are longer than the csv module's default 128 KiB field limit.
     csv.field_size_limit(MAX_FILE_BYTES)
-    _check_streamable(source.path)
     reading = 1  # the row the reader is on, for its errors; the header is row 1
-    with source.path.open("rb") as f:
+    with _open_stream(source.path) as f:
         rows = csv.reader(_csv_lines(f))
         try:
             header = [name.strip().lower() for name in next(rows, [])]
@@ -389,22 +403,22 @@ def _read_csv(source: _Source) -> Iterator[Article | Skipped]:
             yield source.skipped(f"malformed CSV: {e}", reading)
 
 
-def _csv_lines(f: BinaryIO) -> Iterator[str]:
-    """Decode a CSV file line by line, raising ArticleError at an undecodable or overlong line."""
-    for raw in _bounded_lines(f):
-        if raw is None:
-            raise ArticleError(f"line too long (limit {MAX_FILE_BYTES} bytes)")
-        yield _decode_utf8(raw)
+def _csv_lines(f: TextIO) -> Iterator[str]:
+    """Yield the lines of a CSV stream, raising ArticleError at an undecodable or overlong line."""
+    for line in _bounded_lines(f):
+        if line is None:
+            raise ArticleError(f"line too long (limit {MAX_FILE_BYTES} characters)")
+        yield _stream_line(line, f.encoding)
 
 
-def _parse_json(data: bytes) -> Any:
-    """Parse UTF-8 JSON, raising ArticleError with the parser's reason."""
-    text = _decode_utf8(data)
+def _parse_json(text: str) -> Any:
+    """Parse JSON text, raising ArticleError with the parser's reason."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
         # Some messages end in "at", the position following them.
-        raise ArticleError(f"malformed JSON: {e.msg.removesuffix(' at')} at line {e.lineno} column {e.colno}") from e
+        position = f"line {e.lineno} column {e.colno}"
+        raise ArticleError(f"malformed JSON: {e.msg.removesuffix(' at')} at {position}") from e
     except RecursionError as e:
         raise ArticleError("malformed JSON: nested too deeply") from e
     except ValueError as e:  # an integer too long to convert
@@ -420,46 +434,60 @@ def _is_binary(data: bytes) -> bool:
     return len(_BINARY_BYTES.findall(head)) > len(head) * _MAX_BINARY_SHARE
 
 
-def _decode_utf8(data: bytes) -> str:
-    """Decode UTF-8 (with or without a BOM), as JSON, JSONL and CSV files must be."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ArticleError("not UTF-8 text") from e
-
-
 def _decode_text(data: bytes) -> str:
-    """Decode a text file: BOM, else UTF-8, else the charset-normalizer guess."""
-    return _decode_markup(data, declared=None, is_html=False)
+    """Decode a text or JSON file: BOM, else UTF-8, else the charset-normalizer guess."""
+    return _decode(data)[1]
 
 
 def _decode_html(data: bytes) -> str:
     """Decode an HTML page: BOM, else UTF-8, else its declared charset, else a guess."""
     declared = EncodingDetector.find_declared_encoding(data, is_html=True)
-    return _decode_markup(data, declared=declared, is_html=True)
+    return _decode(data, declared=declared, is_html=True)[1]
 
 
-def _decode_markup(data: bytes, *, declared: str | None, is_html: bool) -> str:
-    """Decode bytes to text, refusing binary and undecodable data."""
+def _decode(
+    data: bytes, *, declared: str | None = None, is_html: bool = False, start: bool = False
+) -> tuple[str, str]:
+    """Decode bytes to (encoding, text), refusing binary and undecodable data.
+
+    With start=True the bytes are the start of a stream read line by line: they may end inside a
+    character, and a few bytes that UTF-8 cannot decode (a broken line, refused on its own) do
+    not make a UTF-8 stream another encoding.
+    """
     stripped, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
     if bom_encoding:
+        codec = codecs.lookup(bom_encoding)
         try:
-            return stripped.decode(bom_encoding)
+            return codec.name, codec.incrementaldecoder().decode(stripped, not start)
         except UnicodeDecodeError as e:
-            raise ArticleError(f"not {bom_encoding} text despite its byte order mark") from e
+            raise ArticleError(f"not {codec.name.upper()} text despite its byte order mark") from e
     if _is_binary(data):
         raise ArticleError("binary file")
+    if start:
+        text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(data, False)
+        if _mostly_decoded(text):
+            return "utf-8", text
     # Valid UTF-8 is trusted over a declaration: pages are often re-saved without updating it.
     known = ["utf-8"]
     if declared:
-        known.append(_CHARSET_SUPERSETS.get(declared.lower(), declared))
+        known.append(declared)
     detector = EncodingDetector(data, known_definite_encodings=known, is_html=is_html)
     for encoding in detector.encodings:  # then the declaration, charset-normalizer, windows-1252
         try:
-            return data.decode(encoding)
+            codec = codecs.lookup(_CHARSET_SUPERSETS.get(encoding.lower(), encoding))
+            return codec.name, codec.incrementaldecoder().decode(data, not start)
         except (UnicodeDecodeError, LookupError):
             continue
     raise ArticleError("undecodable text")
+
+
+def _mostly_decoded(text: str) -> bool:
+    """Tell whether text decoded with surrogateescape kept no more bad bytes than other non-ASCII characters.
+
+    To UTF-8, text in GBK or Big5 is mostly bad bytes; a UTF-8 stream with a broken line has a few.
+    """
+    undecoded = len(_UNDECODED.findall(text))
+    return undecoded <= sum(1 for char in text if char > "\x7f") - undecoded
 
 
 # -- records ------------------------------------------------------------------------------------

@@ -424,7 +424,7 @@ def test_jsonl_line_longer_than_the_limit_is_skipped(tmp_path, monkeypatch):
     path = write(tmp_path / "long.jsonl", '{"title": "' + "x" * 50 + '"}\n{"title": "Short"}\n')
     items = read_all(path)
     assert items == [
-        Skipped(str(path), 1, "line too long (limit 40 bytes)"),
+        Skipped(str(path), 1, "line too long (limit 40 characters)"),
         Article(id="long.jsonl:2", title="Short", body="", lang="en"),
     ]
 
@@ -473,11 +473,103 @@ def test_csv_without_title_or_body_column_is_skipped(tmp_path):
     assert read_all(path) == [Skipped(str(path), 1, "CSV header has no title or body column")]
 
 
-def test_csv_that_is_not_utf8_stops_at_that_row(tmp_path):
-    path = write(tmp_path / "gbk.csv", "title,body\nFirst,One.\n".encode() + "香港,新闻\n".encode("gbk"))
+def test_csv_row_not_in_the_encoding_of_the_files_start_stops_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(articles, "_SNIFF_BYTES", 16)  # the start is ASCII, so UTF-8
+    path = write(tmp_path / "mixed.csv", "title,body\nFirst,One.\n".encode() + "香港,新闻\n".encode("gbk"))
     assert [item.id if isinstance(item, Article) else item for item in read_all(path)] == [
-        "gbk.csv:2",
+        "mixed.csv:2",
         Skipped(str(path), 3, "not UTF-8 text"),
+    ]
+
+
+# -- encodings of JSON, JSONL and CSV -----------------------------------------------------------------
+
+CHENGDU = {"title": "成都东站新枢纽启用", "body": "记者从市政府获悉，成都东站新枢纽将于本月底启用。"}
+SHENZHEN = {"title": "深圳设立新区", "body": "深圳设立新区，推动粤港澳大湾区建设。"}
+
+
+def jsonl(*records: dict) -> str:
+    """Make JSONL text of records, Chinese unescaped."""
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
+def test_json_in_utf16_with_bom_is_read(tmp_path):
+    path = write(tmp_path / "u16.json", json.dumps(CHENGDU, ensure_ascii=False).encode("utf-16"))
+    assert read_all(path) == [Article(id="u16.json", title=CHENGDU["title"], body=CHENGDU["body"], lang="zh-Hans")]
+
+
+def test_json_in_gbk_is_read(tmp_path):
+    path = write(tmp_path / "gbk.json", json.dumps([CHENGDU, SHENZHEN], ensure_ascii=False).encode("gbk"))
+    assert [(item.id, item.title) for item in read_all(path)] == [
+        ("gbk.json:1", "成都东站新枢纽启用"),
+        ("gbk.json:2", "深圳设立新区"),
+    ]
+
+
+def test_jsonl_in_gbk_is_read(tmp_path):
+    path = write(tmp_path / "gbk.jsonl", jsonl(CHENGDU, SHENZHEN).encode("gbk"))
+    assert [(item.id, item.body) for item in read_all(path)] == [
+        ("gbk.jsonl:1", "记者从市政府获悉，成都东站新枢纽将于本月底启用。"),
+        ("gbk.jsonl:2", "深圳设立新区，推动粤港澳大湾区建设。"),
+    ]
+
+
+def test_jsonl_in_utf16_is_read_line_by_line(tmp_path):
+    path = write(tmp_path / "u16.jsonl", (jsonl(CHENGDU) + '{"title": \n' + jsonl(SHENZHEN)).encode("utf-16"))
+    assert read_all(path) == [
+        Article(id="u16.jsonl:1", title=CHENGDU["title"], body=CHENGDU["body"], lang="zh-Hans"),
+        Skipped(str(path), 2, "malformed JSON: Expecting value at line 1 column 11"),
+        Article(id="u16.jsonl:3", title=SHENZHEN["title"], body=SHENZHEN["body"], lang="zh-Hans"),
+    ]
+
+
+def test_jsonl_in_utf16_with_a_broken_end_keeps_its_lines(tmp_path):
+    path = write(tmp_path / "cut.jsonl", jsonl(CHENGDU, SHENZHEN).encode("utf-16") + b"{")
+    assert [item.id if isinstance(item, Article) else item for item in read_all(path)] == [
+        "cut.jsonl:1",
+        "cut.jsonl:2",
+        Skipped(str(path), None, "not UTF-16-LE text"),
+    ]
+
+
+def test_jsonl_line_not_in_the_encoding_of_the_files_start_is_skipped(tmp_path, monkeypatch):
+    monkeypatch.setattr(articles, "_SNIFF_BYTES", 64)  # the first line only, so UTF-8
+    path = write(tmp_path / "mixed.jsonl", (jsonl(CHENGDU) + jsonl(SHENZHEN)).encode() + jsonl(SHENZHEN).encode("gbk"))
+    assert [item.id if isinstance(item, Article) else item for item in read_all(path)] == [
+        "mixed.jsonl:1",
+        "mixed.jsonl:2",
+        Skipped(str(path), 3, "not UTF-8 text"),
+    ]
+
+
+def test_utf8_jsonl_with_a_bad_byte_in_its_start_loses_only_that_line(tmp_path):
+    broken = json.dumps(SHENZHEN, ensure_ascii=False).encode().replace("新区".encode(), b"\xff", 1)
+    path = write(tmp_path / "bad.jsonl", jsonl(CHENGDU).encode() + broken + b"\n" + jsonl(SHENZHEN).encode())
+    assert [item.id if isinstance(item, Article) else item for item in read_all(path)] == [
+        "bad.jsonl:1",
+        Skipped(str(path), 2, "not UTF-8 text"),
+        "bad.jsonl:3",
+    ]
+
+
+def test_utf8_jsonl_whose_start_ends_inside_a_character_is_utf8(tmp_path, monkeypatch):
+    monkeypatch.setattr(articles, "_SNIFF_BYTES", 12)  # '{"title": "' and the first byte of 成
+    path = write(tmp_path / "zh.jsonl", jsonl(CHENGDU, SHENZHEN))
+    assert [item.title for item in read_all(path)] == ["成都东站新枢纽启用", "深圳设立新区"]
+
+
+def test_csv_in_utf16_is_read(tmp_path):
+    path = write(tmp_path / "u16.csv", "title,body\r\n成都东站新枢纽启用,记者从市政府获悉。\r\n".encode("utf-16"))
+    assert read_all(path) == [
+        Article(id="u16.csv:2", title="成都东站新枢纽启用", body="记者从市政府获悉。", lang="zh-Hans")
+    ]
+
+
+def test_csv_in_gbk_is_read(tmp_path):
+    text = "title,body\n成都东站新枢纽启用,记者从市政府获悉。\n深圳设立新区,深圳设立新区。\n"
+    assert [(item.id, item.title) for item in read_all(write(tmp_path / "gbk.csv", text.encode("gbk")))] == [
+        ("gbk.csv:2", "成都东站新枢纽启用"),
+        ("gbk.csv:3", "深圳设立新区"),
     ]
 
 
@@ -560,7 +652,8 @@ def test_bad_date_drops_the_date_not_the_article():
 
 
 def test_skipped_reads_as_path_line_reason():
-    assert [str(Skipped("a.jsonl", 2, "malformed JSON: Expecting value at line 1 column 1")), str(Skipped("b.txt", None, "empty file"))] == [
+    skipped = [Skipped("a.jsonl", 2, "malformed JSON: Expecting value at line 1 column 1"), Skipped("b.txt", None, "empty file")]
+    assert [str(item) for item in skipped] == [
         "a.jsonl:2: malformed JSON: Expecting value at line 1 column 1",
         "b.txt: empty file",
     ]

@@ -36,6 +36,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
         page = f"<html><head>{charset}<title>{name} {title} | Test</title></head><body><p>{text}</p></body></html>"
         (folder / f"{name}.html").write_bytes(page.encode(encoding))
     (folder / "bom.txt").write_bytes("\ufeffBOM headline\n\n".encode() + STORY.encode())
+    for name, title, encoding in [("utf16.json", "utf16 JSON 编码", "utf-16"), ("gbk.jsonl", "gbk JSONL 编码", "gbk")]:
+        (folder / name).write_bytes((json.dumps({"title": title, "body": STORY}, ensure_ascii=False) + "\n").encode(encoding))
+    (folder / "utf16.csv").write_bytes(f"title,body\r\nutf16 CSV 编码,{STORY}\r\n".encode("utf-16"))
     (folder / "lines.jsonl").write_text("\n".join([
         json.dumps({"id": "ok-1", "title": "第一条", "body": STORY}, ensure_ascii=False),
         '{"id": "broken", "title": ',
@@ -74,8 +77,8 @@ def test_hostile_files_are_indexed_or_skipped_with_reasons(hostile: tuple[Path, 
     with QiaoIndex(index_dir) as ix:
         ids = sorted(f["id"] for f in ix.searcher().all_stored_fields())
     assert ids == [
-        "big", "big5.html", "bom.txt", "control", "gb18030.html", "gbk.html", "markup", "ok-1", "ok-2",
-        "truncated.html", "unbroken", "utf16.html", "名字 有 空格.txt",
+        "big", "big5.html", "bom.txt", "control", "gb18030.html", "gbk.html", "gbk.jsonl:1", "markup", "ok-1",
+        "ok-2", "truncated.html", "unbroken", "utf16.csv:2", "utf16.html", "utf16.json", "名字 有 空格.txt",
     ]
     assert verify(index_dir).ok
 
@@ -84,7 +87,9 @@ def test_every_encoding_is_read_and_found(hostile: tuple[Path, object]) -> None:
     index_dir, _ = hostile
     with QiaoIndex(index_dir) as ix:
         titles = {h.title for h in search(ix, "医药费", per_page=100).hits}
-    assert {"gbk 编码", "gb18030 编码", "big5 編碼", "utf16 编码", "截断的页面"} <= titles
+    assert {
+        "gbk 编码", "gb18030 编码", "big5 編碼", "utf16 编码", "截断的页面", "utf16 JSON 编码", "gbk JSONL 编码", "utf16 CSV 编码",
+    } <= titles  # fmt: skip
 
 
 def test_huge_and_unbroken_articles_are_searchable(hostile: tuple[Path, object]) -> None:
