@@ -65,9 +65,18 @@ _DATE_FORMATS = (
 _GLUED_LETTERS = re.compile(r"(?<=:\d\d\.\d\d)[A-Z][A-Z ]*$")
 _DATE_IN_TEXT = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}[-/]\d{1,2}[-/]\d{1,2}")
 _DATE_HEADER = re.compile(r"date\s+(\S+)\s*(.*)", re.IGNORECASE)
+# The photo credit a caption ends with. In Chinese: a photographer's 摄 after a credit word or a
+# space (记者 李明 摄, 新华社发 李明 摄, 李明 摄/视觉重庆), but not 拍摄 ("filming") nor the
+# byline 文并摄, 文/摄 ("text and photos") that ends a story; 图/ or 图片来源： after a sentence;
+# …供图; a photo agency after a slash. A report's 记者从…获悉 is none of these.
 _CAPTION_CREDIT = re.compile(
     r"(?:photo|photograph|picture|image)s?\s*(?:by\b|courtesy of\b|:|/)[^.!?。]{0,80}$"
-    r"|[（(][^（）()]{0,30}[摄攝]影?[)）]$",
+    r"|[（(][^（）()]{0,30}(?:[摄攝]影?|供[图圖])[)）]$"
+    r"|(?:(?:记者|記者|通讯员|通訊員|摄影|攝影|新华社发|新華社發|中新社发|中新社發)[^。！？!?，,；;：:]{0,20}?|[\s/／])"
+    r"(?<![拍并並])(?<!文[/／])[摄攝]影?(?:[/／][^。！？!?/／]{1,12})?$"
+    r"|(?:^|[。！？!?\s▲])[图圖]片?(?:来源|來源|源)?\s*[/／:：][^。！？!?]{1,24}$"
+    r"|供[图圖]$"
+    r"|[/／]\s*(?:视觉重庆|視覺重慶|视觉中国|視覺中國)$",
     re.IGNORECASE,
 )
 # A terminal escape sequence (a colour code such as "\x1b[31m" that a crawler kept) goes whole;
@@ -701,7 +710,8 @@ def _one_way_chars(table: str) -> frozenset[str]:
 def _text_record(text: str) -> dict[str, Any]:
     """Read a text article: an optional "date YYYY-MM-DD <caption>" line, the headline, paragraphs.
 
-    Paragraphs ending in a photo credit ("…Photo by reporter X/Visual Chongqing") are captions.
+    Paragraphs ending in a photo credit ("…Photo by reporter X/Visual Chongqing", "…记者 李明 摄",
+    "…图/新华社", "…受访者供图") are captions.
     """
     lines = [line for line in _clean_body(text).split("\n") if line]
     published = None

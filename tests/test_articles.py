@@ -127,6 +127,67 @@ def test_seed_sub_headlines_and_paragraphs_are_the_body():
     )
 
 
+def test_seed_format_with_a_chinese_photo_credit_keeps_its_headline(tmp_path):
+    text = (
+        " date 2026-11-29 成都东站新枢纽启用现场。记者 李明 摄\n"
+        "成都东站新枢纽今日启用\n"
+        "记者从市政府获悉，成都东站新枢纽将于今日正式启用。\n"
+    )
+    article = only(read_all(write(tmp_path / "chengdu.txt", text)))
+    assert (article.title, article.body, article.captions, article.published) == (
+        "成都东站新枢纽今日启用",
+        "记者从市政府获悉，成都东站新枢纽将于今日正式启用。",
+        ("成都东站新枢纽启用现场。记者 李明 摄",),
+        datetime(2026, 11, 29),
+    )
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        pytest.param("成都东站新枢纽启用现场。记者 李明 摄", id="reporter"),
+        pytest.param("5月11日下午，渝港合作会议第一次会议在渝州宾馆举行。记者 龙帆 摄/视觉重庆", id="reporter-agency"),
+        pytest.param("图为中国互联网新闻中心总编辑王晓辉致开幕辞。中国网记者杨佳摄", id="reporter-unspaced"),
+        pytest.param("成都东站新枢纽启用现场。新华社发 李明 摄", id="xinhua"),
+        pytest.param("成都东站新枢纽启用现场。视觉重庆 龙帆 摄", id="agency-name"),
+        pytest.param("比较试验样品。薛晶晶/摄", id="name-slash"),
+        pytest.param("韩国总统尹锡悦与夫人金建希6月10日开启对中亚三国的国事访问。图/IC photo", id="picture-slash"),
+        pytest.param("成都东站新枢纽启用现场。图/新华社", id="picture-slash-agency"),
+        pytest.param("图片来源：视觉中国", id="picture-source"),
+        pytest.param("李佳宜在纽约进行拍摄。受访者供图", id="provided"),
+        pytest.param("成都东站新枢纽启用现场。（成都市交通局供图）", id="provided-parenthesised"),
+        pytest.param("印度艾哈迈达巴德：印度航空客机坠毁/视觉中国", id="agency-slash"),
+        pytest.param("旅客在新站房候车（記者 李明 攝）", id="traditional"),
+    ],
+)
+def test_chinese_photo_credit_makes_a_caption(tmp_path, credit):
+    path = write(tmp_path / "a.txt", f"成都东站新枢纽今日启用\n{credit}\n记者从市政府获悉，成都东站新枢纽将于今日正式启用。\n")
+    article = only(read_all(path))
+    assert (article.title, article.body, article.captions) == (
+        "成都东站新枢纽今日启用",
+        "记者从市政府获悉，成都东站新枢纽将于今日正式启用。",
+        (credit,),
+    )
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        pytest.param("记者从市政府获悉，成都东站新枢纽将于本月底启用。", id="report"),
+        pytest.param("本报记者 李明", id="byline"),
+        pytest.param("免得跑了冤枉路。本报记者禇英硕文并摄", id="story-ending-in-a-text-and-photo-byline"),
+        pytest.param("新华社成都11月29日电（记者 李明）", id="dateline"),
+        pytest.param("深入“红区”拍摄", id="filming"),
+        pytest.param("记者探访成都东站新枢纽", id="headline-reporter"),
+        pytest.param("图说成都：东站新枢纽今日启用", id="headline-picture"),
+        pytest.param("蓝图：成都东站新枢纽", id="headline-blueprint"),
+    ],
+)
+def test_paragraph_that_mentions_a_reporter_or_photos_is_not_a_caption(tmp_path, paragraph):
+    article = only(read_all(write(tmp_path / "a.txt", f"{paragraph}\n{paragraph}\n")))
+    assert (article.title, article.body, article.captions) == (paragraph, paragraph, ())
+
+
 def test_seed_is_english_with_an_id_from_its_file_name():
     article = only(read_all(SEED))
     assert (article.id, article.lang, article.url, article.source) == ("chongqing-hong-kong-2023-05-11.txt", "en", "", "")
