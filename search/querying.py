@@ -365,6 +365,14 @@ def _filter_query(name: str, value: str) -> wq.Query:
     return wq.Term(name, value)
 
 
+def lang_value(value: str) -> str:
+    """A lang filter's value as Qiao spells it (EN -> en, ZH-HANT -> zh-Hant); an unknown one as given."""
+    langs = LANGS.get(value.lower())
+    if langs is None:
+        return value
+    return langs[0] if len(langs) == 1 else value.lower()
+
+
 def _date(value: str, name: str, end: bool) -> datetime:
     """A from/to bound: YYYY-MM-DD, YYYY-MM or YYYY; ``to`` includes its whole day, month or year."""
     v = value.strip()
@@ -578,7 +586,7 @@ def _check(page: int, per_page: int, sort: str, q: str) -> None:
         raise QueryError(f"page must be 1 or more, not {page}")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
-    if sort not in SORTS:
+    if sort.lower() not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is {len(q)} characters long; the limit is {MAX_QUERY_CHARS}")
@@ -649,9 +657,13 @@ def search(
     date_to: str | None = None,
     sort: str = "relevance",
 ) -> SearchResult:
-    """Search the index: ranked, highlighted hits of one page, with facet counts."""
+    """Search the index: ranked, highlighted hits of one page, with facet counts.
+
+    A page past the last one of the hits is a QueryError.
+    """
     started = time.perf_counter()
     _check(page, per_page, sort, q)
+    sort = sort.lower()
     restrict = _filters(lang, source, category, date_from, date_to)
     tree = parse(q)
     searcher = index.searcher()
@@ -678,6 +690,9 @@ def search(
     if question and len(docnums):
         query = _with_feedback(searcher, query, [d for d, _ in top[:FEEDBACK_DOCS]])
         top, docnums = _run(searcher, query, restrict, limit, sort)
+    last = math.ceil(len(docnums) / per_page)
+    if 0 < last < page:
+        raise QueryError(f"page must be at most {last}, the last page, not {page}")
 
     marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
     hits = []

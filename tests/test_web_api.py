@@ -141,11 +141,23 @@ def test_search_sort_date_puts_newest_first(client: FlaskClient) -> None:
     ("to=yesterday", "to must be a date like 2023-05-11, not 'yesterday'"),
     ("sort=newest", "sort must be one of relevance, date, not 'newest'"),
     ("lang=fr", "unknown language 'fr'; use one of: zh, zh-Hans, zh-Hant, en"),
+    ("page=999", "page must be at most 2, the last page, not 999"),
 ])
 def test_search_bad_parameter_is_400(client: FlaskClient, query: str, message: str) -> None:
     response = client.get(f"/api/search?q=香港&{query}")
     assert error_of(response) == (400, "bad_parameter")
     assert response.get_json()["error"]["message"] == message
+
+
+def test_search_lang_and_sort_values_are_case_insensitive(client: FlaskClient) -> None:
+    upper = client.get("/api/search?q=Hong Kong&lang=EN&sort=DATE").get_json()
+    lower = client.get("/api/search?q=Hong Kong&lang=en&sort=date").get_json()
+    assert (upper["total_hits"], upper["hits"]) == (11, lower["hits"])
+
+
+def test_search_page_past_the_last_of_no_hits_is_an_empty_page(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=xyzzyqq&page=3").get_json()
+    assert (body["page"], body["total_hits"], body["total_pages"], body["hits"]) == (3, 0, 0, [])
 
 
 def test_search_without_index_is_503_index_not_found(no_index_client: FlaskClient) -> None:

@@ -153,6 +153,12 @@ def test_active_filter_chip_removes_it(client: FlaskClient) -> None:
     }
 
 
+def test_language_in_capitals_is_the_same_filter_and_facet(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=Hong Kong&lang=EN"))
+    assert [a.get_text(" ", strip=True) for a in soup.select(".active a.chip")] == ["Language: English × (Remove filter)"]
+    assert facet_link(soup, "lang", "English") == ("/?q=Hong+Kong", 11)
+
+
 def test_language_facet_narrows_to_its_count(client: FlaskClient) -> None:
     href, count = facet_link(page(client.get("/?q=蘋果")), "lang", "Traditional Chinese")
     assert total(page(client.get(href))) == count == 98
@@ -204,6 +210,12 @@ def test_bad_date_is_said_on_the_page_with_400(client: FlaskClient) -> None:
     assert response.status_code == 400
     assert soup.select_one(".notice.error").get_text() == "from must be a date like 2023-05-11, not '2023-02-30'"
     assert soup.select_one("#q")["value"] == "香港"
+
+
+def test_page_past_the_last_is_said_on_the_page_with_400(client: FlaskClient) -> None:
+    response = client.get("/?q=香港&page=999")
+    assert response.status_code == 400
+    assert page(response).select_one(".notice.error").get_text() == "page must be at most 2, the last page, not 999"
 
 
 def test_page_without_index_says_how_to_build_it(no_index_client: FlaskClient, tmp_path: Path) -> None:
@@ -365,11 +377,12 @@ def test_chinese_page_says_an_unknown_article_in_chinese(client: FlaskClient) ->
     ("q=香港&lang=xx", "未知的语言“xx”；可选：zh、zh-Hans、zh-Hant、en"),
     ("q=香港&page=0", "页码应为 1 或更大，而不是 0"),
     ("q=香港&page=two", "页码应为整数，而不是“two”"),
+    ("q=香港&page=999", "页码最大为 2（最后一页），而不是 999"),
     ("q=香港&per_page=500", "每页条数应在 1 到 100 之间，而不是 500"),
     ("q=香港&sort=oldest", "排序方式应为 relevance、date 之一，而不是“oldest”"),
     ("q=" + "香" * 2001, "查询有 2001 个字符，上限是 2000 个"),
     ("q=" + " ".join(f"w{n}" for n in range(257)), "查询有 257 个不同的词，上限是 256 个"),
-], ids=["to", "from-after-to", "lang", "page", "page-not-a-number", "per_page", "sort", "characters", "words"])
+], ids=["to", "from-after-to", "lang", "page", "page-not-a-number", "page-past-the-last", "per_page", "sort", "characters", "words"])
 def test_chinese_page_says_every_bad_parameter_in_chinese(client: FlaskClient, query: str, message: str) -> None:
     assert error_notice(client.get(f"/?{query}&hl=zh")) == message
 

@@ -152,6 +152,8 @@ CORE_MESSAGES_ZH: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
         (re.compile(r"from \((?P<start>.*)\) is after to \((?P<end>.*)\)"), "起始日期（{start}）晚于截止日期（{end}）"),
         (re.compile(r"unknown language (?P<value>.+); use one of: (?P<choices>.+)"), "未知的语言{value}；可选：{choices}"),
         (re.compile(r"page must be 1 or more, not (?P<number>-?\d+)"), "页码应为 1 或更大，而不是 {number}"),
+        (re.compile(r"page must be at most (?P<last>\d+), the last page, not (?P<number>\d+)"),
+         "页码最大为 {last}（最后一页），而不是 {number}"),
         (re.compile(r"(?P<name>page|per_page) must be a whole number, not (?P<value>.+)"), "{name}应为整数，而不是{value}"),
         (re.compile(r"per_page must be between 1 and (?P<limit>\d+), not (?P<number>-?\d+)"),
          "每页条数应在 1 到 {limit} 之间，而不是 {number}"),

@@ -127,14 +127,15 @@ PATHS: dict[str, Any] = {
         "parameters": [
             _query("q", "The query: words (all must match), \"phrases\", -exclusions, OR, "
                    "title:/source:/category:/lang: prefixes.", STRING),
-            _query("page", "Page number.", {"type": "integer", "minimum": 1, "default": 1}),
+            _query("page", "Page number; past the last page of the hits a 400 (bad_parameter), unless there are "
+                   "no hits.", {"type": "integer", "minimum": 1, "default": 1}),
             _query("per_page", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
-            _query("lang", "zh, zh-Hans, zh-Hant or en.", STRING),
+            _query("lang", "zh, zh-Hans, zh-Hant or en, in any case.", STRING),
             _query("source", "Exact source, e.g. 中国新闻网.", STRING),
             _query("category", "Exact category.", STRING),
             _query("from", "Earliest date: YYYY-MM-DD, YYYY-MM or YYYY.", STRING),
             _query("to", "Latest date, inclusive: YYYY-MM-DD, YYYY-MM or YYYY.", STRING),
-            _query("sort", "relevance or date (newest first).",
+            _query("sort", "relevance or date (newest first), in any case.",
                    {"enum": ["relevance", "date"], "default": "relevance"}),
         ],
         "responses": {
@@ -143,7 +144,7 @@ PATHS: dict[str, Any] = {
                                "same index; miss when it was searched; absent when the cache is off.",
                 "schema": {"enum": ["hit", "miss"]},
             }}},
-            "400": _error("A bad parameter (code bad_parameter)."),
+            "400": _error("A bad parameter (code bad_parameter), e.g. a page past the last."),
             "503": _error("No index (index_not_found)."),
         },
     }},

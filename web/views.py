@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 
 from search.errors import QiaoError, QueryError
-from search.querying import SearchResult, get_article
+from search.querying import SearchResult, get_article, lang_value
 from web.cache import cached_search
 from web.i18n import error_message, lang_name, translate as _
 from web.params import search_options
@@ -142,6 +142,8 @@ def facet_lists(result: SearchResult) -> dict[str, list[FacetValue]]:
             ]
             continue
         chosen = request.args.get(name, "")
+        if name == "lang":
+            chosen = lang_value(chosen)
         lists[name] = [
             FacetValue(lang_name(value) if name == "lang" else value, n, value == chosen,
                        url_with({name: None if value == chosen else value}))
@@ -155,7 +157,7 @@ def active_filters() -> list[ActiveFilter]:
     active = []
     for name in ("lang", "source", "category"):
         if value := request.args.get(name, "").strip():
-            label = lang_name(value) if name == "lang" else value
+            label = lang_name(lang_value(value)) if name == "lang" else value
             active.append(ActiveFilter(f"{_('facet_' + name)}: {label}", url_with({name: None})))
     start, end = request.args.get("from", "").strip(), request.args.get("to", "").strip()
     if start or end:
