@@ -242,12 +242,16 @@ class _Compiler:
     relaxed: bool = False  # any word may match instead of all (the OR fallback)
     han: set[str] = field(default_factory=set)  # folded Han strings to mark
     stems: set[str] = field(default_factory=set)  # English stems to mark
+    words: list[str] = field(default_factory=list)  # the words searched for (not excluded)
     shown: list[str] = field(default_factory=list)  # the query as segmented, for "searched as"
     relaxable: bool = False  # whether the OR fallback would read the query differently
 
     def compile(self, node: Node, negated: bool = False) -> wq.Query | None:
+        """``negated`` inside an exclusion."""
         if isinstance(node, Not):
             inner = self.compile(node.node, negated=True)
+            if inner is not None and not negated:
+                self.shown.append(f"-{self._excluded(node.node)}")
             return wq.Not(inner) if inner is not None else None
         if isinstance(node, Any):
             parts = list(dict.fromkeys(q for n in node.nodes if (q := self.compile(n, negated)) is not None))
@@ -263,6 +267,21 @@ class _Compiler:
         if isinstance(node, Phrase):
             return self._phrase(node, negated)
         return self._words(node, negated)
+
+    def _excluded(self, node: Node) -> str:
+        """How an excluded part reads in "searched as": -经济, -"Hong Kong", -(经济 OR 合作)."""
+        if isinstance(node, Not):
+            return f"-{self._excluded(node.node)}"
+        if isinstance(node, (All, Any)):
+            parts = [shown for n in node.nodes if (shown := self._excluded(n))]
+            return _group(parts, " OR " if isinstance(node, Any) else " ")
+        if isinstance(node, Filter):
+            return f"{node.field}:{node.value}"
+        prefix = f"{node.field}:" if node.field else ""
+        if isinstance(node, Phrase):
+            return f'{prefix}"{node.text}"'
+        words = [original for piece in _pieces(node.text) for _, original in self._tokens(piece)]
+        return f"{prefix}{_group(words, ' ')}" if words else ""
 
     def _all(self, required: list[wq.Query], optional: list[wq.Query], negated: bool) -> wq.Query | None:
         """All of the parts; in relaxed mode, the filters and exclusions and any of the rest."""
@@ -290,8 +309,7 @@ class _Compiler:
         scored = _with_parts(fields)
         knows = self.schema["body"].analyzer.items[0].segmenter().knows
         atoms = []
-        # Han runs one by one (jieba cuts each alone, as the analyzer does), Latin words between.
-        for piece in re.split(f"([{HAN}]+)", node.text):
+        for piece in _pieces(node.text):
             tokens = self._tokens(piece)
             if not tokens:
                 continue
@@ -311,6 +329,7 @@ class _Compiler:
             if not negated:
                 for term, original in tokens:
                     self._mark(term)
+                    self.words.append(original)
                     self.shown.append(original)
         return self._all([], atoms, negated)
 
@@ -342,11 +361,24 @@ class _Compiler:
             return None
         if not negated:
             self.stems.update(t for t, _ in self._tokens(node.text) if not HAN_RUN.fullmatch(t))
+            self.words.append(f'"{node.text}"')
             self.shown.append(f'"{node.text}"')
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
     def _mark(self, term: str) -> None:
         (self.han.add if HAN_RUN.fullmatch(term) else self.stems.add)(term)
+
+
+def _pieces(text: str) -> list[str]:
+    """Han runs one by one (jieba cuts each alone, as the analyzer does), and the text between."""
+    return re.split(f"([{HAN}]+)", text)
+
+
+def _group(parts: list[str], joint: str) -> str:
+    """One part as itself, several in parentheses, none as nothing."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return f"({joint.join(parts)})"
 
 
 def _with_parts(fields: dict[str, float]) -> dict[str, float]:
@@ -669,9 +701,9 @@ def search(
     searcher = index.searcher()
     compiler = _Compiler(searcher.schema)
     query = compiler.compile(tree) if tree is not None else None
-    if len(set(compiler.shown)) > MAX_QUERY_WORDS:
+    if len(set(compiler.words)) > MAX_QUERY_WORDS:
         raise QueryError(
-            f"the query has {len(set(compiler.shown))} different words; the limit is {MAX_QUERY_WORDS}",
+            f"the query has {len(set(compiler.words))} different words; the limit is {MAX_QUERY_WORDS}",
             code="query_too_long",
         )
     empty_facets: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
@@ -679,7 +711,7 @@ def search(
         return SearchResult(q, page, per_page, 0, _ms(started), (), empty_facets, None, ())
 
     # A question is ranked by any of its words: few articles have them all, and not the best.
-    question = sort == "relevance" and compiler.relaxable and len(set(compiler.shown)) >= QUESTION_WORDS
+    question = sort == "relevance" and compiler.relaxable and len(set(compiler.words)) >= QUESTION_WORDS
     limit = max(page * per_page, FEEDBACK_DOCS) if question else page * per_page
     top, docnums = _run(searcher, query, restrict, limit, sort)
     fallback = None

@@ -260,6 +260,18 @@ def test_total_hits_counts_every_match_beyond_the_first_page(seeds: QiaoIndex, q
     assert search(seeds, q, per_page=10).total_hits == len(everything.hits) == everything.total_hits
 
 
+# --- searched as -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", ["香港 -经济", "香港 NOT 经济"])
+def test_searched_as_shows_exclusions(seeds: QiaoIndex, q: str) -> None:
+    assert search(seeds, q).searched_as == ("香港", "-经济")
+
+
+def test_searched_as_shows_an_excluded_group_as_one_exclusion(seeds: QiaoIndex) -> None:
+    assert search(seeds, "香港 -(经济 OR 合作) -香港经济").searched_as == ("香港", "-(经济 OR 合作)", "-(香港 经济)")
+
+
 # --- parameter values --------------------------------------------------------------------------
 
 

@@ -94,6 +94,11 @@ def test_searched_as_shows_how_the_query_was_segmented(client: FlaskClient) -> N
     assert soup.select_one(".searched-as").get_text(" ", strip=True) == "Searched as: 重庆 / 香港 / 合作"
 
 
+def test_searched_as_shows_exclusions(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=香港 -经济"))
+    assert soup.select_one(".searched-as").get_text(" ", strip=True) == "Searched as: 香港 / -经济"
+
+
 def test_or_fallback_is_announced(client: FlaskClient) -> None:
     soup = page(client.get("/?q=重庆 香港 合作"))
     assert total(soup) == 96

@@ -79,7 +79,8 @@ SCHEMAS: dict[str, Any] = {
         "facets": _object({"lang": COUNTS, "source": COUNTS, "category": COUNTS, "year": COUNTS}),
         "fallback": {"enum": [None, "or"],
                      "description": '"or" when no article had all the words and any word was enough.'},
-        "searched_as": {**STRINGS, "description": "The query's words as segmented, e.g. 重庆 / 香港 / 合作."},
+        "searched_as": {**STRINGS, "description": "The query as read: its words as segmented, e.g. 重庆 / 香港 / 合作, "
+                        "and each exclusion as one item (-经济, -(经济 OR 合作))."},
     }),
     "Article": _object({
         "ok": {"const": True},
