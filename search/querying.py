@@ -1,7 +1,8 @@
 """The one search function: query text and options in, a SearchResult out.
 
 Query syntax: words (all must match; when that finds nothing, any may), "quoted phrases",
-field:value for title/source/category/lang, -exclusion or NOT, OR, and parentheses.
+field:value for title/source/category/lang, -exclusion or NOT, OR, AND (all, never any),
+and parentheses.
 The syntax is bilingual, so it is parsed here rather than by Whoosh's QueryParser: one word of
 a Chinese query is several jieba words, each searched as a word and, where jieba may cut it
 differently in an article (a single character, a name it does not know, a quoted phrase), as a
@@ -89,7 +90,10 @@ class Not:
 
 @dataclass(frozen=True)
 class All:
+    """Every part must match; ``strict`` when joined by AND, which never falls back to any."""
+
     nodes: tuple[Node, ...]
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,14 +177,23 @@ class _Parser:
         return _join(Any, [n for n in nodes if n is not None])
 
     def parse_and(self, field: str | None) -> Node | None:
+        """Parts side by side; parts joined by AND make one strict part (``a b AND c``: a, b AND c)."""
         nodes = []
         while (t := self.peek()) is not None and t.kind not in ("or", "close"):
-            if t.kind == "and":
+            if t.kind == "and":  # an AND with nothing before it
                 self.i += 1
                 continue
             node = self.parse_unary(field)
-            if node is not None:
-                nodes.append(node)
+            joined = [node] if node is not None else []
+            while (t := self.peek()) is not None and t.kind == "and":
+                self.i += 1
+                if (t := self.peek()) is not None and t.kind not in ("or", "close", "and"):
+                    if (node := self.parse_unary(field)) is not None:
+                        joined.append(node)
+            if len(joined) > 1:
+                nodes.append(All(tuple(joined), strict=True))
+            elif joined:
+                nodes.append(joined[0])
         return _join(All, nodes)
 
     def parse_unary(self, field: str | None) -> Node | None:
@@ -224,7 +237,7 @@ def parse(text: str) -> Node | None:
     """Parse query text into a tree; None when it holds nothing to search for.
 
     >>> parse('重庆 -title:"香港" OR lang:en')
-    Any(nodes=(All(nodes=(Words(text='重庆', field=None), Not(node=Phrase(text='香港', field='title')))), Filter(field='lang', value='en')))
+    Any(nodes=(All(nodes=(Words(text='重庆', field=None), Not(node=Phrase(text='香港', field='title'))), strict=False), Filter(field='lang', value='en')))
     """
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return _Parser(_lex(text)).parse()
@@ -246,27 +259,30 @@ class _Compiler:
     shown: list[str] = field(default_factory=list)  # the query as segmented, for "searched as"
     relaxable: bool = False  # whether the OR fallback would read the query differently
 
-    def compile(self, node: Node, negated: bool = False) -> wq.Query | None:
-        """``negated`` inside an exclusion."""
+    def compile(self, node: Node, negated: bool = False, strict: bool = False) -> wq.Query | None:
+        """``negated`` inside an exclusion; ``strict`` inside an AND, which the fallback leaves alone."""
         if isinstance(node, Not):
-            inner = self.compile(node.node, negated=True)
+            inner = self.compile(node.node, negated=True, strict=strict)
             if inner is not None and not negated:
                 self.shown.append(f"-{self._excluded(node.node)}")
             return wq.Not(inner) if inner is not None else None
         if isinstance(node, Any):
-            parts = list(dict.fromkeys(q for n in node.nodes if (q := self.compile(n, negated)) is not None))
+            parts = list(dict.fromkeys(
+                q for n in node.nodes if (q := self.compile(n, negated, strict)) is not None
+            ))
             return (parts[0] if len(parts) == 1 else wq.Or(parts)) if parts else None
         if isinstance(node, All):
+            strict = strict or node.strict
             required, optional = [], []
             for n in node.nodes:
-                if (q := self.compile(n, negated)) is not None:
+                if (q := self.compile(n, negated, strict)) is not None:
                     (required if isinstance(n, (Not, Filter)) else optional).append(q)
-            return self._all(required, optional, negated)
+            return self._all(required, optional, relax=not (negated or strict))
         if isinstance(node, Filter):
             return wq.ConstantScoreQuery(_filter_query(node.field, node.value), 0.0)
         if isinstance(node, Phrase):
             return self._phrase(node, negated)
-        return self._words(node, negated)
+        return self._words(node, negated, strict)
 
     def _excluded(self, node: Node) -> str:
         """How an excluded part reads in "searched as": -经济, -"Hong Kong", -(经济 OR 合作)."""
@@ -283,9 +299,9 @@ class _Compiler:
         words = [original for piece in _pieces(node.text) for _, original in self._tokens(piece)]
         return f"{prefix}{_group(words, ' ')}" if words else ""
 
-    def _all(self, required: list[wq.Query], optional: list[wq.Query], negated: bool) -> wq.Query | None:
-        """All of the parts; in relaxed mode, the filters and exclusions and any of the rest."""
-        if len(optional) > 1 and not negated:
+    def _all(self, required: list[wq.Query], optional: list[wq.Query], *, relax: bool) -> wq.Query | None:
+        """All of the parts; in relaxed mode, the filters and exclusions and any of the rest (if ``relax``)."""
+        if len(optional) > 1 and relax:
             self.relaxable = True
             if self.relaxed:
                 optional = [wq.Or(optional)]
@@ -304,7 +320,7 @@ class _Compiler:
         analyzer = self.schema["body"].analyzer
         return [(t.text, t.original) for t in analyzer(text, mode="query", keeporiginal=True)]
 
-    def _words(self, node: Words, negated: bool) -> wq.Query | None:
+    def _words(self, node: Words, negated: bool, strict: bool) -> wq.Query | None:
         fields = self._fields(node.field)
         scored = _with_parts(fields)
         knows = self.schema["body"].analyzer.items[0].segmenter().knows
@@ -331,7 +347,7 @@ class _Compiler:
                     self._mark(term)
                     self.words.append(original)
                     self.shown.append(original)
-        return self._all([], atoms, negated)
+        return self._all([], atoms, relax=not (negated or strict))
 
     def _phrase(self, node: Phrase, negated: bool) -> wq.Query | None:
         fields = self._fields(node.field)

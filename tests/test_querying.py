@@ -260,6 +260,23 @@ def test_total_hits_counts_every_match_beyond_the_first_page(seeds: QiaoIndex, q
     assert search(seeds, q, per_page=10).total_hits == len(everything.hits) == everything.total_hits
 
 
+# --- explicit AND ------------------------------------------------------------------------------
+
+
+def test_parse_reads_and_as_an_operator_binding_its_neighbours() -> None:
+    assert parse("重庆 香港 AND 澳门") == All((Words("重庆"), All((Words("香港"), Words("澳门")), strict=True)))
+
+
+def test_explicit_and_never_falls_back_to_or(seeds: QiaoIndex) -> None:
+    result = search(seeds, "香港 AND 澳门")
+    assert (result.total_hits, result.fallback) == (0, None)
+
+
+def test_words_beside_an_explicit_and_may_still_fall_back(seeds: QiaoIndex) -> None:
+    result = search(seeds, "xyzzy Chongqing AND cooperation")
+    assert (result.fallback, [h.id for h in result.hits]) == ("or", [SEED_ID])
+
+
 # --- searched as -------------------------------------------------------------------------------
 
 

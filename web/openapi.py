@@ -126,8 +126,8 @@ PATHS: dict[str, Any] = {
         "summary": "Search articles",
         "description": "The same JSON as `qiao search --json`.",
         "parameters": [
-            _query("q", "The query: words (all must match), \"phrases\", -exclusions, OR, "
-                   "title:/source:/category:/lang: prefixes.", STRING),
+            _query("q", "The query: words (all must match, else any), \"phrases\", -exclusions, OR, AND (all, "
+                   "never any), title:/source:/category:/lang: prefixes.", STRING),
             _query("page", "Page number; past the last page of the hits a 400 (bad_parameter), unless there are "
                    "no hits.", {"type": "integer", "minimum": 1, "default": 1}),
             _query("per_page", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
