@@ -2,7 +2,7 @@
 
 Query syntax: words (all must match; when that finds nothing, any may), "quoted phrases",
 field:value for title/source/category/lang, -exclusion or NOT, OR, AND (all, never any),
-and parentheses.
+word^N boosts, and parentheses.
 The syntax is bilingual, so it is parsed here rather than by Whoosh's QueryParser: one word of
 a Chinese query is several jieba words, each searched as a word and, where jieba may cut it
 differently in an article (a single character, a name it does not know, a quoted phrase), as a
@@ -61,18 +61,20 @@ SUBSTRING_WEIGHT = 0.3
 
 @dataclass(frozen=True)
 class Words:
-    """Unquoted text: every word in it must match."""
+    """Unquoted text: every word in it must match; ``boost`` multiplies their scores."""
 
     text: str
     field: str | None = None
+    boost: float = 1.0
 
 
 @dataclass(frozen=True)
 class Phrase:
-    """Quoted text: its words in this order."""
+    """Quoted text: its words in this order; ``boost`` multiplies its score."""
 
     text: str
     field: str | None = None
+    boost: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -110,12 +112,14 @@ _LEX = re.compile(
     | (?:(?P<field>[A-Za-z]+):(?=[^\s]))?
       (?: "(?P<phrase>[^"]*)"?
         | (?P<open>\()
-        | (?P<word>[^\s()"]+) )
+        | (?P<word>[^\s()"^]+) )
+      (?:\^(?P<boost>\d+(?:\.\d+)?|\.\d+)(?![^\s()]))?
     | (?P<close>\))
-    | (?P<stray>["])
+    | (?P<stray>"|\^[\d.]*)
     """,
     re.VERBOSE,
 )
+_KINDS = ("neg", "phrase", "open", "word", "close", "stray")
 
 
 @dataclass
@@ -123,27 +127,33 @@ class _Token:
     kind: str  # neg, phrase, open, word, close, or, and, not
     text: str = ""
     field: str | None = None
+    boost: float = 1.0
 
 
 def _lex(text: str) -> list[_Token]:
-    """Split query text into syntax tokens; a field prefix we do not know stays part of the word."""
+    """Split query text into syntax tokens; a field prefix we do not know stays part of the word.
+
+    A ``^`` with no word before it, or without a positive number after it, is left out: a
+    boost is never a word.
+    """
     tokens: list[_Token] = []
     for m in _LEX.finditer(text):
-        kind = m.lastgroup
+        kind = next((k for k in _KINDS if m.group(k) is not None), None)
         if kind is None or kind == "stray":
             continue
+        boost = float(m.group("boost") or 1)
+        if not 0 < boost < math.inf:
+            boost = 1.0
         name = (m.group("field") or "").lower() or None
         if name is not None and name not in TEXT_FIELD_PREFIXES + FILTER_FIELDS:
             if kind == "word":
-                tokens.append(_Token("word", m.group()))
+                tokens.append(_Token("word", f"{m.group('field')}:{m.group('word')}", boost=boost))
                 continue
             name = None
-        if kind == "field":
-            continue
         if kind == "word" and name is None and m.group("word") in ("OR", "AND", "NOT"):
             tokens.append(_Token(m.group("word").lower()))
         elif kind in ("phrase", "word"):
-            tokens.append(_Token(kind, m.group(kind), name))
+            tokens.append(_Token(kind, m.group(kind), name, boost))
         else:
             tokens.append(_Token(kind, field=name))
     return tokens
@@ -213,17 +223,17 @@ class _Parser:
                 self.i += 1
             return node
         if t.kind == "phrase":
-            return _leaf(Phrase, t.text, name)
-        return _leaf(Words, t.text, name)
+            return _leaf(Phrase, t.text, name, t.boost)
+        return _leaf(Words, t.text, name, t.boost)
 
 
-def _leaf(kind: type, text: str, name: str | None) -> Node | None:
-    """A Words or Phrase node, or a Filter when the field is an exact-value field."""
+def _leaf(kind: type, text: str, name: str | None, boost: float) -> Node | None:
+    """A Words or Phrase node, or a Filter when the field is an exact-value field (a boost has no use there)."""
     if not text.strip():
         return None
     if name in FILTER_FIELDS:
         return Filter(name, text.strip())
-    return kind(text, name)
+    return kind(text, name, boost)
 
 
 def _join(kind: type, nodes: list[Node]) -> Node | None:
@@ -236,8 +246,8 @@ def _join(kind: type, nodes: list[Node]) -> Node | None:
 def parse(text: str) -> Node | None:
     """Parse query text into a tree; None when it holds nothing to search for.
 
-    >>> parse('重庆 -title:"香港" OR lang:en')
-    Any(nodes=(All(nodes=(Words(text='重庆', field=None), Not(node=Phrase(text='香港', field='title'))), strict=False), Filter(field='lang', value='en')))
+    >>> parse('重庆^2 -title:"香港" OR lang:en')
+    Any(nodes=(All(nodes=(Words(text='重庆', field=None, boost=2.0), Not(node=Phrase(text='香港', field='title', boost=1.0))), strict=False), Filter(field='lang', value='en')))
     """
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return _Parser(_lex(text)).parse()
@@ -295,9 +305,9 @@ class _Compiler:
             return f"{node.field}:{node.value}"
         prefix = f"{node.field}:" if node.field else ""
         if isinstance(node, Phrase):
-            return f'{prefix}"{node.text}"'
+            return f'{prefix}"{node.text}"{_boosted(node.boost)}'
         words = [original for piece in _pieces(node.text) for _, original in self._tokens(piece)]
-        return f"{prefix}{_group(words, ' ')}" if words else ""
+        return f"{prefix}{_group(words, ' ')}{_boosted(node.boost)}" if words else ""
 
     def _all(self, required: list[wq.Query], optional: list[wq.Query], *, relax: bool) -> wq.Query | None:
         """All of the parts; in relaxed mode, the filters and exclusions and any of the rest (if ``relax``)."""
@@ -329,7 +339,7 @@ class _Compiler:
             tokens = self._tokens(piece)
             if not tokens:
                 continue
-            words: list[wq.Query] = [WordQuery(term, scored) for term, _ in tokens]
+            words: list[wq.Query] = [WordQuery(term, scored, boost=node.boost) for term, _ in tokens]
             if not HAN_RUN.fullmatch(piece):
                 atoms += words
             elif any(len(term) == 1 or not knows(term) for term, _ in tokens):
@@ -337,7 +347,7 @@ class _Compiler:
                 # and may cut the article differently: the run as a string matches too.
                 run = fold(piece).text
                 atoms.append(wq.Or([words[0] if len(words) == 1 else wq.And(words),
-                                    StringQuery(run, fields, boost=SUBSTRING_WEIGHT)]))
+                                    StringQuery(run, fields, boost=SUBSTRING_WEIGHT * node.boost)]))
                 if len(tokens) > 1 and not negated:
                     self.han.add(run)
             else:
@@ -346,7 +356,7 @@ class _Compiler:
                 for term, original in tokens:
                     self._mark(term)
                     self.words.append(original)
-                    self.shown.append(original)
+                    self.shown.append(f"{original}{_boosted(node.boost)}")
         return self._all([], atoms, relax=not (negated or strict))
 
     def _phrase(self, node: Phrase, negated: bool) -> wq.Query | None:
@@ -357,7 +367,8 @@ class _Compiler:
         def flush() -> None:
             if latin:
                 parts.append(wq.Or([
-                    wq.Phrase(f, list(latin), boost=b) if len(latin) > 1 else wq.Term(f, latin[0], boost=b)
+                    wq.Phrase(f, list(latin), boost=b * node.boost) if len(latin) > 1
+                    else wq.Term(f, latin[0], boost=b * node.boost)
                     for f, b in fields.items()
                 ]))
                 latin.clear()
@@ -367,7 +378,7 @@ class _Compiler:
         for segment in segments:
             if HAN_RUN.fullmatch(segment):
                 flush()
-                parts.append(StringQuery(segment, fields))
+                parts.append(StringQuery(segment, fields, boost=node.boost))
                 if not negated:
                     self.han.add(segment)
             else:
@@ -378,7 +389,7 @@ class _Compiler:
         if not negated:
             self.stems.update(t for t, _ in self._tokens(node.text) if not HAN_RUN.fullmatch(t))
             self.words.append(f'"{node.text}"')
-            self.shown.append(f'"{node.text}"')
+            self.shown.append(f'"{node.text}"{_boosted(node.boost)}')
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
     def _mark(self, term: str) -> None:
@@ -388,6 +399,11 @@ class _Compiler:
 def _pieces(text: str) -> list[str]:
     """Han runs one by one (jieba cuts each alone, as the analyzer does), and the text between."""
     return re.split(f"([{HAN}]+)", text)
+
+
+def _boosted(boost: float) -> str:
+    """A boost as the query writes it: ^3, ^0.5; nothing for 1."""
+    return "" if boost == 1 else f"^{boost:g}"
 
 
 def _group(parts: list[str], joint: str) -> str:

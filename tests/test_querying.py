@@ -277,6 +277,35 @@ def test_words_beside_an_explicit_and_may_still_fall_back(seeds: QiaoIndex) -> N
     assert (result.fallback, [h.id for h in result.hits]) == ("or", [SEED_ID])
 
 
+# --- boosts ------------------------------------------------------------------------------------
+
+
+def test_parse_reads_boosts_on_words_and_phrases() -> None:
+    assert parse('香港^3 "Hong Kong"^0.5') == All((Words("香港", boost=3.0), Phrase("Hong Kong", boost=0.5)))
+
+
+def test_a_caret_without_a_word_or_a_number_is_not_a_word() -> None:
+    assert parse("^3 香港^ 经济^x") == All((Words("香港"), Words("经济"), Words("x")))
+
+
+def test_boost_multiplies_the_score_of_its_word(seeds: QiaoIndex) -> None:
+    def scores(q: str) -> dict[str, float]:
+        return {h.id: h.score for h in search(seeds, q, per_page=100).hits}
+
+    hong_kong, cooperation, boosted = scores("香港"), scores("合作"), scores("香港^3 合作")
+    assert boosted == pytest.approx({i: 3 * hong_kong[i] + cooperation[i] for i in boosted}, abs=1e-3)
+    assert len(boosted) == search(seeds, "香港 合作").total_hits == 6
+
+
+def test_boost_multiplies_the_score_of_a_phrase(seeds: QiaoIndex) -> None:
+    plain = [h.score for h in search(seeds, '"Hong Kong"').hits]
+    assert [h.score for h in search(seeds, '"Hong Kong"^2').hits] == pytest.approx([2 * s for s in plain], abs=1e-3)
+
+
+def test_searched_as_shows_boosts(seeds: QiaoIndex) -> None:
+    assert search(seeds, '香港^3 经济 "Hong Kong"^0.5').searched_as == ("香港^3", "经济", '"Hong Kong"^0.5')
+
+
 # --- searched as -------------------------------------------------------------------------------
 
 

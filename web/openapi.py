@@ -80,7 +80,7 @@ SCHEMAS: dict[str, Any] = {
         "fallback": {"enum": [None, "or"],
                      "description": '"or" when no article had all the words and any word was enough.'},
         "searched_as": {**STRINGS, "description": "The query as read: its words as segmented, e.g. 重庆 / 香港 / 合作, "
-                        "and each exclusion as one item (-经济, -(经济 OR 合作))."},
+                        "with boosts (香港^3) and each exclusion as one item (-经济, -(经济 OR 合作))."},
     }),
     "Article": _object({
         "ok": {"const": True},
@@ -127,7 +127,7 @@ PATHS: dict[str, Any] = {
         "description": "The same JSON as `qiao search --json`.",
         "parameters": [
             _query("q", "The query: words (all must match, else any), \"phrases\", -exclusions, OR, AND (all, "
-                   "never any), title:/source:/category:/lang: prefixes.", STRING),
+                   "never any), word^N and \"phrase\"^N boosts, title:/source:/category:/lang: prefixes.", STRING),
             _query("page", "Page number; past the last page of the hits a 400 (bad_parameter), unless there are "
                    "no hits.", {"type": "integer", "minimum": 1, "default": 1}),
             _query("per_page", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
