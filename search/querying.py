@@ -723,7 +723,9 @@ def search(
 ) -> SearchResult:
     """Search the index: ranked, highlighted hits of one page, with facet counts.
 
-    A page past the last one of the hits is a QueryError.
+    With no words to rank by (an empty query with filters, or a query of filters and
+    exclusions), the matching articles are listed newest first. A page past the last one of
+    the hits is a QueryError.
     """
     started = time.perf_counter()
     _check(page, per_page, sort, q)
@@ -738,9 +740,13 @@ def search(
             f"the query has {len(set(compiler.words))} different words; the limit is {MAX_QUERY_WORDS}",
             code="query_too_long",
         )
-    empty_facets: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
-    if query is None:
+    if query is None and restrict is None:
+        empty_facets: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
         return SearchResult(q, page, per_page, 0, _ms(started), (), empty_facets, None, ())
+    if query is None:
+        query, restrict = wq.ConstantScoreQuery(restrict, 0.0), None
+    if not compiler.words:
+        sort = "date"
 
     # A question is ranked by any of its words: few articles have them all, and not the best.
     question = sort == "relevance" and compiler.relaxable and len(set(compiler.words)) >= QUESTION_WORDS

@@ -336,3 +336,26 @@ def test_page_past_the_last_is_a_query_error(seeds: QiaoIndex) -> None:
 def test_page_past_the_last_of_no_hits_is_an_empty_page(seeds: QiaoIndex) -> None:
     result = search(seeds, "xyzzyqq", page=3)
     assert (result.page, result.total_hits, result.hits) == (3, 0, ())
+
+
+# --- no words to rank by -------------------------------------------------------------------------
+
+
+def test_empty_query_with_a_filter_lists_its_articles_newest_first(seeds: QiaoIndex) -> None:
+    result = search(seeds, "", source="新浪", per_page=100)
+    dates = [h.published for h in result.hits]
+    assert (result.total_hits, len(dates), result.facets["source"]) == (32, 32, {"新浪": 32})
+    assert dates == sorted(dates, reverse=True)
+    assert (result.fallback, result.searched_as) == (None, ())
+
+
+def test_empty_query_with_a_filter_highlights_the_plain_title_and_the_start_of_the_body(seeds: QiaoIndex) -> None:
+    hit = search(seeds, "", lang="en", date_from="2023-05-11", date_to="2023-05-11").hits[0]
+    article = get_article(seeds, hit.id)
+    assert hit.id == SEED_ID
+    assert hit.highlights == {"title": article["title"], "body": article["body"][:160] + "…"}
+
+
+def test_query_of_only_a_filter_lists_newest_first(seeds: QiaoIndex) -> None:
+    dates = [h.published for h in search(seeds, "source:新浪", per_page=100).hits]
+    assert dates == [h.published for h in search(seeds, "", source="新浪", per_page=100).hits]

@@ -160,6 +160,18 @@ def test_search_page_past_the_last_of_no_hits_is_an_empty_page(client: FlaskClie
     assert (body["page"], body["total_hits"], body["total_pages"], body["hits"]) == (3, 0, 0, [])
 
 
+def test_search_with_only_a_filter_lists_its_articles_newest_first(client: FlaskClient) -> None:
+    body = client.get("/api/search?source=新浪&per_page=100").get_json()
+    published = [h["published"] for h in body["hits"]]
+    assert (body["total_hits"], body["facets"]["source"], body["searched_as"]) == (32, {"新浪": 32}, [])
+    assert published == sorted(published, reverse=True)
+
+
+def test_search_without_query_or_filter_has_no_hits(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=").get_json()
+    assert (body["ok"], body["total_hits"], body["hits"]) == (True, 0, [])
+
+
 def test_search_without_index_is_503_index_not_found(no_index_client: FlaskClient) -> None:
     assert error_of(no_index_client.get("/api/search?q=香港")) == (503, "index_not_found")
 

@@ -223,6 +223,18 @@ def test_page_past_the_last_is_said_on_the_page_with_400(client: FlaskClient) ->
     assert page(response).select_one(".notice.error").get_text() == "page must be at most 2, the last page, not 999"
 
 
+def test_a_filter_without_a_query_lists_its_articles_newest_first(client: FlaskClient) -> None:
+    soup = page(client.get("/?source=新浪"))
+    dates = [t["datetime"] for t in soup.select("li.hit time")]
+    assert (total(soup), len(dates)) == (32, 10)
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_a_filter_without_a_query_and_without_matches_says_so(client: FlaskClient) -> None:
+    soup = page(client.get("/?source=nowhere"))
+    assert (total(soup), soup.select_one(".no-results h1").get_text()) == (0, "No articles match these filters.")
+
+
 def test_page_without_index_says_how_to_build_it(no_index_client: FlaskClient, tmp_path: Path) -> None:
     response = no_index_client.get("/")
     assert response.status_code == 503

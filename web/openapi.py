@@ -127,7 +127,9 @@ PATHS: dict[str, Any] = {
         "description": "The same JSON as `qiao search --json`.",
         "parameters": [
             _query("q", "The query: words (all must match, else any), \"phrases\", -exclusions, OR, AND (all, "
-                   "never any), word^N and \"phrase\"^N boosts, title:/source:/category:/lang: prefixes.", STRING),
+                   "never any), word^N and \"phrase\"^N boosts, title:/source:/category:/lang: prefixes. Empty or "
+                   "without words to rank by, with a filter: the matching articles, newest first; empty without "
+                   "a filter: no hits.", STRING),
             _query("page", "Page number; past the last page of the hits a 400 (bad_parameter), unless there are "
                    "no hits.", {"type": "integer", "minimum": 1, "default": 1}),
             _query("per_page", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),

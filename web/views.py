@@ -50,7 +50,7 @@ class ActiveFilter:
 
 @bp.get("/")
 def index() -> tuple[str, int]:
-    """The search box; with a query, a page of results with facets."""
+    """The search box; with a query or a filter, a page of results with facets."""
     q = request.args.get("q", "")
     result: SearchResult | None = None
     error: str | None = None
@@ -59,7 +59,7 @@ def index() -> tuple[str, int]:
     try:
         options = search_options(request.args)
         with using_index() as ix:
-            if q.strip():
+            if q.strip() or any(request.args.get(name, "").strip() for name in FILTERS):
                 result = cached_search(ix, q, options)
             else:
                 documents = ix.searcher().doc_count()
