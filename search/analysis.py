@@ -40,6 +40,10 @@ _RUNS = re.compile(rf"(?P<han>[{HAN}]+)|(?P<latin>[0-9a-z\u00c0-\u024f]+(?:['\u2
 _HAN_CHAR = re.compile(rf"[{HAN}]")
 HAN_RUN = re.compile(rf"[{HAN}]+")
 STOP = frozenset(STOP_WORDS) | {"s", "t"}
+# Chinese function characters: particles, prepositions and conjunctions that jieba cuts as words
+# of their own. A query ignores them beside other words (将 and 于 in 政府将于明年推出新政策), so
+# they neither require a match nor weigh in its score; alone, they are searched.
+HAN_FUNCTION_CHARS = frozenset("的地得之了着过将于与以和及并或而且在是为被把从向对由其也都就又还即但却则所等吗呢吧啊呀么这那此该")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -28,10 +28,11 @@ from typing import Union
 import numpy as np
 from whoosh import classify
 from whoosh import query as wq
+from whoosh.analysis import Token
 from whoosh.fields import Schema
 from whoosh.searching import Searcher
 
-from search.analysis import HAN, HAN_RUN, fold, stem
+from search.analysis import HAN, HAN_FUNCTION_CHARS, HAN_RUN, fold, stem
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.matching import StringQuery, TooSlow, WordQuery, evaluate, sort_keys
@@ -327,37 +328,54 @@ class _Compiler:
 
     def _tokens(self, text: str) -> list[tuple[str, str]]:
         """(indexed form, original text) of each query word."""
+        return [(t.text, t.original) for t in self._analysed(text)]
+
+    def _analysed(self, text: str) -> list[Token]:
+        """The query words of ``text`` with their character offsets."""
         analyzer = self.schema["body"].analyzer
-        return [(t.text, t.original) for t in analyzer(text, mode="query", keeporiginal=True)]
+        return [t.copy() for t in analyzer(text, mode="query", keeporiginal=True, chars=True)]
 
     def _words(self, node: Words, negated: bool, strict: bool) -> wq.Query | None:
         fields = self._fields(node.field)
-        scored = _with_parts(fields)
-        knows = self.schema["body"].analyzer.items[0].segmenter().knows
         atoms = []
         for piece in _pieces(node.text):
-            tokens = self._tokens(piece)
-            if not tokens:
-                continue
-            words: list[wq.Query] = [WordQuery(term, scored, boost=node.boost) for term, _ in tokens]
-            if not HAN_RUN.fullmatch(piece):
-                atoms += words
-            elif any(len(term) == 1 or not knows(term) for term, _ in tokens):
-                # jieba guessed here (a name it does not know, a word it cut into characters),
-                # and may cut the article differently: the run as a string matches too.
-                run = fold(piece).text
-                atoms.append(wq.Or([words[0] if len(words) == 1 else wq.And(words),
-                                    StringQuery(run, fields, boost=SUBSTRING_WEIGHT * node.boost)]))
-                if len(tokens) > 1 and not negated:
-                    self.han.add(run)
+            tokens = self._analysed(piece)
+            if HAN_RUN.fullmatch(piece):
+                tokens = [t for t in tokens if t.text not in HAN_FUNCTION_CHARS] or tokens
+                atoms += self._han_run(tokens, fields, node.boost, negated)
             else:
-                atoms += words
+                atoms += [WordQuery(t.text, _with_parts(fields), boost=node.boost) for t in tokens]
             if not negated:
-                for term, original in tokens:
-                    self._mark(term)
-                    self.words.append(original)
-                    self.shown.append(f"{original}{_boosted(node.boost)}")
+                for t in tokens:
+                    self._mark(t.text)
+                    self.words.append(t.original)
+                    self.shown.append(f"{t.original}{_boosted(node.boost)}")
         return self._all([], atoms, relax=not (negated or strict))
+
+    def _han_run(self, tokens: list[Token], fields: dict[str, float], boost: float, negated: bool) -> list[wq.Query]:
+        """The parts of one Chinese run, each matched on its own (so that the fallback can relax them).
+
+        Where jieba guessed (a name it does not know, a word it cut into characters) it may cut
+        the article differently, so those words, with a lone character's neighbour, also match
+        as the string they make: 罗塞夫, 新政策. A lone character beside function words matches as
+        a word only (as a string it would read every word that holds it); alone in the run, as
+        a word and a string: 港 finds 香港.
+        """
+        knows = self.schema["body"].analyzer.items[0].segmenter().knows
+        groups = _guessed_groups(tokens, lambda term: len(term) > 1 and knows(term))
+        atoms: list[wq.Query] = []
+        for group in groups:
+            words = [WordQuery(t.text, _with_parts(fields), boost=boost) for t in group]
+            guessed = len(group) > 1 or len(group[0].text) == 1 or not knows(group[0].text)
+            if not guessed or (len(group[0].text) == 1 and len(group) == 1 < len(tokens)):
+                atoms += words
+                continue
+            string = "".join(t.text for t in group)
+            atoms.append(wq.Or([words[0] if len(words) == 1 else wq.And(words),
+                                StringQuery(string, fields, boost=SUBSTRING_WEIGHT * boost)]))
+            if len(group) > 1 and not negated:
+                self.han.add(string)
+        return atoms
 
     def _phrase(self, node: Phrase, negated: bool) -> wq.Query | None:
         fields = self._fields(node.field)
@@ -394,6 +412,30 @@ class _Compiler:
 
     def _mark(self, term: str) -> None:
         (self.han.add if HAN_RUN.fullmatch(term) else self.stems.add)(term)
+
+
+def _guessed_groups(tokens: list[Token], known: Callable[[str], bool]) -> list[list[Token]]:
+    """The words of a Chinese run in groups: each known word alone, words that follow each other and
+    were guessed (not ``known``) together, and a guessed character alone joined to a neighbour
+    that follows it in the text (the next word, else the one before)."""
+    groups: list[list[Token]] = []
+    for t in tokens:
+        follows = bool(groups) and groups[-1][-1].endchar == t.startchar
+        if follows and not known(t.text) and not known(groups[-1][-1].text):
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    joined: list[list[Token]] = []
+    for i, group in enumerate(groups):
+        lone = len(group) == 1 and len(group[0].text) == 1
+        after = groups[i + 1] if i + 1 < len(groups) else None
+        if lone and after and group[0].endchar == after[0].startchar and known(after[0].text):
+            after.insert(0, group[0])  # 新 + 政策: joined to the word it precedes
+        elif lone and joined and joined[-1][-1].endchar == group[0].startchar and len(joined[-1]) == 1:
+            joined[-1].append(group[0])  # a character at the end joins the word before it
+        else:
+            joined.append(group)
+    return joined
 
 
 def _pieces(text: str) -> list[str]:
@@ -469,13 +511,14 @@ class Hit:
     published: str | None
     score: float
     highlights: dict[str, str]
+    partial: bool = False  # has some of the query's words, listed after the articles with all of them
 
     def to_dict(self) -> dict[str, object]:
         """The hit as the JSON API returns it."""
         return {
             "id": self.id, "title": self.title, "url": self.url, "source": self.source,
             "category": self.category, "lang": self.lang, "published": self.published,
-            "score": self.score, "highlights": self.highlights,
+            "score": self.score, "highlights": self.highlights, "partial": self.partial,
         }
 
 
@@ -752,11 +795,20 @@ def search(
     question = sort == "relevance" and compiler.relaxable and len(set(compiler.words)) >= QUESTION_WORDS
     limit = max(page * per_page, FEEDBACK_DOCS) if question else page * per_page
     top, docnums = _run(searcher, query, restrict, limit, sort)
-    fallback = None
+    fallback, partial_from = None, limit
     if compiler.relaxable and (question or not len(docnums)):
-        fallback = None if len(docnums) else "or"
         query = _Compiler(searcher.schema, relaxed=True).compile(tree)
-        top, docnums = _run(searcher, query, restrict, limit, sort)
+        top, relaxed = _run(searcher, query, restrict, limit, sort)
+        fallback = "or" if len(relaxed) and not len(docnums) else None
+        docnums = relaxed
+    elif compiler.relaxable and sort == "relevance" and len(docnums) < limit:
+        # Ranked retrieval goes on past the articles with every word: after them, those with some
+        # (counted apart: totals and facets are of the articles with every word).
+        relaxed = _Compiler(searcher.schema, relaxed=True).compile(tree)
+        more, _ = _run(searcher, relaxed, restrict, limit + len(docnums), sort)
+        strict = {d for d, _ in top}
+        partial_from = len(top)
+        top += [(d, score) for d, score in more if d not in strict][: limit - len(top)]
     if question and len(docnums):
         query = _with_feedback(searcher, query, [d for d, _ in top[:FEEDBACK_DOCS]])
         top, docnums = _run(searcher, query, restrict, limit, sort)
@@ -766,7 +818,7 @@ def search(
 
     marker = Marker(frozenset(compiler.han), frozenset(compiler.stems))
     hits = []
-    for docnum, score in top[(page - 1) * per_page : page * per_page]:
+    for rank, (docnum, score) in enumerate(top[(page - 1) * per_page : page * per_page], (page - 1) * per_page):
         stored = searcher.stored_fields(docnum)
         hits.append(Hit(
             id=stored["id"],
@@ -781,6 +833,7 @@ def search(
                 "title": marker.whole(stored.get("title", "")),
                 "body": marker.fragments(stored.get("body", "")),
             },
+            partial=rank >= partial_from,
         ))
     facets = {name: _facet(*index.codes(searcher, name), docnums) for name in FACET_FIELDS}
     return SearchResult(

@@ -35,6 +35,14 @@ def test_search_prints_readable_results(seeds_index_dir: Path) -> None:
     assert "1. Actively serve the national strategy" in out.stdout
 
 
+def test_search_marks_where_the_articles_with_some_of_the_words_start(seeds_index_dir: Path) -> None:
+    out = qiao("search", "Chongqing Hong Kong cooperation", "--index", str(seeds_index_dir), "--limit", "3")
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("1 results in ")
+    assert lines.index("— the articles with all of the words end here; these have some of them —") == 5
+    assert lines[2].startswith("1. Actively serve the national strategy")
+
+
 def test_bad_parameter_in_json_mode_is_an_error_body_and_exit_2(seeds_index_dir: Path) -> None:
     out = qiao("search", "香港", "--index", str(seeds_index_dir), "--json", "--page", "0")
     assert out.returncode == 2

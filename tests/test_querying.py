@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -16,7 +17,8 @@ ROUSSEFF = {"u2541719cda271da5", "u6cc6baf930ac67f4"}  # the two seed articles w
 
 
 def ids(seeds: QiaoIndex, q: str, **kw: object) -> list[str]:
-    return [h.id for h in search(seeds, q, **kw).hits]
+    """The ids of the hits with every word of the query (ranked before those with some of them)."""
+    return [h.id for h in search(seeds, q, **kw).hits if not h.partial]
 
 
 def marks(fragment: str) -> list[str]:
@@ -237,7 +239,7 @@ def test_to_dict_has_the_api_shape(seeds: QiaoIndex) -> None:
         "hits", "facets", "fallback", "searched_as",
     ]
     assert list(data["hits"][0]) == [
-        "id", "title", "url", "source", "category", "lang", "published", "score", "highlights",
+        "id", "title", "url", "source", "category", "lang", "published", "score", "highlights", "partial",
     ]
     assert list(data["facets"]) == ["lang", "source", "category", "year"]
 
@@ -290,7 +292,7 @@ def test_a_caret_without_a_word_or_a_number_is_not_a_word() -> None:
 
 def test_boost_multiplies_the_score_of_its_word(seeds: QiaoIndex) -> None:
     def scores(q: str) -> dict[str, float]:
-        return {h.id: h.score for h in search(seeds, q, per_page=100).hits}
+        return {h.id: h.score for h in search(seeds, q, per_page=100).hits if not h.partial}
 
     hong_kong, cooperation, boosted = scores("香港"), scores("合作"), scores("香港^3 合作")
     assert boosted == pytest.approx({i: 3 * hong_kong[i] + cooperation[i] for i in boosted}, abs=1e-3)
@@ -359,3 +361,61 @@ def test_empty_query_with_a_filter_highlights_the_plain_title_and_the_start_of_t
 def test_query_of_only_a_filter_lists_newest_first(seeds: QiaoIndex) -> None:
     dates = [h.published for h in search(seeds, "source:新浪", per_page=100).hits]
     assert dates == [h.published for h in search(seeds, "", source="新浪", per_page=100).hits]
+
+
+def article_id(url: str) -> str:
+    """The id an article with this URL gets: u + 16 hex digits of the URL's SHA-1."""
+    return "u" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+
+
+@pytest.mark.parametrize(("query", "searched_as"), [
+    ("政府将于明年推出新政策", ("政府", "明年", "推出", "新", "政策")),
+    ("美国总统特朗普与中国领导人会面", ("美国", "总统", "特朗普", "中国", "领导人", "会面")),
+    ("中国人民银行宣布降低存款准备金率以支持实体经济发展",
+     ("中国人民银行", "宣布", "降低", "存款", "准备金率", "支持", "实体", "经济", "发展")),
+])
+def test_sentence_typed_without_spaces_is_answered_by_its_words(seeds: QiaoIndex, query: str, searched_as: tuple) -> None:
+    result = search(seeds, query)
+    assert (result.searched_as, result.fallback) == (searched_as, "or")  # no seed article has every word
+    best = " ".join(f"{h.highlights['title']} {h.highlights['body']}" for h in result.hits[:3])
+    assert len(set(marks(best)) & set(searched_as)) >= 3
+
+
+@pytest.mark.parametrize(("query", "url"), [
+    ("研究结果表明晕动病可能是由前庭系统中的神经元引起的", "http://www.chinanews.com/life/2023/10-27/10101762.shtml"),
+    ("底层技术的突破和掌控是产业生态主导型企业崛起的关键", "http://www.chinanews.com/cj/2023/12-12/10126917.shtml"),
+    ("佩特罗表示当今世界动荡不安各国应携手守护和平", "http://www.chinanews.com/gn/2025/05-14/10415491.shtml"),
+    ("据乌通社报道关闭机场的禁令将一直持续至4月20日零时", "http://www.chinanews.com/gj/2020/03-30/9141524.shtml"),
+])
+def test_sentence_of_an_article_typed_without_punctuation_finds_it_first(seeds: QiaoIndex, query: str, url: str) -> None:
+    assert search(seeds, query).hits[0].id == article_id(url)
+    assert search(seeds, query + "足球").hits[0].id == article_id(url)  # with a word the article lacks
+
+
+def test_function_characters_alone_are_searched(seeds: QiaoIndex) -> None:
+    assert search(seeds, "的").searched_as == ("的",)
+    assert search(seeds, "的").total_hits == search(seeds, '"的"').total_hits > 0
+
+
+def test_a_lone_character_still_finds_the_longer_words_it_is_in(seeds: QiaoIndex) -> None:
+    result = search(seeds, "港", per_page=100)
+    assert result.total_hits == len(result.hits) > 0
+    assert all("港" in marks(f"{h.highlights['title']} {h.highlights['body']}") for h in result.hits)
+
+
+def test_no_fallback_note_when_no_article_has_any_of_the_words(seeds: QiaoIndex) -> None:
+    result = search(seeds, "重廣 合做")
+    assert (result.total_hits, result.hits, result.fallback) == (0, (), None)
+
+
+def test_articles_with_some_of_the_words_follow_those_with_all(seeds: QiaoIndex) -> None:
+    result = search(seeds, "Chongqing Hong Kong cooperation", per_page=10)
+    assert (result.total_hits, result.total_pages, result.fallback) == (1, 1, None)
+    assert [(h.id, h.partial) for h in result.hits[:1]] == [(SEED_ID, False)]
+    assert len(result.hits) == 10 and all(h.partial for h in result.hits[1:])
+    assert result.facets["lang"] == {"en": 1}  # the facets count the articles with every word
+
+
+def test_date_sorted_results_have_only_the_articles_with_every_word(seeds: QiaoIndex) -> None:
+    result = search(seeds, "Chongqing Hong Kong cooperation", sort="date")
+    assert [(h.id, h.partial) for h in result.hits] == [(SEED_ID, False)]

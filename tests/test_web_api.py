@@ -81,7 +81,7 @@ def test_search_keys_are_in_a_fixed_order(client: FlaskClient) -> None:
     body = client.get("/api/search?q=香港").get_json()
     assert list(body) == SEARCH_KEYS
     assert list(body["hits"][0]) == ["id", "title", "url", "source", "category", "lang", "published",
-                                     "score", "highlights"]
+                                     "score", "highlights", "partial"]
     assert list(body["facets"]) == ["lang", "source", "category", "year"]
 
 

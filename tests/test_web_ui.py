@@ -99,6 +99,15 @@ def test_searched_as_shows_exclusions(client: FlaskClient) -> None:
     assert soup.select_one(".searched-as").get_text(" ", strip=True) == "Searched as: 香港 / -经济"
 
 
+def test_articles_with_some_of_the_words_are_announced_where_they_start(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=Chongqing Hong Kong cooperation"))
+    hits = soup.select("li.hit")
+    assert (total(soup), len(hits), [h.select_one(".partial-from") is not None for h in hits[:3]]) == (
+        1, 10, [False, True, False])
+    assert hits[1].select_one(".partial-from").get_text() == (
+        "The articles with all of the words end here; these have some of them.")
+
+
 def test_or_fallback_is_announced(client: FlaskClient) -> None:
     soup = page(client.get("/?q=重庆 香港 合作"))
     assert total(soup) == 96

@@ -64,6 +64,8 @@ SCHEMAS: dict[str, Any] = {
         "published": {**NULLABLE_STRING, "description": "ISO 8601: a date, or a date and time."},
         "score": {"type": "number"},
         "highlights": _ref("Highlights"),
+        "partial": {"type": "boolean", "description": "The article has some of the query's words, not all: "
+                    "such hits follow the ones with every word, which alone make total_hits and the facets."},
     }),
     "SearchResult": _object({
         "ok": {"const": True},
