@@ -11,6 +11,9 @@ The leaves are Qiao's own:
   scored by BM25F: its weighted, length-normalised frequencies summed, then saturated once.
 * ``StringQuery`` — a Chinese string anywhere in the text: inside one indexed word, or across
   words that follow each other, found through the words of each field (``Lexicon``).
+
+A relevance-sorted search then raises its best matches by how close its words stand to each
+other in them (``proximity``, ``with_proximity``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TypeVar
 
 import numpy as np
@@ -35,9 +39,11 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from search.analysis import HAN, HAN_RUN
-from search.schema import BM25F_HAN, BM25F_LATIN, PART_FIELDS, positions
+from search.schema import BM25F_HAN, BM25F_LATIN, PART_FIELDS, WORD_FIELDS, positions
 
 T = TypeVar("T")
+# A block of a term's postings: document numbers, weights as stored, encoded values (``_blocks``).
+Block = tuple[np.ndarray, object, Sequence[bytes]]
 _HAN_LINE = re.compile(f"^[{HAN}]+$", re.MULTILINE)
 # At most this many ways of cutting a string across words are searched (fewest pieces first).
 MAX_SPLITS = 64
@@ -45,6 +51,19 @@ CHECK_EVERY = 4096  # matches read one by one between looks at the clock
 # Added to positions in (document << 32 | position) keys, so a position minus its place in a
 # string never borrows from the document number.
 POSITION_SLACK = 1 << 16
+# Proximity (BM25TP, Rasolofo & Savoy 2003): two different query words at most PROXIMITY_WINDOW
+# positions apart in a field add 1/d² to that pair's count. The count is weighted by field,
+# length-normalised and saturated as a word's frequency is (BM25F), times the rarer word's idf
+# and PROXIMITY_WEIGHT (1: the paper's plain sum with BM25). The best PROXIMITY_DOCS matches of
+# a relevance-sorted search are re-scored so; the rest keep their order below them.
+PROXIMITY_FIELDS = {"title": WORD_FIELDS["title"], "body": WORD_FIELDS["body"]}
+PROXIMITY_WINDOW = 5
+PROXIMITY_WEIGHT = 1.0
+PROXIMITY_DOCS = 200
+# Which pairs of query words count: "all" (BM25TP), or "next" — only words next to each other
+# in the query (as the sequential dependence model pairs them), so that a long question's bonus
+# grows with its words, not with their square.
+PROXIMITY_PAIRS = "all"
 
 
 class TooSlow(Exception):
@@ -233,6 +252,21 @@ class WordQuery(_Leaf):
     A part field (the words inside longer words) is normalised by its text field's length.
     """
 
+    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0) -> None:
+        super().__init__(text, fields, boost)
+        self._kept: dict[tuple[object, str], list[Block]] = {}
+
+    def blocks(self, reader: IndexReader, name: str) -> list[Block]:
+        """The word's posting blocks in field ``name`` of this segment (none when it is not there).
+        Those of PROXIMITY_FIELDS are kept: the proximity re-scoring of the same search reads them
+        again (a query lives for one search)."""
+        if name not in PROXIMITY_FIELDS:
+            return list(_blocks(reader, name, self.text)) if (name, self.text) in reader else []
+        key = (_segment_key(reader), name)
+        if key not in self._kept:
+            self._kept[key] = list(_blocks(reader, name, self.text)) if (name, self.text) in reader else []
+        return self._kept[key]
+
     def __str__(self) -> str:
         return "(" + " OR ".join(f"{f}:{self.text}^{w}" for f, w in self.fields) + ")"
 
@@ -241,14 +275,15 @@ class WordQuery(_Leaf):
         top = searcher.get_parent()
         n = top.doc_count_all()
         df = max(top.doc_frequency(name, self.text) for name, _ in self.fields)
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) * self.boost
+        idf = _idf(n, df) * self.boost
         k1, b = BM25F_HAN if HAN_RUN.fullmatch(self.text) else BM25F_LATIN
         docs, tf = [], []
         for name, weight in self.fields:
-            if weight <= 0 or (name, self.text) not in reader:
+            blocks = self.blocks(reader, name) if weight > 0 else []
+            if not blocks:
                 continue
             length_of = PART_FIELDS.get(name, name)
-            found, freqs = _postings(reader, name, self.text)
+            found, freqs = _postings_of(blocks)
             lengths = _lengths(reader, length_of)[found]
             average = top.avg_field_length(length_of) or 1.0
             docs.append(found)
@@ -258,6 +293,11 @@ class WordQuery(_Leaf):
         summed = _sum([Matches(d, t) for d, t in zip(docs, tf)])
         scores = idf * summed.scores * (k1 + 1) / (k1 + summed.scores)
         return _live(reader, Matches(summed.docs, scores))
+
+
+def _idf(n: int, df: float) -> float:
+    """BM25's inverse document frequency of a word in ``df`` of ``n`` documents."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 class StringQuery(_Leaf):
@@ -290,7 +330,7 @@ class StringQuery(_Leaf):
         # The documents with the string in this segment, scaled to the whole index.
         n = top.doc_count_all()
         df = min(n, len(found) * n / max(reader.doc_count_all(), 1))
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) * self.boost
+        idf = _idf(n, df) * self.boost
         tf = found.scores
         return _live(reader, Matches(found.docs, idf * tf * (k1 + 1) / (k1 + tf)))
 
@@ -325,17 +365,21 @@ def _consecutive(reader: IndexReader, name: str, places: list[list[str]]) -> np.
 def _starts(reader: IndexReader, name: str, words: list[str], place: int, docs: np.ndarray | None) -> np.ndarray:
     """``document << 32 | position - place`` of every position of any of ``words`` (in ``docs`` only,
     if given), sorted. Positions are read from whole posting blocks, decoded only where needed."""
-    keys: list[int] = []
-    for word in words:
-        if (name, word) not in reader:
-            continue
-        for ids, _, values in _blocks(reader, name, word):
-            picked = range(len(ids)) if docs is None else np.flatnonzero(np.isin(ids, docs, assume_unique=True))
-            numbers = ids.tolist()
-            for k in picked:
-                base = (numbers[k] << 32) + POSITION_SLACK - place
-                keys.extend(base + p for p in positions(values[k]))
-    return np.unique(np.array(keys, np.int64))
+    keys = [_keys(list(_blocks(reader, name, w)), place, docs) for w in words if (name, w) in reader]
+    return np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+
+
+def _keys(blocks: list[Block], place: int, docs: np.ndarray | None) -> np.ndarray:
+    """``document << 32 | position - place`` of every position in a term's posting blocks (in
+    ``docs`` only, if given), sorted. Only the postings of those documents are decoded."""
+    if not blocks:
+        return np.empty(0, np.int64)
+    ids = np.concatenate([b[0] for b in blocks])
+    values = [v for b in blocks for v in b[2]]
+    picked = np.arange(len(ids)) if docs is None else np.flatnonzero(np.isin(ids, docs, assume_unique=True))
+    found = list(map(list, map(positions, map(values.__getitem__, picked.tolist()))))
+    bases = (ids[picked] << 32) + POSITION_SLACK - place
+    return np.repeat(bases, list(map(len, found))) + np.array(list(chain.from_iterable(found)), np.int64)
 
 
 class Lexicon:
@@ -420,10 +464,129 @@ def _has_prefix(ordered: list[str], prefix: str) -> bool:
 
 
 
+# --- proximity --------------------------------------------------------------------------------
+
+
+def query_words(query: wq.Query) -> list[WordQuery]:
+    """The words a query ranks by, one WordQuery per different word, except those of exclusions
+    and of the optional side of an AndMaybe (the words feedback adds)."""
+    if isinstance(query, WordQuery):
+        return [query]
+    if isinstance(query, (wq.Not, wq.ConstantScoreQuery)):
+        return []
+    found: dict[str, WordQuery] = {}
+    for child in [query.a] if isinstance(query, wq.AndMaybe) else query.children():
+        for word in query_words(child):
+            found.setdefault(word.text, word)
+    return list(found.values())
+
+
+def with_proximity(searcher: Searcher, query: wq.Query, docs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``scores`` of the matches ``docs`` (numbers in the whole index) with the best PROXIMITY_DOCS
+    raised by their ``proximity`` bonus; unchanged for a query of fewer than two words."""
+    words = query_words(query)
+    if len(words) < 2 or not len(docs):
+        return scores
+    best = np.lexsort((docs, -scores))[:PROXIMITY_DOCS]
+    best = best[np.argsort(docs[best])]  # by document number: each segment's are one range
+    numbers = docs[best]
+    idf = _proximity_idf(searcher, words)  # once for all segments
+    bonus = np.zeros(len(best))
+    for leaf, offset in searcher.leaf_searchers():
+        inside = (numbers >= offset) & (numbers < offset + leaf.reader().doc_count_all())
+        if inside.any():
+            bonus[inside] = proximity(leaf, words, numbers[inside] - offset, idf=idf)
+    raised = scores.copy()
+    raised[best] += bonus
+    return raised
+
+
+def proximity(
+    searcher: Searcher, words: Sequence[WordQuery], docs: np.ndarray, *, idf: np.ndarray | None = None,
+) -> np.ndarray:
+    """The proximity bonus of each of ``docs`` (sorted numbers in the segment of ``searcher``, a
+    leaf searcher) for ``words`` (different words, in query order): BM25TP over PROXIMITY_FIELDS.
+
+    Each pair of words (see PROXIMITY_PAIRS) has a count per document: 1/d² for every two of
+    their occurrences d ≤ PROXIMITY_WINDOW positions apart, in either order, in a field both
+    words are searched in. It is summed over fields as BM25F sums a word's frequencies and
+    saturated with the pair's k1 and b (Chinese when both words are); the bonus is
+    PROXIMITY_WEIGHT times the sum over pairs of the rarer word's idf times the saturated count.
+    ``idf`` is the words' (``_proximity_idf``), if known.
+    """
+    bonus = np.zeros(len(docs))
+    if len(words) < 2 or not len(docs) or PROXIMITY_WEIGHT <= 0:
+        return bonus
+    reader, top = searcher.reader(), searcher.get_parent()
+    if idf is None:
+        idf = _proximity_idf(top, words)
+    han = np.array([bool(HAN_RUN.fullmatch(w.text)) for w in words])
+    pairs, counts = [], []  # per field: document index * m² + i * m + j (i < j), and the count
+    m = len(words)
+    for name, weight in PROXIMITY_FIELDS.items():
+        at, first, second, near = _near(reader, name, words, docs)
+        if PROXIMITY_PAIRS == "next":
+            keep = second == first + 1
+            at, first, second, near = at[keep], first[keep], second[keep], near[keep]
+        if not len(at):
+            continue
+        b = np.where(han[first] & han[second], BM25F_HAN[1], BM25F_LATIN[1])
+        lengths = _lengths(reader, name)[docs[at]]
+        average = top.avg_field_length(name) or 1.0
+        pairs.append((at * m + first) * m + second)
+        counts.append(weight * near / (1 - b + b * lengths / average))
+    if not pairs:
+        return bonus
+    codes, where = np.unique(np.concatenate(pairs), return_inverse=True)
+    tf = np.bincount(where, weights=np.concatenate(counts))
+    at, first, second = codes // (m * m), codes // m % m, codes % m
+    k1 = np.where(han[first] & han[second], BM25F_HAN[0], BM25F_LATIN[0])
+    pair_scores = np.minimum(idf[first], idf[second]) * tf * (k1 + 1) / (k1 + tf)
+    bonus += PROXIMITY_WEIGHT * np.bincount(at, weights=pair_scores, minlength=len(docs))
+    return bonus
+
+
+def _proximity_idf(searcher: Searcher, words: Sequence[WordQuery]) -> np.ndarray:
+    """Each word's idf in the whole index of ``searcher``, of the fields proximity reads."""
+    n = searcher.doc_count_all()
+    return np.array([_idf(n, max(searcher.doc_frequency(name, w.text) for name in PROXIMITY_FIELDS)) for w in words])
+
+
+def _near(
+    reader: IndexReader, name: str, words: Sequence[WordQuery], docs: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each two occurrences of different ``words`` at most PROXIMITY_WINDOW positions apart in
+    field ``name`` of ``docs``: the document's index in ``docs``, the pair's words (indexes into
+    ``words``, first < second) and 1/d²."""
+    keys = [_keys(w.blocks(reader, name) if name in dict(w.fields) else [], 0, docs) for w in words]
+    which = np.concatenate([np.full(len(k), i) for i, k in enumerate(keys)])
+    keys = np.concatenate(keys)
+    order = np.argsort(keys, kind="stable")
+    keys, which = keys[order], which[order]
+    # A field's positions are sorted and each holds one word, so the occurrences within the
+    # window of one are among the next PROXIMITY_WINDOW.
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for lag in range(1, PROXIMITY_WINDOW + 1):
+        if lag >= len(keys):
+            break
+        d = keys[lag:] - keys[:-lag]
+        close = d <= PROXIMITY_WINDOW
+        if not close.any():
+            break
+        close &= which[lag:] != which[:-lag]
+        a, b = which[:-lag][close], which[lag:][close]
+        found.append((keys[lag:][close] >> 32, np.minimum(a, b), np.maximum(a, b), 1.0 / d[close] ** 2))
+    if not found:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty, np.empty(0)
+    doc, first, second, near = (np.concatenate(parts) for parts in zip(*found))
+    return np.searchsorted(docs, doc), first, second, near
+
+
 # --- per-segment data -------------------------------------------------------------------------
 
 
-def _blocks(reader: IndexReader, name: str, text: str) -> Iterator[tuple[np.ndarray, object, Sequence[bytes]]]:
+def _blocks(reader: IndexReader, name: str, text: str) -> Iterator[Block]:
     """A term's postings in this segment, a block at a time: document numbers, weights as stored
     (None when all are 1, one float when all are equal, else one each), encoded values (positions).
 
@@ -453,9 +616,14 @@ def _blocks(reader: IndexReader, name: str, text: str) -> Iterator[tuple[np.ndar
 
 def _postings(reader: IndexReader, name: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights (frequencies) of a term's postings in this segment."""
+    return _postings_of(list(_blocks(reader, name, text)))
+
+
+def _postings_of(blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
+    """Document numbers and weights (frequencies) of the postings in a term's blocks."""
     ids: list[np.ndarray] = []
     weights: list[np.ndarray] = []
-    for block_ids, block_weights, _ in _blocks(reader, name, text):
+    for block_ids, block_weights, _ in blocks:
         ids.append(block_ids)
         if block_weights is None:
             weights.append(np.ones(len(block_ids)))
@@ -482,11 +650,16 @@ SEGMENT_DATA_CACHE = 128  # lexicons and length arrays of segments' fields kept 
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)])
 
 
-def _per_segment(reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
-    """Data read once from one field of one index segment (segments never change once written)."""
+def _segment_key(reader: IndexReader) -> tuple[object, object]:
+    """What names the index segment of ``reader`` (its folder and id): its data never changes."""
     storage = getattr(reader, "_storage", None)
     segment = getattr(reader, "_segment", None)
-    key = (getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader), kind, name)
+    return getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader)
+
+
+def _per_segment(reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
+    """Data read once from one field of one index segment (segments never change once written)."""
+    key = (*_segment_key(reader), kind, name)
     with _SEGMENT_DATA_LOCK:
         if key in _SEGMENT_DATA:
             _SEGMENT_DATA.move_to_end(key)

@@ -35,7 +35,14 @@ from whoosh.searching import Searcher
 from search.analysis import HAN, HAN_FUNCTION_CHARS, HAN_RUN, fold, stem
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
-from search.matching import StringQuery, TooSlow, WordQuery, evaluate, sort_keys
+from search.matching import (
+    StringQuery,
+    TooSlow,
+    WordQuery,
+    evaluate,
+    sort_keys,
+    with_proximity,
+)
 from search.schema import FACET_FIELDS, PART_FIELDS, PART_WEIGHT, WORD_FIELDS
 
 MAX_PER_PAGE = 100
@@ -746,6 +753,8 @@ def _run(
         newest_first = -np.concatenate(dates).astype(np.int64)
         order = np.lexsort((all_docs, -all_scores, newest_first))
     else:
+        # The best matches rise by how close the query's words stand in them (issue 11).
+        all_scores = with_proximity(searcher, query, all_docs, all_scores)
         order = np.lexsort((all_docs, -all_scores))
     top = order[:limit]
     return list(zip(all_docs[top].tolist(), all_scores[top].tolist())), all_docs
