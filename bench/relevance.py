@@ -614,15 +614,15 @@ def markdown(results: list[Result], command: str, seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_markdown(path: Path, section: str) -> None:
-    """Replace the results section of ``path`` (between its markers), or write it as the whole file."""
+def write_markdown(path: Path, section: str, start: str = MARK_START, end: str = MARK_END) -> None:
+    """Replace a section of ``path`` (between its markers ``start`` and ``end``), or add it at the end."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if MARK_START in text and MARK_END in text:
-        before, _, rest = text.partition(MARK_START)
-        _, _, after = rest.partition(MARK_END)
+    if start in text and end in text:
+        before, _, rest = text.partition(start)
+        _, _, after = rest.partition(end)
         text = before + section.rstrip("\n") + after
     else:
-        text = section
+        text = f"{text}\n{section}" if text else section
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 

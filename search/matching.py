@@ -39,7 +39,8 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from search.analysis import HAN, HAN_RUN
-from search.schema import BM25F_HAN, BM25F_LATIN, PART_FIELDS, WORD_FIELDS, positions
+from search.ranking import RANKING, Ranking
+from search.schema import PART_FIELDS, positions
 
 T = TypeVar("T")
 # A block of a term's postings: document numbers, weights as stored, encoded values (``_blocks``).
@@ -54,16 +55,14 @@ POSITION_SLACK = 1 << 16
 # Proximity (BM25TP, Rasolofo & Savoy 2003): two different query words at most PROXIMITY_WINDOW
 # positions apart in a field add 1/d² to that pair's count. The count is weighted by field,
 # length-normalised and saturated as a word's frequency is (BM25F), times the rarer word's idf
-# and PROXIMITY_WEIGHT (1: the paper's plain sum with BM25). The best PROXIMITY_DOCS matches of
-# a relevance-sorted search are re-scored so; the rest keep their order below them.
-PROXIMITY_FIELDS = {"title": WORD_FIELDS["title"], "body": WORD_FIELDS["body"]}
+# and the ranking's proximity weight (1: the paper's plain sum with BM25). The best
+# PROXIMITY_DOCS matches of a relevance-sorted search are re-scored so; the rest keep their
+# order below them. Which pairs count is the ranking's too: "all" (BM25TP), or "next", only
+# words next to each other in the query (as the sequential dependence model pairs them), so
+# that a long question's bonus grows with its words, not with their square.
+PROXIMITY_FIELDS = ("title", "body")
 PROXIMITY_WINDOW = 5
-PROXIMITY_WEIGHT = 1.0
 PROXIMITY_DOCS = 200
-# Which pairs of query words count: "all" (BM25TP), or "next" — only words next to each other
-# in the query (as the sequential dependence model pairs them), so that a long question's bonus
-# grows with its words, not with their square.
-PROXIMITY_PAIRS = "all"
 
 
 class TooSlow(Exception):
@@ -205,17 +204,18 @@ def _sum(parts: list[Matches]) -> Matches:
 class _Leaf(wq.Query):
     """A string in several weighted fields; its matches come as arrays (``matches``)."""
 
-    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0) -> None:
+    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0, ranking: Ranking = RANKING) -> None:
         self.text = text
         self.fields = tuple(sorted(fields.items()))
         self.boost = boost
+        self.ranking = ranking  # its k1 and b score the leaf
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and (self.text, self.fields, self.boost) == (
-            other.text, other.fields, other.boost)  # type: ignore[attr-defined]
+        return type(other) is type(self) and (self.text, self.fields, self.boost, self.ranking) == (
+            other.text, other.fields, other.boost, other.ranking)  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self.text, self.fields, self.boost))
+        return hash((type(self).__name__, self.text, self.fields, self.boost, self.ranking))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.text!r}, {dict(self.fields)!r}, boost={self.boost})"
@@ -252,8 +252,8 @@ class WordQuery(_Leaf):
     A part field (the words inside longer words) is normalised by its text field's length.
     """
 
-    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0) -> None:
-        super().__init__(text, fields, boost)
+    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0, ranking: Ranking = RANKING) -> None:
+        super().__init__(text, fields, boost, ranking)
         self._kept: dict[tuple[object, str], list[Block]] = {}
 
     def blocks(self, reader: IndexReader, name: str) -> list[Block]:
@@ -276,7 +276,7 @@ class WordQuery(_Leaf):
         n = top.doc_count_all()
         df = max(top.doc_frequency(name, self.text) for name, _ in self.fields)
         idf = _idf(n, df) * self.boost
-        k1, b = BM25F_HAN if HAN_RUN.fullmatch(self.text) else BM25F_LATIN
+        k1, b = self.ranking.bm25(han=bool(HAN_RUN.fullmatch(self.text)))
         docs, tf = [], []
         for name, weight in self.fields:
             blocks = self.blocks(reader, name) if weight > 0 else []
@@ -315,7 +315,7 @@ class StringQuery(_Leaf):
     def matches(self, searcher: Searcher) -> Matches:
         reader = searcher.reader()
         top = searcher.get_parent()
-        k1, b = BM25F_HAN
+        k1, b = self.ranking.bm25(han=True)
         parts = []
         for name, weight in self.fields:
             if weight <= 0:
@@ -481,11 +481,13 @@ def query_words(query: wq.Query) -> list[WordQuery]:
     return list(found.values())
 
 
-def with_proximity(searcher: Searcher, query: wq.Query, docs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+def with_proximity(
+    searcher: Searcher, query: wq.Query, docs: np.ndarray, scores: np.ndarray, ranking: Ranking = RANKING,
+) -> np.ndarray:
     """``scores`` of the matches ``docs`` (numbers in the whole index) with the best PROXIMITY_DOCS
     raised by their ``proximity`` bonus; unchanged for a query of fewer than two words."""
     words = query_words(query)
-    if len(words) < 2 or not len(docs):
+    if len(words) < 2 or not len(docs) or ranking.proximity_weight <= 0:
         return scores
     best = np.lexsort((docs, -scores))[:PROXIMITY_DOCS]
     best = best[np.argsort(docs[best])]  # by document number: each segment's are one range
@@ -495,7 +497,7 @@ def with_proximity(searcher: Searcher, query: wq.Query, docs: np.ndarray, scores
     for leaf, offset in searcher.leaf_searchers():
         inside = (numbers >= offset) & (numbers < offset + leaf.reader().doc_count_all())
         if inside.any():
-            bonus[inside] = proximity(leaf, words, numbers[inside] - offset, idf=idf)
+            bonus[inside] = proximity(leaf, words, numbers[inside] - offset, idf=idf, ranking=ranking)
     raised = scores.copy()
     raised[best] += bonus
     return raised
@@ -503,19 +505,20 @@ def with_proximity(searcher: Searcher, query: wq.Query, docs: np.ndarray, scores
 
 def proximity(
     searcher: Searcher, words: Sequence[WordQuery], docs: np.ndarray, *, idf: np.ndarray | None = None,
+    ranking: Ranking = RANKING,
 ) -> np.ndarray:
     """The proximity bonus of each of ``docs`` (sorted numbers in the segment of ``searcher``, a
     leaf searcher) for ``words`` (different words, in query order): BM25TP over PROXIMITY_FIELDS.
 
-    Each pair of words (see PROXIMITY_PAIRS) has a count per document: 1/d² for every two of
+    Each pair of words (all, or next to each other in the query: ``ranking.proximity_pairs``) has a count per document: 1/d² for every two of
     their occurrences d ≤ PROXIMITY_WINDOW positions apart, in either order, in a field both
     words are searched in. It is summed over fields as BM25F sums a word's frequencies and
     saturated with the pair's k1 and b (Chinese when both words are); the bonus is
-    PROXIMITY_WEIGHT times the sum over pairs of the rarer word's idf times the saturated count.
+    the ranking's proximity weight times the sum over pairs of the rarer word's idf times the saturated count.
     ``idf`` is the words' (``_proximity_idf``), if known.
     """
     bonus = np.zeros(len(docs))
-    if len(words) < 2 or not len(docs) or PROXIMITY_WEIGHT <= 0:
+    if len(words) < 2 or not len(docs) or ranking.proximity_weight <= 0:
         return bonus
     reader, top = searcher.reader(), searcher.get_parent()
     if idf is None:
@@ -523,14 +526,16 @@ def proximity(
     han = np.array([bool(HAN_RUN.fullmatch(w.text)) for w in words])
     pairs, counts = [], []  # per field: document index * m² + i * m + j (i < j), and the count
     m = len(words)
-    for name, weight in PROXIMITY_FIELDS.items():
+    (latin_k1, latin_b), (han_k1, han_b) = ranking.bm25(han=False), ranking.bm25(han=True)
+    for name in PROXIMITY_FIELDS:
+        weight = ranking.fields[name]
         at, first, second, near = _near(reader, name, words, docs)
-        if PROXIMITY_PAIRS == "next":
+        if ranking.proximity_pairs == "next":
             keep = second == first + 1
             at, first, second, near = at[keep], first[keep], second[keep], near[keep]
         if not len(at):
             continue
-        b = np.where(han[first] & han[second], BM25F_HAN[1], BM25F_LATIN[1])
+        b = np.where(han[first] & han[second], han_b, latin_b)
         lengths = _lengths(reader, name)[docs[at]]
         average = top.avg_field_length(name) or 1.0
         pairs.append((at * m + first) * m + second)
@@ -540,9 +545,9 @@ def proximity(
     codes, where = np.unique(np.concatenate(pairs), return_inverse=True)
     tf = np.bincount(where, weights=np.concatenate(counts))
     at, first, second = codes // (m * m), codes // m % m, codes % m
-    k1 = np.where(han[first] & han[second], BM25F_HAN[0], BM25F_LATIN[0])
+    k1 = np.where(han[first] & han[second], han_k1, latin_k1)
     pair_scores = np.minimum(idf[first], idf[second]) * tf * (k1 + 1) / (k1 + tf)
-    bonus += PROXIMITY_WEIGHT * np.bincount(at, weights=pair_scores, minlength=len(docs))
+    bonus += ranking.proximity_weight * np.bincount(at, weights=pair_scores, minlength=len(docs))
     return bonus
 
 

@@ -43,7 +43,8 @@ from search.matching import (
     sort_keys,
     with_proximity,
 )
-from search.schema import FACET_FIELDS, PART_FIELDS, PART_WEIGHT, WORD_FIELDS
+from search.ranking import RANKING, Ranking
+from search.schema import FACET_FIELDS
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
@@ -56,11 +57,8 @@ TEXT_FIELD_PREFIXES = ("title",)
 FRAGMENT_CHARS = 160
 FRAGMENTS = 2
 # A query of this many different words or more is a question: ranked by any of its words, then
-# again with words from its best articles (pseudo-relevance feedback). See docs/relevance.md.
+# again with words from its best articles (pseudo-relevance feedback, search.ranking's).
 QUESTION_WORDS = 5
-FEEDBACK_DOCS = 10
-FEEDBACK_WORDS = 20
-FEEDBACK_WEIGHT = 1.0
 # A word jieba may cut differently also matches as a string inside or across words, at this weight.
 SUBSTRING_WEIGHT = 0.3
 
@@ -270,6 +268,7 @@ class _Compiler:
     """Turns a query tree into a Whoosh query and gathers what to highlight."""
 
     schema: Schema  # of the searcher the query will run on: its analyzers built the index
+    ranking: Ranking = RANKING
     relaxed: bool = False  # any word may match instead of all (the OR fallback)
     han: set[str] = field(default_factory=set)  # folded Han strings to mark
     stems: set[str] = field(default_factory=set)  # English stems to mark
@@ -331,7 +330,8 @@ class _Compiler:
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
     def _fields(self, name: str | None) -> dict[str, float]:
-        return {"title": WORD_FIELDS["title"]} if name == "title" else WORD_FIELDS
+        fields = self.ranking.fields
+        return {"title": fields["title"]} if name == "title" else fields
 
     def _tokens(self, text: str) -> list[tuple[str, str]]:
         """(indexed form, original text) of each query word."""
@@ -351,7 +351,7 @@ class _Compiler:
                 tokens = [t for t in tokens if t.text not in HAN_FUNCTION_CHARS] or tokens
                 atoms += self._han_run(tokens, fields, node.boost, negated)
             else:
-                atoms += [WordQuery(t.text, _with_parts(fields), boost=node.boost) for t in tokens]
+                atoms += [self._word(t.text, fields, node.boost) for t in tokens]
             if not negated:
                 for t in tokens:
                     self._mark(t.text)
@@ -372,14 +372,14 @@ class _Compiler:
         groups = _guessed_groups(tokens, lambda term: len(term) > 1 and knows(term))
         atoms: list[wq.Query] = []
         for group in groups:
-            words = [WordQuery(t.text, _with_parts(fields), boost=boost) for t in group]
+            words = [self._word(t.text, fields, boost) for t in group]
             guessed = len(group) > 1 or len(group[0].text) == 1 or not knows(group[0].text)
             if not guessed or (len(group[0].text) == 1 and len(group) == 1 < len(tokens)):
                 atoms += words
                 continue
             string = "".join(t.text for t in group)
             atoms.append(wq.Or([words[0] if len(words) == 1 else wq.And(words),
-                                StringQuery(string, fields, boost=SUBSTRING_WEIGHT * boost)]))
+                                StringQuery(string, fields, SUBSTRING_WEIGHT * boost, self.ranking)]))
             if len(group) > 1 and not negated:
                 self.han.add(string)
         return atoms
@@ -403,7 +403,7 @@ class _Compiler:
         for segment in segments:
             if HAN_RUN.fullmatch(segment):
                 flush()
-                parts.append(StringQuery(segment, fields, boost=node.boost))
+                parts.append(StringQuery(segment, fields, node.boost, self.ranking))
                 if not negated:
                     self.han.add(segment)
             else:
@@ -416,6 +416,10 @@ class _Compiler:
             self.words.append(f'"{node.text}"')
             self.shown.append(f'"{node.text}"{_boosted(node.boost)}')
         return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def _word(self, term: str, fields: dict[str, float], boost: float) -> WordQuery:
+        """A word in the text fields and the part fields of their longer words."""
+        return WordQuery(term, self.ranking.with_parts(fields), boost, self.ranking)
 
     def _mark(self, term: str) -> None:
         (self.han.add if HAN_RUN.fullmatch(term) else self.stems.add)(term)
@@ -460,12 +464,6 @@ def _group(parts: list[str], joint: str) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return f"({joint.join(parts)})"
-
-
-def _with_parts(fields: dict[str, float]) -> dict[str, float]:
-    """The text fields and the part fields of their longer words, each at its text field's weight."""
-    parts = {part: fields[text] * PART_WEIGHT for part, text in PART_FIELDS.items() if text in fields}
-    return {**fields, **parts}
 
 
 def _filter_query(name: str, value: str) -> wq.Query:
@@ -728,6 +726,7 @@ def _filters(
 
 def _run(
     searcher: Searcher, query: wq.Query, restrict: wq.Query | None, limit: int, sort: str,
+    ranking: Ranking = RANKING,
 ) -> tuple[list[tuple[int, float]], np.ndarray]:
     """The top ``limit`` (document number, score) of a query within the restriction, and the
     numbers of all its matching documents. Gives up with a QueryError after SEARCH_SECONDS."""
@@ -754,7 +753,7 @@ def _run(
         order = np.lexsort((all_docs, -all_scores, newest_first))
     else:
         # The best matches rise by how close the query's words stand in them (issue 11).
-        all_scores = with_proximity(searcher, query, all_docs, all_scores)
+        all_scores = with_proximity(searcher, query, all_docs, all_scores, ranking)
         order = np.lexsort((all_docs, -all_scores))
     top = order[:limit]
     return list(zip(all_docs[top].tolist(), all_scores[top].tolist())), all_docs
@@ -772,6 +771,7 @@ def search(
     date_from: str | None = None,
     date_to: str | None = None,
     sort: str = "relevance",
+    ranking: Ranking = RANKING,
 ) -> SearchResult:
     """Search the index: ranked, highlighted hits of one page, with facet counts.
 
@@ -785,7 +785,7 @@ def search(
     restrict = _filters(lang, source, category, date_from, date_to)
     tree = parse(q)
     searcher = index.searcher()
-    compiler = _Compiler(searcher.schema)
+    compiler = _Compiler(searcher.schema, ranking)
     query = compiler.compile(tree) if tree is not None else None
     if len(set(compiler.words)) > MAX_QUERY_WORDS:
         raise QueryError(
@@ -802,25 +802,25 @@ def search(
 
     # A question is ranked by any of its words: few articles have them all, and not the best.
     question = sort == "relevance" and compiler.relaxable and len(set(compiler.words)) >= QUESTION_WORDS
-    limit = max(page * per_page, FEEDBACK_DOCS) if question else page * per_page
-    top, docnums = _run(searcher, query, restrict, limit, sort)
+    limit = max(page * per_page, ranking.feedback_docs) if question else page * per_page
+    top, docnums = _run(searcher, query, restrict, limit, sort, ranking)
     fallback, partial_from = None, limit
     if compiler.relaxable and (question or not len(docnums)):
-        query = _Compiler(searcher.schema, relaxed=True).compile(tree)
-        top, relaxed = _run(searcher, query, restrict, limit, sort)
+        query = _Compiler(searcher.schema, ranking, relaxed=True).compile(tree)
+        top, relaxed = _run(searcher, query, restrict, limit, sort, ranking)
         fallback = "or" if len(relaxed) and not len(docnums) else None
         docnums = relaxed
     elif compiler.relaxable and sort == "relevance" and len(docnums) < limit:
         # Ranked retrieval goes on past the articles with every word: after them, those with some
         # (counted apart: totals and facets are of the articles with every word).
-        relaxed = _Compiler(searcher.schema, relaxed=True).compile(tree)
-        more, _ = _run(searcher, relaxed, restrict, limit + len(docnums), sort)
+        relaxed = _Compiler(searcher.schema, ranking, relaxed=True).compile(tree)
+        more, _ = _run(searcher, relaxed, restrict, limit + len(docnums), sort, ranking)
         strict = {d for d, _ in top}
         partial_from = len(top)
         top += [(d, score) for d, score in more if d not in strict][: limit - len(top)]
-    if question and len(docnums):
-        query = _with_feedback(searcher, query, [d for d, _ in top[:FEEDBACK_DOCS]])
-        top, docnums = _run(searcher, query, restrict, limit, sort)
+    if question and len(docnums) and ranking.feedback_docs and ranking.feedback_words:
+        query = _with_feedback(searcher, query, [d for d, _ in top[:ranking.feedback_docs]], ranking)
+        top, docnums = _run(searcher, query, restrict, limit, sort, ranking)
     last = math.ceil(len(docnums) / per_page)
     if 0 < last < page:
         raise QueryError(f"page must be at most {last}, the last page, not {page}")
@@ -851,15 +851,15 @@ def search(
     )
 
 
-def _with_feedback(searcher: Searcher, query: wq.Query, top: list[int]) -> wq.Query:
+def _with_feedback(searcher: Searcher, query: wq.Query, top: list[int], ranking: Ranking) -> wq.Query:
     """The query ranking its matches also by the words that mark its best articles (Bo1 feedback)."""
     asked = {text for _, text in query.iter_all_terms()}
-    found = searcher.key_terms(top, "body", numterms=FEEDBACK_WORDS + len(asked), model=classify.Bo1Model)
-    extra = [(word, weight) for word, weight in found if word not in asked][:FEEDBACK_WORDS]
+    found = searcher.key_terms(top, "body", numterms=ranking.feedback_words + len(asked), model=classify.Bo1Model)
+    extra = [(word, weight) for word, weight in found if word not in asked][:ranking.feedback_words]
     if not extra:
         return query
     return wq.AndMaybe(query, wq.Or([
-        WordQuery(word, WORD_FIELDS, boost=FEEDBACK_WEIGHT * weight) for word, weight in extra
+        WordQuery(word, ranking.fields, ranking.feedback_weight * weight, ranking) for word, weight in extra
     ]))
 
 

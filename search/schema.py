@@ -15,17 +15,10 @@ from search.analysis import Dictionary, PartAnalyzer, WordAnalyzer
 
 # Text fields searched for words, with the weight of a match in each. A word is scored by BM25F
 # over them: its weighted, length-normalised frequencies are summed, then saturated once.
-WORD_FIELDS = {"title": 3.0, "body": 1.0, "captions": 0.6}
 # The words inside longer words of a text field, without positions: each is searched with its
-# text field's weight (times PART_WEIGHT) and normalised by its length (body's parts include the
-# captions').
+# text field's weight (times the ranking's part weight) and normalised by its length (body's
+# parts include the captions'). The weights and BM25F's k1 and b are search.ranking's.
 PART_FIELDS = {"title_parts": "title", "parts": "body"}
-# A word found inside a longer word counts this much of a whole word (docs/relevance.md).
-PART_WEIGHT = 0.25
-# BM25F saturation (k1) and length normalisation (b) of English and of Chinese words, each set
-# on its own test collections (docs/relevance.md).
-BM25F_LATIN = (2.0, 0.9)
-BM25F_HAN = (1.2, 0.75)
 FACET_FIELDS = ("lang", "source", "category", "year")
 
 

@@ -13,7 +13,8 @@ import search.querying as querying
 from search.errors import QueryError
 from search.index import QiaoIndex, build, delete
 from search.matching import StringQuery, WordQuery
-from search.schema import BM25F_HAN, BM25F_LATIN, PART_FIELDS, PART_WEIGHT, WORD_FIELDS
+from search.ranking import RANKING
+from search.schema import PART_FIELDS
 
 
 def by_hand(searcher, leaf, text: str, fields: dict[str, float]) -> dict[int, float]:  # noqa: ANN001
@@ -22,7 +23,7 @@ def by_hand(searcher, leaf, text: str, fields: dict[str, float]) -> dict[int, fl
     n = top.doc_count_all()
     df = max(top.doc_frequency(name, text) for name in fields)
     idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-    k1, b = BM25F_HAN if not text.isascii() else BM25F_LATIN
+    k1, b = RANKING.bm25(han=not text.isascii())
     tf: dict[int, float] = {}
     for name, weight in sorted(fields.items()):
         if (name, text) not in reader:
@@ -40,7 +41,7 @@ def by_hand(searcher, leaf, text: str, fields: dict[str, float]) -> dict[int, fl
 
 @pytest.mark.parametrize("text", ["香港", "银行", "合作", "kong", "cooper"])
 def test_word_scores_equal_bm25f_worked_out_posting_by_posting(seeds: QiaoIndex, text: str) -> None:
-    fields = {**WORD_FIELDS, **{part: WORD_FIELDS[of] * PART_WEIGHT for part, of in PART_FIELDS.items()}}
+    fields = RANKING.with_parts(RANKING.fields)
     searcher = seeds.searcher()
     matched = 0
     for leaf, _ in searcher.leaf_searchers():

@@ -5,17 +5,19 @@ as long, so BM25F alone ties them; a tie goes to the article indexed first, the 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from whoosh import query as wq
 
-from search import matching, querying
+from search import querying
 from search.index import QiaoIndex, build
 from search.matching import WordQuery, proximity, query_words
-from search.schema import WORD_FIELDS
+from search.ranking import RANKING
 
+WITHOUT = replace(RANKING, proximity_weight=0.0)
 FILLER = "alpha beta gamma delta epsilon zeta eta theta iota kappa"
 
 
@@ -78,10 +80,9 @@ def test_stop_words_between_query_words_keep_them_adjacent(tmp_path: Path) -> No
     assert ids(index_dir, "bank china") == ["next", "apart"]
 
 
-def test_a_single_word_query_scores_as_before(english: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_single_word_query_scores_as_before(english: Path) -> None:
     with_proximity = ranked(english, "central")
-    monkeypatch.setattr(matching, "PROXIMITY_WEIGHT", 0.0)
-    assert ranked(english, "central") == with_proximity
+    assert ranked(english, "central", ranking=WITHOUT) == with_proximity
     assert [i for i, _ in with_proximity] == ["apart", "next", "other"]
 
 
@@ -90,22 +91,21 @@ def test_proximity_is_zero_for_one_word_and_for_words_far_apart(english: Path) -
         searcher = ix.searcher()
         (leaf, _), = searcher.leaf_searchers()
         docs = np.arange(3, dtype=np.int64)
-        central, bank = WordQuery("central", WORD_FIELDS), WordQuery("bank", WORD_FIELDS)
+        central, bank = WordQuery("central", RANKING.fields), WordQuery("bank", RANKING.fields)
         assert proximity(leaf, [central], docs).tolist() == [0.0, 0.0, 0.0]
         bonus = proximity(leaf, [central, bank], docs).tolist()
     assert bonus[0] == 0.0 and bonus[1] > 0.0 and bonus[2] == 0.0
 
 
-def test_date_sort_is_not_reordered_by_proximity(english: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_date_sort_is_not_reordered_by_proximity(english: Path) -> None:
     by_date = ranked(english, "central bank", sort="date")
-    monkeypatch.setattr(matching, "PROXIMITY_WEIGHT", 0.0)
-    assert ranked(english, "central bank", sort="date") == by_date
+    assert ranked(english, "central bank", sort="date", ranking=WITHOUT) == by_date
     assert [i for i, _ in by_date] == ["apart", "next"]
 
 
 def test_proximity_reads_the_words_searched_for_not_those_excluded_or_added_by_feedback() -> None:
     def word(text: str) -> WordQuery:
-        return WordQuery(text, WORD_FIELDS)
+        return WordQuery(text, RANKING.fields)
 
     query = wq.AndMaybe(
         wq.And([word("central"), wq.Or([word("bank"), word("central")]), wq.Not(word("fund"))]),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 
 import pytest
 
-from search import matching
 from search.analysis import analyze, fold, has_han
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
+from search.ranking import RANKING
 from search.querying import All, Any, Filter, Not, Phrase, Words, get_article, parse, search
 
 SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
@@ -291,12 +292,13 @@ def test_a_caret_without_a_word_or_a_number_is_not_a_word() -> None:
     assert parse("^3 香港^ 经济^x") == All((Words("香港"), Words("经济"), Words("x")))
 
 
-def test_boost_multiplies_the_score_of_its_word(seeds: QiaoIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_boost_multiplies_the_score_of_its_word(seeds: QiaoIndex) -> None:
     # The two words' proximity bonus is a score of its own, which the boost leaves alone.
-    monkeypatch.setattr(matching, "PROXIMITY_WEIGHT", 0.0)
+    without_proximity = replace(RANKING, proximity_weight=0.0)
 
     def scores(q: str) -> dict[str, float]:
-        return {h.id: h.score for h in search(seeds, q, per_page=100).hits if not h.partial}
+        return {h.id: h.score for h in search(seeds, q, per_page=100, ranking=without_proximity).hits
+                if not h.partial}
 
     hong_kong, cooperation, boosted = scores("香港"), scores("合作"), scores("香港^3 合作")
     assert boosted == pytest.approx({i: 3 * hong_kong[i] + cooperation[i] for i in boosted}, abs=1e-3)
