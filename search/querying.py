@@ -726,10 +726,11 @@ def _filters(
 
 def _run(
     searcher: Searcher, query: wq.Query, restrict: wq.Query | None, limit: int, sort: str,
-    ranking: Ranking = RANKING,
+    ranking: Ranking = RANKING, question: bool = False,
 ) -> tuple[list[tuple[int, float]], np.ndarray]:
     """The top ``limit`` (document number, score) of a query within the restriction, and the
-    numbers of all its matching documents. Gives up with a QueryError after SEARCH_SECONDS."""
+    numbers of all its matching documents; by relevance, proximity raises the best unless the
+    query is a ``question``. Gives up with a QueryError after SEARCH_SECONDS."""
     if restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(restrict, 0.0)])
     deadline = time.perf_counter() + SEARCH_SECONDS
@@ -752,8 +753,10 @@ def _run(
         newest_first = -np.concatenate(dates).astype(np.int64)
         order = np.lexsort((all_docs, -all_scores, newest_first))
     else:
-        # The best matches rise by how close the query's words stand in them (issue 11).
-        all_scores = with_proximity(searcher, query, all_docs, all_scores, ranking)
+        # The best matches rise by how close the query's words stand in them; not a question's,
+        # whose neighbouring words are rarely a phrase (docs/relevance.md).
+        if not question:
+            all_scores = with_proximity(searcher, query, all_docs, all_scores, ranking)
         order = np.lexsort((all_docs, -all_scores))
     top = order[:limit]
     return list(zip(all_docs[top].tolist(), all_scores[top].tolist())), all_docs
@@ -803,11 +806,11 @@ def search(
     # A question is ranked by any of its words: few articles have them all, and not the best.
     question = sort == "relevance" and compiler.relaxable and len(set(compiler.words)) >= QUESTION_WORDS
     limit = max(page * per_page, ranking.feedback_docs) if question else page * per_page
-    top, docnums = _run(searcher, query, restrict, limit, sort, ranking)
+    top, docnums = _run(searcher, query, restrict, limit, sort, ranking, question)
     fallback, partial_from = None, limit
     if compiler.relaxable and (question or not len(docnums)):
         query = _Compiler(searcher.schema, ranking, relaxed=True).compile(tree)
-        top, relaxed = _run(searcher, query, restrict, limit, sort, ranking)
+        top, relaxed = _run(searcher, query, restrict, limit, sort, ranking, question)
         fallback = "or" if len(relaxed) and not len(docnums) else None
         docnums = relaxed
     elif compiler.relaxable and sort == "relevance" and len(docnums) < limit:
@@ -820,7 +823,7 @@ def search(
         top += [(d, score) for d, score in more if d not in strict][: limit - len(top)]
     if question and len(docnums) and ranking.feedback_docs and ranking.feedback_words:
         query = _with_feedback(searcher, query, [d for d, _ in top[:ranking.feedback_docs]], ranking)
-        top, docnums = _run(searcher, query, restrict, limit, sort, ranking)
+        top, docnums = _run(searcher, query, restrict, limit, sort, ranking, question)
     last = math.ceil(len(docnums) / per_page)
     if 0 < last < page:
         raise QueryError(f"page must be at most {last}, the last page, not {page}")

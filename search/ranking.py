@@ -26,8 +26,8 @@ class Ranking:
     feedback_docs: int = 10  # a question's best articles its feedback words are taken from (0: none)
     feedback_words: int = 20
     feedback_weight: float = 1.0
-    proximity_weight: float = 1.0  # the bonus for query words close together (BM25TP; 0: none)
-    proximity_pairs: str = "all"  # which query words pair: "all", or "next" (next to each other in the query)
+    proximity_weight: float = 0.5  # the bonus for query words close together (BM25TP; 0: none)
+    proximity_pairs: str = "next"  # which query words pair: "all", or "next" (next to each other in the query)
 
     @property
     def fields(self) -> dict[str, float]:

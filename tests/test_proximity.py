@@ -112,3 +112,8 @@ def test_proximity_reads_the_words_searched_for_not_those_excluded_or_added_by_f
         wq.Or([word("rates")]),
     )
     assert [w.text for w in query_words(query)] == ["central", "bank"]
+
+
+def test_a_question_is_not_rescored_by_proximity(english: Path) -> None:
+    question = "central bank alpha beta gamma"  # five words: ranked by any of them, then feedback
+    assert ranked(english, question) == ranked(english, question, ranking=WITHOUT)
