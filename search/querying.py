@@ -369,12 +369,15 @@ class _Compiler:
         a word and a string: 港 finds 香港.
         """
         knows = self.schema["body"].analyzer.items[0].segmenter().knows
-        groups = _guessed_groups(tokens, lambda term: len(term) > 1 and knows(term))
+
+        def known(term: str) -> bool:  # a word of two or more characters in the dictionary
+            return len(term) > 1 and knows(term)
+
         atoms: list[wq.Query] = []
-        for group in groups:
+        for group in _guessed_groups(tokens, known):
             words = [self._word(t.text, fields, boost) for t in group]
-            guessed = len(group) > 1 or len(group[0].text) == 1 or not knows(group[0].text)
-            if not guessed or (len(group[0].text) == 1 and len(group) == 1 < len(tokens)):
+            lone_character = len(group) == 1 and len(group[0].text) == 1
+            if (len(group) == 1 and known(group[0].text)) or (lone_character and len(tokens) > 1):
                 atoms += words
                 continue
             string = "".join(t.text for t in group)
