@@ -44,7 +44,8 @@ from pathlib import Path
 from search.analysis import HAN, WordAnalyzer
 from search.errors import QueryError
 from search.index import QiaoIndex, build
-from search.querying import MAX_PER_PAGE, MAX_QUERY_CHARS, search
+from search.options import MAX_PER_PAGE, MAX_QUERY_CHARS
+from search.querying import search
 
 DEPTH = MAX_PER_PAGE  # ranks retrieved per query, for every system
 ENGLISH_MEASURES = ("AP@100", "nDCG@10", "P@10", "R@100")

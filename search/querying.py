@@ -12,7 +12,6 @@ string found inside the indexed words or across words that follow each other (``
 from __future__ import annotations
 
 import bisect
-import calendar
 import functools
 import html
 import math
@@ -21,7 +20,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from datetime import time as dtime
 from typing import Union
 
@@ -43,15 +42,12 @@ from search.matching import (
     sort_keys,
     with_proximity,
 )
+from search.options import LANGS, SearchOptions
 from search.ranking import RANKING, Ranking
 from search.schema import FACET_FIELDS
 
-MAX_PER_PAGE = 100
-MAX_QUERY_CHARS = 2000
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
-SORTS = ("relevance", "date")
-LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
 FILTER_FIELDS = ("source", "category", "lang")
 TEXT_FIELD_PREFIXES = ("title",)
 FRAGMENT_CHARS = 160
@@ -479,30 +475,6 @@ def _filter_query(name: str, value: str) -> wq.Query:
     return wq.Term(name, value)
 
 
-def lang_value(value: str) -> str:
-    """A lang filter's value as Qiao spells it (EN -> en, ZH-HANT -> zh-Hant); an unknown one as given."""
-    langs = LANGS.get(value.lower())
-    if langs is None:
-        return value
-    return langs[0] if len(langs) == 1 else value.lower()
-
-
-def _date(value: str, name: str, end: bool) -> datetime:
-    """A from/to bound: YYYY-MM-DD, YYYY-MM or YYYY; ``to`` includes its whole day, month or year."""
-    v = value.strip()
-    try:
-        if re.fullmatch(r"\d{4}", v):
-            d = date(int(v), 12 if end else 1, 31 if end else 1)
-        elif re.fullmatch(r"\d{4}-\d{1,2}", v):
-            y, m = map(int, v.split("-"))
-            d = date(y, m, calendar.monthrange(y, m)[1] if end else 1)
-        else:
-            d = date.fromisoformat(v)
-    except ValueError:
-        raise QueryError(f"{name} must be a date like 2023-05-11, not {value!r}") from None
-    return datetime.combine(d, dtime.max if end else dtime.min)
-
-
 # --- results --------------------------------------------------------------------------------
 
 
@@ -695,32 +667,11 @@ def _marked(text: str, spans: Sequence[tuple[int, int]], start: int, end: int) -
 # --- search ---------------------------------------------------------------------------------
 
 
-def _check(page: int, per_page: int, sort: str, q: str) -> None:
-    """Reject parameters out of range with a clear message."""
-    if page < 1:
-        raise QueryError(f"page must be 1 or more, not {page}")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
-    if sort.lower() not in SORTS:
-        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    if len(q) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query is {len(q)} characters long; the limit is {MAX_QUERY_CHARS}")
-
-
-def _filters(
-    lang: str | None, source: str | None, category: str | None,
-    date_from: str | None, date_to: str | None,
-) -> wq.Query | None:
+def _filters(options: SearchOptions) -> wq.Query | None:
     """The query that results are restricted to."""
-    parts: list[wq.Query] = []
-    for name, value in (("lang", lang), ("source", source), ("category", category)):
-        if value:
-            parts.append(_filter_query(name, value))
-    if date_from or date_to:
-        start = _date(date_from, "from", end=False) if date_from else None
-        end = _date(date_to, "to", end=True) if date_to else None
-        if start and end and start > end:
-            raise QueryError(f"from ({date_from}) is after to ({date_to})")
+    parts: list[wq.Query] = [_filter_query(name, value) for name, value in options.filters.items()]
+    start, end = options.dates
+    if start or end:
         parts.append(wq.DateRange("published", start, end))
     if not parts:
         return None
@@ -765,30 +716,19 @@ def _run(
     return list(zip(all_docs[top].tolist(), all_scores[top].tolist())), all_docs
 
 
-def search(
-    index: QiaoIndex,
-    q: str,
-    *,
-    page: int = 1,
-    per_page: int = 10,
-    lang: str | None = None,
-    source: str | None = None,
-    category: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    sort: str = "relevance",
-    ranking: Ranking = RANKING,
-) -> SearchResult:
+def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = RANKING, **options: object) -> SearchResult:
     """Search the index: ranked, highlighted hits of one page, with facet counts.
 
-    With no words to rank by (an empty query with filters, or a query of filters and
-    exclusions), the matching articles are listed newest first. A page past the last one of
-    the hits is a QueryError.
+    ``q`` is the query text with ``options`` the other fields of SearchOptions (``page``,
+    ``per_page``, ``lang``, ``source``, ``category``, ``date_from``, ``date_to``, ``sort``), or
+    one SearchOptions. With no words to rank by (an empty query with filters, or a query of
+    filters and exclusions), the matching articles are listed newest first. A page past the
+    last one of the hits is a QueryError.
     """
     started = time.perf_counter()
-    _check(page, per_page, sort, q)
-    sort = sort.lower()
-    restrict = _filters(lang, source, category, date_from, date_to)
+    asked = q if isinstance(q, SearchOptions) else SearchOptions(q=q, **options)  # type: ignore[arg-type]
+    q, page, per_page, sort = asked.q, asked.page, asked.per_page, asked.sort
+    restrict = _filters(asked)
     tree = parse(q)
     searcher = index.searcher()
     compiler = _Compiler(searcher.schema, ranking)

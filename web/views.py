@@ -9,7 +9,8 @@ from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 
 from search.errors import QiaoError, QueryError
-from search.querying import SearchResult, get_article, lang_value
+from search.options import lang_value
+from search.querying import SearchResult, get_article
 from web.cache import cached_search
 from web.i18n import error_message, lang_name, translate as _
 from web.params import search_options

@@ -1,0 +1,156 @@
+"""What a search is asked for, in one type: the query and its options, validated once.
+
+The CLI's options, the web's URL parameters, the OpenAPI parameters, the result cache's key and
+the benchmark are all read off ``SearchOptions``: each field carries an ``Option`` (its URL
+name, its command-line flag, its help and its JSON schema), so a new option is added here and
+nowhere else.
+
+>>> SearchOptions(q="香港", sort="DATE").sort
+'date'
+>>> SearchOptions.from_params({"q": "Hong Kong", "per_page": "20", "from": "2023-05"}).to_params()
+{'q': 'Hong Kong', 'per_page': '20', 'from': '2023-05'}
+>>> SearchOptions(page=0)
+Traceback (most recent call last):
+search.errors.QueryError: page must be 1 or more, not 0
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from datetime import time as dtime
+from typing import Any
+
+from search.errors import QueryError
+
+MAX_PER_PAGE = 100
+MAX_QUERY_CHARS = 2000
+SORTS = ("relevance", "date")
+LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
+_INTEGER = re.compile(r"[+-]?\d{1,9}")
+_DATE_HELP = "YYYY-MM-DD, YYYY-MM or YYYY"
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one search option is named and described outside Python."""
+
+    url: str  # the URL parameter (API and page)
+    flag: str | None  # the CLI's option; None: the CLI takes it as its argument
+    help: str
+    schema: dict[str, Any]
+
+
+def _option(default: Any, url: str, flag: str | None, help: str, schema: dict[str, Any]) -> Any:
+    return field(default=default, metadata={"option": Option(url, flag, help, schema)})
+
+
+_STRING = {"type": "string"}
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """One search: the query text, the page wanted and the filters."""
+
+    q: str = _option("", "q", None, "The query (see the query syntax).", _STRING)
+    page: int = _option(1, "page", "--page", "Page number; past the last page of the hits an error, unless "
+                        "there are no hits.", {"type": "integer", "minimum": 1, "default": 1})
+    per_page: int = _option(10, "per_page", "--limit", f"Hits per page (at most {MAX_PER_PAGE}).",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10})
+    lang: str | None = _option(None, "lang", "--lang", "zh, zh-Hans, zh-Hant or en, in any case.", _STRING)
+    source: str | None = _option(None, "source", "--source", "Exact source, e.g. 中国新闻网.", _STRING)
+    category: str | None = _option(None, "category", "--category", "Exact category.", _STRING)
+    date_from: str | None = _option(None, "from", "--from", f"Earliest date: {_DATE_HELP}.", _STRING)
+    date_to: str | None = _option(None, "to", "--to", f"Latest date, inclusive: {_DATE_HELP}.", _STRING)
+    sort: str = _option("relevance", "sort", "--sort", "relevance or date (newest first), in any case.",
+                        {"enum": list(SORTS), "default": "relevance"})
+
+    def __post_init__(self) -> None:
+        if self.page < 1:
+            raise QueryError(f"page must be 1 or more, not {self.page}")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {self.per_page}")
+        if self.sort.lower() not in SORTS:
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
+        object.__setattr__(self, "sort", self.sort.lower())
+        if len(self.q) > MAX_QUERY_CHARS:
+            raise QueryError(f"the query is {len(self.q)} characters long; the limit is {MAX_QUERY_CHARS}")
+        start, end = self.dates
+        if start and end and start > end:
+            raise QueryError(f"from ({self.date_from}) is after to ({self.date_to})")
+
+    @property
+    def dates(self) -> tuple[datetime | None, datetime | None]:
+        """The first and the last moment of the date range (None where open)."""
+        start = parse_date(self.date_from, "from", end=False) if self.date_from else None
+        end = parse_date(self.date_to, "to", end=True) if self.date_to else None
+        return start, end
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The field filters given: lang, source and category."""
+        return {name: value for name in ("lang", "source", "category") if (value := getattr(self, name))}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> SearchOptions:
+        """The options of URL parameters; empty ones are left out, whole numbers parsed strictly."""
+        given: dict[str, Any] = {}
+        for f, option in _options():
+            value = params.get(option.url, "")
+            value = value if f.name == "q" else value.strip()
+            if not value:
+                continue
+            if option.schema.get("type") == "integer":
+                if not _INTEGER.fullmatch(value):
+                    raise QueryError(f"{option.url} must be a whole number, not {value!r}")
+                given[f.name] = int(value)
+            else:
+                given[f.name] = value
+        return cls(**given)
+
+    def to_params(self) -> dict[str, str]:
+        """The URL parameters of these options, those at their default left out."""
+        return {option.url: str(value) for f, option in _options()
+                if (value := getattr(self, f.name)) != f.default and value is not None}
+
+    def key(self) -> tuple[tuple[str, str], ...]:
+        """A hashable key: equal for two searches that must give the same result."""
+        return tuple(sorted(self.to_params().items()))
+
+
+def _options() -> Iterator[tuple[Any, Option]]:
+    """Each field of SearchOptions with its Option."""
+    for f in fields(SearchOptions):
+        yield f, f.metadata["option"]
+
+
+def options() -> list[tuple[str, Option]]:
+    """(field name, Option) of every search option, in order: what the CLI and OpenAPI list."""
+    return [(f.name, option) for f, option in _options()]
+
+
+def lang_value(value: str) -> str:
+    """A lang filter's value as Qiao spells it (EN -> en, ZH-HANT -> zh-Hant); an unknown one as given."""
+    langs = LANGS.get(value.lower())
+    if langs is None:
+        return value
+    return langs[0] if len(langs) == 1 else value.lower()
+
+
+def parse_date(value: str, name: str, end: bool) -> datetime:
+    """A from/to bound: YYYY-MM-DD, YYYY-MM or YYYY; ``to`` includes its whole day, month or year."""
+    v = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}", v):
+            d = date(int(v), 12 if end else 1, 31 if end else 1)
+        elif re.fullmatch(r"\d{4}-\d{1,2}", v):
+            y, m = map(int, v.split("-"))
+            d = date(y, m, calendar.monthrange(y, m)[1] if end else 1)
+        else:
+            d = date.fromisoformat(v)
+    except ValueError:
+        raise QueryError(f"{name} must be a date like 2023-05-11, not {value!r}") from None
+    return datetime.combine(d, dtime.max if end else dtime.min)
