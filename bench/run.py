@@ -935,7 +935,7 @@ def free_port() -> int:
 def measure_http(index_dir: str, queries: list[dict], seconds: float, clients: int = CLIENTS,
                  cache: bool = True) -> dict:
     """``qiao serve`` with its defaults (or ``--cache 0``); 8 client threads with keep-alive connections for ``seconds``."""
-    from search.cli import serve as serve_command
+    from web.server import serve as serve_command
 
     defaults = {param.name: param.default for param in serve_command.params}
     port = free_port()

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
@@ -23,6 +24,7 @@ from search.querying import SearchResult, search as run_search
 
 DEFAULT_INDEX = Path("index")
 DEFAULT_SEEDS = Path("seeds")
+COMMANDS_GROUP = "qiao.commands"  # entry points of commands other packages add to `qiao` (web's serve)
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool whose reader closed the pipe
 
 lock_option = click.option(
@@ -63,7 +65,26 @@ class QiaoGroup(click.Group):
             ctx.exit(3)
 
 
-@click.group(cls=QiaoGroup)
+class MainGroup(QiaoGroup):
+    """`qiao`: its own commands, and those registered in the entry-point group ``qiao.commands``.
+
+    A registered command is imported only when it is run or listed, so `qiao search` never
+    loads the web app.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        registered = (point.name for point in entry_points(group=COMMANDS_GROUP))
+        return sorted({*super().list_commands(ctx), *registered})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            for point in entry_points(group=COMMANDS_GROUP, name=cmd_name):
+                return point.load()
+        return command
+
+
+@click.group(cls=MainGroup)
 @click.version_option(package_name="qiao")
 def main() -> None:
     """Qiao (桥): bilingual Chinese + English search for news articles."""
@@ -304,23 +325,3 @@ def analyze(text: str, as_query: bool, index_dir: Path) -> None:
     click.echo(f"{'token':<16}{'pos':>5}  offsets   original")
     for token, pos, start, end in analyze_text(text, query=as_query, dictionary=dictionary):
         click.echo(f"{token:<16}{pos:>5}  {start:>3}-{end:<4}  {text[start:end]}")
-
-
-@main.command()
-@index_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
-@click.option("--workers", type=click.IntRange(min=1), show_default="one per CPU", help="Worker processes.")
-@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Threads in each worker process.")
-@click.option("--cache", type=click.IntRange(min=0), default=1024, show_default=True,
-              help="Search results each worker keeps for repeated searches; 0 turns the cache off.")
-def serve(index_dir: Path, host: str, port: int, workers: int | None, threads: int, cache: int) -> None:
-    """Serve the search page and the JSON API on a production WSGI server (gunicorn).
-
-    POST and DELETE /api/articles need the bearer token in $QIAO_API_TOKEN.
-    """
-    from web.server import run
-
-    run(index_dir, host=host, port=port, workers=workers, threads=threads, cache=cache,
-        api_token=os.environ.get("QIAO_API_TOKEN"))

@@ -4,6 +4,9 @@ Searching is mostly Python, so one process serves one search at a time whatever 
 worker processes use every CPU. The master checks the index and binds the port before it
 starts them, so a missing index or a busy port is an error, not a crash loop. Each worker
 opens the index itself, after the fork, and notices changes made by any other process.
+
+The command reaches `qiao` through the entry-point group ``qiao.commands`` (pyproject.toml), so
+the library in search/ never imports the web app.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
@@ -21,6 +25,7 @@ from gunicorn.http.message import Request
 from gunicorn.http.parser import RequestParser
 from gunicorn.workers.base import Worker
 
+from search.cli import index_option
 from search.errors import QiaoError
 from search.index import QiaoIndex
 from search.querying import search
@@ -67,6 +72,24 @@ class LenientRequest(Request):
         if len(bits) == 3:
             bits[1] = NON_ASCII.sub(lambda byte: b"%%%02X" % byte[0][0], bits[1])
         super().parse_request_line(b" ".join(bits))
+
+
+@click.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--workers", type=click.IntRange(min=1), show_default="one per CPU", help="Worker processes.")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Threads in each worker process.")
+@click.option("--cache", type=click.IntRange(min=0), default=1024, show_default=True,
+              help="Search results each worker keeps for repeated searches; 0 turns the cache off.")
+def serve(index_dir: Path, host: str, port: int, workers: int | None, threads: int, cache: int) -> None:
+    """Serve the search page and the JSON API on a production WSGI server (gunicorn).
+
+    POST and DELETE /api/articles need the bearer token in $QIAO_API_TOKEN.
+    """
+    run(index_dir, host=host, port=port, workers=workers, threads=threads, cache=cache,
+        api_token=os.environ.get("QIAO_API_TOKEN"))
 
 
 def run(
