@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def error_body(status: int, code: str, message: str) -> dict[str, object]:
+    """The JSON body of every error, from the CLI's --json and the web API alike.
+
+    >>> error_body(404, "not_found", "no article with id 'x'")
+    {'ok': False, 'status': 404, 'error': {'code': 'not_found', 'message': "no article with id 'x'"}}
+    """
+    return {"ok": False, "status": status, "error": {"code": code, "message": message}}
+
+
 class QiaoError(Exception):
     """A failure a user can act on; ``code`` and ``status`` travel to the JSON error body."""
 
@@ -20,8 +29,8 @@ class QiaoError(Exception):
         return str(self)
 
     def to_dict(self) -> dict[str, object]:
-        """The JSON error body shared by the CLI and the web API."""
-        return {"ok": False, "status": self.status, "error": {"code": self.code, "message": self.message}}
+        """This error's JSON error body."""
+        return error_body(self.status, self.code, self.message)
 
 
 class QueryError(QiaoError, ValueError):

@@ -11,11 +11,10 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 
 from search.articles import ArticleError, article_from_record
-from search.errors import ArticleNotFound, QiaoError
+from search.errors import ArticleNotFound, QiaoError, error_body
 from search.index import Outcome, add_articles, delete, stats
 from search.querying import get_article
 from web.cache import cached_search
-from web.errors import error_body
 from web.openapi import OPENAPI
 from web.params import search_options
 from web.store import using_index

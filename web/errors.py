@@ -8,17 +8,12 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
-from search.errors import QiaoError
+from search.errors import QiaoError, error_body
 from web.i18n import error_message, translate
 
 JSON_PATHS = ("/healthz", "/openapi.json")
 # Codes for HTTP statuses whose reason phrase is not the word a client expects.
 CODES = {413: "payload_too_large", 500: "internal"}
-
-
-def error_body(status: int, code: str, message: str) -> dict[str, object]:
-    """The JSON error body: the same shape as ``QiaoError.to_dict()``."""
-    return {"ok": False, "status": status, "error": {"code": code, "message": message}}
 
 
 def wants_json() -> bool:
