@@ -1,20 +1,62 @@
-"""Shared fixtures: one index of the shipped seeds for the whole test session."""
+"""The tests' one fixture module: the seeds index, apps over it or over a small writable index,
+live ``qiao serve`` processes, and the phrase oracle's analysis of the seed articles.
+
+Tests come in two tiers. The fast tier runs in this process (`pytest -m "not system"`); the
+system tier (`pytest -m system`) starts real processes: the console script, gunicorn, writers
+killed with kill -9, a pseudo-terminal, the browser. Test modules import this module's
+constants and helpers (``from .conftest import ...``).
+"""
 
 from __future__ import annotations
 
 import os
+import selectors
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
-from search.index import QiaoIndex, build
+from search.analysis import analyze, fold, has_han
+from search.articles import Article
+from search.index import QiaoIndex, add_articles, build
+from web import create_app
+from web.server import close
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+ARTIFACTS = ROOT / "test-artifacts"
 # The console script of the Python running the tests: a bare `qiao` would find whatever is on PATH.
 QIAO = str(Path(sys.executable).with_name("qiao"))
+TOKEN = "correct-horse-battery-staple"
+
+# A small index to write to, with one article whose every field is hostile markup.
+SMALL = (
+    Article(
+        id="cq-hk", title="重庆与香港加强合作", body="重庆和香港签署合作备忘录。\n双方将在金融和物流领域合作。",
+        url="https://example.com/cq-hk", published=datetime(2023, 5, 11), source="测试社",
+        category="要闻", lang="zh-Hans", captions=("重庆代表团访问香港",), tags=("重庆", "香港"),
+    ),
+    Article(
+        id="hk-en", title="Hong Kong markets rally", body="Shares in Hong Kong rose on Monday.",
+        url="https://example.com/hk-en", published=datetime(2024, 2, 3), source="Wire",
+        category="business", lang="en",
+    ),
+    Article(
+        id="evil", title='<script>alert("title")</script> Hong Kong',
+        body='<img src=x onerror=alert(1)> Hong Kong & Macau', url="javascript:alert(1)",
+        published=datetime(2024, 1, 2), source="<b>Evil</b>", category="<i>x</i>", lang="en",
+        captions=("<svg onload=alert(2)>",), tags=("<u>t</u>",),
+    ),
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,3 +81,103 @@ def seeds(seeds_index_dir: Path) -> Iterator[QiaoIndex]:
     """The seeds index, open for searching."""
     with QiaoIndex(seeds_index_dir) as ix:
         yield ix
+
+
+@pytest.fixture(scope="session")
+def seed_han_words(seeds: QiaoIndex) -> list[tuple[str, str, list[tuple[int, int]]]]:
+    """Every title, body and caption of the seeds, folded, with the spans of its Han words:
+    (article id, text, spans). The phrase oracle reads these for every phrase; analysed once."""
+    analysed = []
+    for stored in seeds.searcher().all_stored_fields():
+        for name in ("title", "body", "captions"):
+            text = fold(stored.get(name, "")).text
+            words = [(s, e) for _, _, s, e in analyze(text) if has_han(text[s:e])]
+            analysed.append((stored["id"], text, words))
+    return analysed
+
+
+def qiao_command() -> list[str]:
+    """The ``qiao`` console script installed beside the Python running the tests, as a command."""
+    return [QIAO]
+
+
+@contextmanager
+def qiao_serve(index_dir: Path, *options: str, token: str = "") -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real ``qiao serve`` process on a free port, answering /healthz; its URL. Stopped at the end."""
+    process = subprocess.Popen(
+        [*qiao_command(), "serve", "--index", str(index_dir), "--port", "0", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "QIAO_API_TOKEN": token},
+    )
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        assert selector.select(timeout=60), "qiao serve printed nothing within 60 s"
+        line = process.stdout.readline().strip()
+        assert line.startswith("Serving Qiao on http://127.0.0.1:"), line + process.stderr.read()
+        url = line.removeprefix("Serving Qiao on ")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=5):
+                    break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "no answer from /healthz within 30 s"
+                time.sleep(0.1)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture
+def app(seeds_index_dir: Path) -> Iterator[Flask]:
+    """The app over the seeds index, with no API token."""
+    app = create_app({"INDEX_DIR": seeds_index_dir, "TESTING": True})
+    yield app
+    close(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app over the seeds index."""
+    return app.test_client()
+
+
+@pytest.fixture
+def small_index_dir(tmp_path: Path) -> Path:
+    """An index of the SMALL articles, for tests that write."""
+    index_dir = tmp_path / "index"
+    build([], index_dir)
+    add_articles(SMALL, index_dir)
+    return index_dir
+
+
+@pytest.fixture
+def writable_app(small_index_dir: Path) -> Iterator[Flask]:
+    """The app over the small index, started with an API token."""
+    app = create_app({"INDEX_DIR": small_index_dir, "API_TOKEN": TOKEN, "TESTING": True})
+    yield app
+    close(app)
+
+
+@pytest.fixture
+def writer(writable_app: Flask) -> FlaskClient:
+    """A test client of the app over the small index."""
+    return writable_app.test_client()
+
+
+@pytest.fixture
+def no_index_client(tmp_path: Path) -> Iterator[FlaskClient]:
+    """The app over a folder where no index has been built yet."""
+    app = create_app({"INDEX_DIR": tmp_path / "missing", "TESTING": True})
+    yield app.test_client()
+    close(app)
+
+
+@pytest.fixture(scope="session")
+def live_server(seeds_index_dir: Path) -> Iterator[str]:
+    """The base URL of ``qiao serve`` over the seeds index, with two worker processes."""
+    with qiao_serve(seeds_index_dir, "--workers", "2", "--threads", "2") as (_, url):
+        yield url

@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .fixtures_web import ARTIFACTS
+from .conftest import ARTIFACTS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-pytest_plugins = ["tests.fixtures_web"]
 
 CHROMIUM = Path(os.environ.get("QIAO_CHROMIUM", "/usr/bin/chromium"))
 MISSING = (f"{CHROMIUM} is missing: install Debian's browser with "

@@ -12,9 +12,7 @@ from flask.testing import FlaskClient
 from search.index import QiaoIndex, build, verify
 from search.querying import search
 
-from .fixtures_web import TOKEN
-
-pytest_plugins = ["tests.fixtures_web"]
+from .conftest import TOKEN
 
 STORY = "香港特区政府今日公布新的医疗措施，市民可以减轻医药费负担。"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -26,7 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .fixtures_web import SMALL, TOKEN, qiao_command, qiao_serve
+from .conftest import SMALL, TOKEN, qiao_command, qiao_serve
 from search.cli import main as qiao
 from search.index import build
 from search.querying import SearchResult
@@ -35,8 +35,6 @@ from web import create_app
 from web.cache import ResultCache
 from web.openapi import OPENAPI
 from web.server import close
-
-pytest_plugins = ["tests.fixtures_web"]
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SEED_ID = "chongqing-hong-kong-2023-05-11.txt"

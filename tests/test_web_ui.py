@@ -11,12 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .fixtures_web import TOKEN
+from .conftest import TOKEN
 from search.analysis import ANALYZER_VERSION
 from web import create_app
 from web.server import close
-
-pytest_plugins = ["tests.fixtures_web"]
 
 SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 SCRIPT = "<script>alert(1)</script>"
