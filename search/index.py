@@ -41,7 +41,8 @@ from whoosh.writing import IndexWriter
 from search.analysis import ANALYZER_VERSION, DEFAULT_SEGMENTER, Dictionary
 from search.articles import Article, Skipped, iter_articles
 from search.errors import BuildRefused, IndexBusy, IndexMismatch, IndexNotFound
-from search.schema import Codec, build_schema
+from search.schema import build_schema
+from search.whoosh_glue import Codec
 
 CURRENT = "current"
 META = "qiao.json"

@@ -21,30 +21,30 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import TypeVar
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.matching import ListMatcher, Matcher, NullMatcher
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 
 from search.analysis import HAN, HAN_RUN
 from search.ranking import RANKING, Ranking
 from search.schema import PART_FIELDS, positions
+from search.whoosh_glue import (
+    NO_KEY,
+    Block,
+    field_lengths,
+    per_segment,
+    posting_blocks,
+    segment_key,
+    sort_keys,
+)
 
-T = TypeVar("T")
-# A block of a term's postings: document numbers, weights as stored, encoded values (``_blocks``).
-Block = tuple[np.ndarray, object, Sequence[bytes]]
 _HAN_LINE = re.compile(f"^[{HAN}]+$", re.MULTILINE)
 # At most this many ways of cutting a string across words are searched (fewest pieces first).
 MAX_SPLITS = 64
@@ -80,7 +80,6 @@ class Matches:
         return len(self.docs)
 
 
-NO_KEY = np.iinfo(np.uint64).max  # a sortable field's key where a document has no value
 NO_MATCHES = Matches(np.empty(0, np.int64), np.empty(0, np.float64))
 
 
@@ -140,17 +139,6 @@ def _in_range(reader: IndexReader, query: wq.NumericRange) -> Matches:
         inside &= (keys < query.end) if query.endexcl else (keys <= query.end)
     docs = np.flatnonzero(inside).astype(np.int64)
     return _live(reader, Matches(docs, np.full(len(docs), query.boost)))
-
-
-def sort_keys(reader: IndexReader, name: str) -> np.ndarray:
-    """Each document's sort key of a sortable field in this segment (a date in microseconds),
-    NO_KEY where it has none; read once from the field's column."""
-    def load() -> np.ndarray:
-        if not reader.has_column(name):
-            return np.full(reader.doc_count_all(), NO_KEY, np.uint64)
-        return np.array(list(reader.column_reader(name, translate=False)), np.uint64)
-
-    return _per_segment(reader, "column", name, load)
 
 
 def _generic(searcher: Searcher, query: wq.Query, deadline: float) -> Matches:
@@ -261,10 +249,10 @@ class WordQuery(_Leaf):
         Those of PROXIMITY_FIELDS are kept: the proximity re-scoring of the same search reads them
         again (a query lives for one search)."""
         if name not in PROXIMITY_FIELDS:
-            return list(_blocks(reader, name, self.text)) if (name, self.text) in reader else []
-        key = (_segment_key(reader), name)
+            return list(posting_blocks(reader, name, self.text)) if (name, self.text) in reader else []
+        key = (segment_key(reader), name)
         if key not in self._kept:
-            self._kept[key] = list(_blocks(reader, name, self.text)) if (name, self.text) in reader else []
+            self._kept[key] = list(posting_blocks(reader, name, self.text)) if (name, self.text) in reader else []
         return self._kept[key]
 
     def __str__(self) -> str:
@@ -284,7 +272,7 @@ class WordQuery(_Leaf):
                 continue
             length_of = PART_FIELDS.get(name, name)
             found, freqs = _postings_of(blocks)
-            lengths = _lengths(reader, length_of)[found]
+            lengths = field_lengths(reader, length_of)[found]
             average = top.avg_field_length(length_of) or 1.0
             docs.append(found)
             tf.append(weight * freqs / (1 - b + b * lengths / average))
@@ -321,7 +309,7 @@ class StringQuery(_Leaf):
             if weight <= 0:
                 continue
             docs, freqs = self._occurrences(reader, name)
-            lengths = _lengths(reader, name)[docs]
+            lengths = field_lengths(reader, name)[docs]
             average = top.avg_field_length(name) or 1.0
             parts.append(Matches(docs, weight * freqs / (1 - b + b * lengths / average)))
         found = _sum(parts)
@@ -365,7 +353,7 @@ def _consecutive(reader: IndexReader, name: str, places: list[list[str]]) -> np.
 def _starts(reader: IndexReader, name: str, words: list[str], place: int, docs: np.ndarray | None) -> np.ndarray:
     """``document << 32 | position - place`` of every position of any of ``words`` (in ``docs`` only,
     if given), sorted. Positions are read from whole posting blocks, decoded only where needed."""
-    keys = [_keys(list(_blocks(reader, name, w)), place, docs) for w in words if (name, w) in reader]
+    keys = [_keys(list(posting_blocks(reader, name, w)), place, docs) for w in words if (name, w) in reader]
     return np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
 
 
@@ -536,7 +524,7 @@ def proximity(
         if not len(at):
             continue
         b = np.where(han[first] & han[second], han_b, latin_b)
-        lengths = _lengths(reader, name)[docs[at]]
+        lengths = field_lengths(reader, name)[docs[at]]
         average = top.avg_field_length(name) or 1.0
         pairs.append((at * m + first) * m + second)
         counts.append(weight * near / (1 - b + b * lengths / average))
@@ -591,37 +579,9 @@ def _near(
 # --- per-segment data -------------------------------------------------------------------------
 
 
-def _blocks(reader: IndexReader, name: str, text: str) -> Iterator[Block]:
-    """A term's postings in this segment, a block at a time: document numbers, weights as stored
-    (None when all are 1, one float when all are equal, else one each), encoded values (positions).
-
-    Read straight from Whoosh's W3 posting blocks (whoosh-reloaded 2.7.5 is pinned): a block is
-    a pickled tuple of delta-coded ids, weights and values. Deleted documents are still in;
-    ``_live`` takes them out. Postings inlined in the term dictionary come as one block.
-    """
-    m = reader.postings(name, text)
-    if isinstance(m, FilterMatcher):
-        m = m.child
-    if not hasattr(m, "_read_data"):  # inlined postings (a ListMatcher): one at a time
-        ids, weights, values = [], [], []
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            values.append(m.value())
-            m.next()
-        yield np.array(ids, np.int64), tuple(weights), values
-        return
-    while m.is_active():
-        if m._data is None:
-            m._read_data()
-        deltas, weights, values = m._data
-        yield np.cumsum(np.array(deltas, np.int64)), weights, values
-        m._next_block()
-
-
 def _postings(reader: IndexReader, name: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights (frequencies) of a term's postings in this segment."""
-    return _postings_of(list(_blocks(reader, name, text)))
+    return _postings_of(list(posting_blocks(reader, name, text)))
 
 
 def _postings_of(blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
@@ -649,50 +609,7 @@ def _live(reader: IndexReader, found: Matches) -> Matches:
     return _without(found, deleted)
 
 
-_SEGMENT_DATA: OrderedDict[tuple[object, ...], object] = OrderedDict()
-_SEGMENT_DATA_LOCK = threading.Lock()
-SEGMENT_DATA_CACHE = 128  # lexicons and length arrays of segments' fields kept in memory
-_LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)])
-
-
-def _segment_key(reader: IndexReader) -> tuple[object, object]:
-    """What names the index segment of ``reader`` (its folder and id): its data never changes."""
-    storage = getattr(reader, "_storage", None)
-    segment = getattr(reader, "_segment", None)
-    return getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader)
-
-
-def _per_segment(reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
-    """Data read once from one field of one index segment (segments never change once written)."""
-    key = (*_segment_key(reader), kind, name)
-    with _SEGMENT_DATA_LOCK:
-        if key in _SEGMENT_DATA:
-            _SEGMENT_DATA.move_to_end(key)
-            return _SEGMENT_DATA[key]  # type: ignore[return-value]
-    value = load()
-    with _SEGMENT_DATA_LOCK:
-        _SEGMENT_DATA[key] = value
-        while len(_SEGMENT_DATA) > SEGMENT_DATA_CACHE:
-            _SEGMENT_DATA.popitem(last=False)
-    return value
-
-
 def lexicon_of(reader: IndexReader, name: str) -> Lexicon:
     """The Chinese words of field ``name`` in this segment."""
-    return _per_segment(reader, "lexicon", name, lambda: Lexicon(
+    return per_segment(reader, "lexicon", name, lambda: Lexicon(
         _HAN_LINE.findall(b"\n".join(reader.lexicon(name)).decode("utf-8"))))
-
-
-def _lengths(reader: IndexReader, name: str) -> np.ndarray:
-    """The length of field ``name`` in each document of this segment, for BM25 normalisation.
-
-    Read as one column (Whoosh's W3 codec keeps them as bytes in ``_<field>_L``), not a
-    ``doc_field_length`` call per document.
-    """
-    def load() -> np.ndarray:
-        column = reader._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
-        if column is None:
-            return np.ones(reader.doc_count_all())
-        return np.maximum(_LENGTH_OF_BYTE[np.frombuffer(bytes(column), np.uint8)], 1).astype(np.float64)
-
-    return _per_segment(reader, "lengths", name, load)

@@ -1,13 +1,13 @@
-"""The Whoosh schema: which fields an article becomes, and how each is analysed."""
+"""The Whoosh schema: which fields an article becomes, and how each is analysed (the codec that
+writes it is search.whoosh_glue's)."""
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from itertools import accumulate
 
 from whoosh.analysis import Analyzer
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermInfo
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
@@ -46,43 +46,6 @@ class CompactPositions(Positions):
 def positions(value: bytes) -> Iterator[int]:
     """The positions a CompactPositions value holds: a type code, then the deltas."""
     return accumulate(array(chr(value[0]), value[1:]))
-
-
-class Codec(W3Codec):
-    """Whoosh's W3 codec without per-block field-length statistics, with one-document postings
-    kept in the term dictionary.
-
-    Writing the statistics looks up the length of the document of every posting (a tenth of a
-    build); they only serve Whoosh's block-quality shortcuts, which Qiao's exact counts never
-    use. Half the words of a news corpus occur in one article: their posting stays with the term
-    instead of taking a block of its own in the postings file.
-    """
-
-    length_stats = False
-
-    def __init__(self) -> None:
-        super().__init__(inlinelimit=2)
-
-    def field_writer(self, storage: object, segment: object) -> W3FieldWriter:
-        return _FieldWriter(self, storage, segment)
-
-
-class _TermInfo(W3TermInfo):
-    """W3TermInfo under the method name whoosh-reloaded 2.7.5's postings writer calls to inline.
-
-    A field without values (frequencies only) passes none: each posting's value is then None, as
-    a posting block gives it, so that merging segments copies it (an empty tuple read back as
-    '' and failed Whoosh's check that values are bytes).
-    """
-
-    def set_inline(self, ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes]) -> None:
-        self.set_inlined(ids, weights, values or (None,) * len(ids))
-
-
-class _FieldWriter(W3FieldWriter):
-    def start_term(self, btext: bytes) -> None:
-        self._btext = btext
-        self._postwriter.start_postings(self._fieldobj.format, _TermInfo())
 
 
 def _text(analyzer: Analyzer, *, stored: bool = False) -> TEXT:

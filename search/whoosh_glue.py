@@ -1,0 +1,188 @@
+"""The one module that reads Whoosh's internals, and the cache of what is read from segments.
+
+Qiao reads more of an index segment than Whoosh's public API gives at speed: whole posting
+blocks, every document's field length at once, sort keys and facet values as arrays. Those
+reads assume the layout of whoosh-reloaded's W3 codec; each function below says which part.
+A different layout would give wrong scores, not an error: whoosh-reloaded is pinned exactly.
+
+What is read from a segment is cached in one bounded, thread-safe cache keyed by the segment's
+identity (``SegmentCache``): a segment never changes once written (deletions are kept apart).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+import numpy as np
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3Codec,
+    W3FieldWriter,
+    W3TermInfo,
+    _lenfield,
+)
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import IndexReader
+from whoosh.util.numeric import byte_to_length
+
+T = TypeVar("T")
+# A block of a term's postings: document numbers, weights as stored, encoded values.
+Block = tuple[np.ndarray, object, Sequence[bytes]]
+NO_KEY = np.iinfo(np.uint64).max  # a sortable field's key where a document has no value
+SEGMENT_CACHE_ITEMS = 256  # a segment's field lengths, lexicons, sort keys, facet codes: ~20 items
+_LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)])
+
+
+# --- the codec ------------------------------------------------------------------------------
+
+
+class Codec(W3Codec):
+    """Whoosh's W3 codec without per-block field-length statistics, with one-document postings
+    kept in the term dictionary.
+
+    Writing the statistics looks up the length of the document of every posting (a tenth of a
+    build); they only serve Whoosh's block-quality shortcuts, which Qiao's exact counts never
+    use. Half the words of a news corpus occur in one article: their posting stays with the term
+    instead of taking a block of its own in the postings file.
+    """
+
+    length_stats = False
+
+    def __init__(self) -> None:
+        super().__init__(inlinelimit=2)
+
+    def field_writer(self, storage: object, segment: object) -> W3FieldWriter:
+        return _FieldWriter(self, storage, segment)
+
+
+class _TermInfo(W3TermInfo):
+    """W3TermInfo under the method name whoosh-reloaded 2.7.5's postings writer calls to inline
+    (``set_inline``; W3TermInfo has only ``set_inlined``).
+
+    A field without values (frequencies only) passes none: each posting's value is then None, as
+    a posting block gives it, so that merging segments copies it (an empty tuple read back as
+    '' and failed Whoosh's check that values are bytes).
+    """
+
+    def set_inline(self, ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes]) -> None:
+        self.set_inlined(ids, weights, values or (None,) * len(ids))
+
+
+class _FieldWriter(W3FieldWriter):
+    """W3FieldWriter starting each term with a ``_TermInfo``: W3FieldWriter.start_term's body,
+    which sets ``_btext`` and starts ``_postwriter`` with the field's format (``_fieldobj``)."""
+
+    def start_term(self, btext: bytes) -> None:
+        self._btext = btext
+        self._postwriter.start_postings(self._fieldobj.format, _TermInfo())
+
+
+# --- segment identity and the cache -------------------------------------------------------
+
+
+def segment_key(reader: IndexReader) -> tuple[object, str] | None:
+    """What names the index segment ``reader`` reads (its folder and segment id), None for a
+    reader of no one segment. A segment id is random and never reused."""
+    segment = reader.segment()
+    if segment is None:
+        return None
+    return getattr(reader.storage(), "folder", None), segment.segment_id()
+
+
+class SegmentCache:
+    """Data read from index segments, at most ``size`` items, the least recently used dropped
+    first; safe to share between threads. Two threads may both load a missing item once."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
+        """The ``kind`` data of field ``name`` in the segment of ``reader``, loaded on first use."""
+        segment = segment_key(reader)
+        if segment is None:
+            return load()
+        key = (*segment, kind, name)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]  # type: ignore[return-value]
+        value = load()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+SEGMENT_CACHE = SegmentCache(SEGMENT_CACHE_ITEMS)
+
+
+def per_segment(reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
+    """Data read once from field ``name`` of the segment of ``reader``, kept in the segment cache."""
+    return SEGMENT_CACHE.get(reader, kind, name, load)
+
+
+# --- posting blocks -------------------------------------------------------------------------
+
+
+def posting_blocks(reader: IndexReader, name: str, text: str) -> Iterator[Block]:
+    """A term's postings in this segment, a block at a time: document numbers, weights as stored
+    (None when all are 1, one float when all are equal, else one each), encoded values (positions).
+
+    Read straight from W3 posting blocks (W3LeafMatcher: ``_read_data`` unpickles the block at
+    the matcher into ``_data``, a tuple of delta-coded ids, weights and values; ``_next_block``
+    moves on). Deleted documents are still in. Postings inlined in the term dictionary (a
+    ListMatcher, no ``_read_data``) come as one block.
+    """
+    m = reader.postings(name, text)
+    if isinstance(m, FilterMatcher):  # a segment with deletions wraps its matcher
+        m = m.child
+    if not hasattr(m, "_read_data"):
+        ids, weights, values = [], [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            values.append(m.value())
+            m.next()
+        yield np.array(ids, np.int64), tuple(weights), values
+        return
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        deltas, weights, values = m._data
+        yield np.cumsum(np.array(deltas, np.int64)), weights, values
+        m._next_block()
+
+
+# --- per-document data ----------------------------------------------------------------------
+
+
+def field_lengths(reader: IndexReader, name: str) -> np.ndarray:
+    """The length of field ``name`` in each document of this segment (at least 1), cached.
+
+    Read as one column: the W3 codec keeps lengths as one byte per document (``byte_to_length``)
+    in the per-document column ``_<field>_len``, which the public API gives one document at a time.
+    """
+    def load() -> np.ndarray:
+        column = reader._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
+        if column is None:
+            return np.ones(reader.doc_count_all())
+        return np.maximum(_LENGTH_OF_BYTE[np.frombuffer(bytes(column), np.uint8)], 1).astype(np.float64)
+
+    return per_segment(reader, "lengths", name, load)
+
+
+def sort_keys(reader: IndexReader, name: str) -> np.ndarray:
+    """Each document's sort key of a sortable field in this segment (a date in microseconds),
+    NO_KEY where it has none; read once from the field's column."""
+    def load() -> np.ndarray:
+        if not reader.has_column(name):
+            return np.full(reader.doc_count_all(), NO_KEY, np.uint64)
+        return np.array(list(reader.column_reader(name, translate=False)), np.uint64)
+
+    return per_segment(reader, "sort keys", name, load)
