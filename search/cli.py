@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -20,7 +21,9 @@ import click
 from search import index as qindex
 from search.analysis import DEFAULT_SEGMENTER, SEGMENTERS, Dictionary, analyze as analyze_text
 from search.errors import QiaoError
-from search.querying import SearchResult, search as run_search
+from search.options import SearchOptions, options
+from search.query.results import SearchResult
+from search.query.search import search as run_search
 
 DEFAULT_INDEX = Path("index")
 DEFAULT_SEEDS = Path("seeds")
@@ -257,26 +260,33 @@ def watch(folder: Path, index_dir: Path, lock_timeout: float, batch_seconds: flo
     click.echo("stopped", err=True)
 
 
+def search_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the argument and options of SearchOptions: its query, then a flag each."""
+    defaults = SearchOptions()
+    for name, option in reversed(options()):
+        if option.flag is None:
+            command = click.argument(name, metavar="QUERY")(command)
+            continue
+        default = getattr(defaults, name)
+        kind = int if option.schema.get("type") == "integer" else str
+        command = click.option(option.flag, name, type=kind, default=default, show_default=default is not None,
+                               help=option.help)(command)
+    return command
+
+
 @main.command()
-@click.argument("query")
 @index_option
-@click.option("--limit", "per_page", type=int, default=10, show_default=True, help="Hits per page (at most 100).")
-@click.option("--page", type=int, default=1, show_default=True)
-@click.option("--lang", help="zh, zh-Hans, zh-Hant or en.")
-@click.option("--source")
-@click.option("--category")
-@click.option("--from", "date_from", help="Earliest date, YYYY-MM-DD.")
-@click.option("--to", "date_to", help="Latest date, YYYY-MM-DD (inclusive).")
-@click.option("--sort", default="relevance", show_default=True, help="relevance or date.")
+@search_options
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/search.")
-def search(query: str, index_dir: Path, as_json: bool, **options: object) -> None:
-    """Search the index."""
+def search(index_dir: Path, as_json: bool, **fields: object) -> None:
+    """Search the index for QUERY."""
     try:
+        asked = SearchOptions(**fields)  # type: ignore[arg-type]
         with qindex.QiaoIndex(index_dir) as ix:
             if ix.dictionary_changed():
                 click.echo(f"warning: {index_dir / qindex.USERDICT} changed since this index was built; "
                            "run qiao index build", err=True)
-            result = run_search(ix, query, **options)  # type: ignore[arg-type]
+            result = run_search(ix, asked)
     except QiaoError as e:
         if not as_json:
             raise

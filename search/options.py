@@ -32,6 +32,11 @@ SORTS = ("relevance", "date")
 LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
 _INTEGER = re.compile(r"[+-]?\d{1,9}")
 _DATE_HELP = "YYYY-MM-DD, YYYY-MM or YYYY"
+_QUERY_HELP = (
+    'The query: words (all must match, else any), "phrases", -exclusions, OR, AND (all, never any), '
+    'word^N and "phrase"^N boosts, title:/source:/category:/lang: prefixes. Empty or without words to '
+    "rank by, with a filter: the matching articles, newest first; empty without a filter: no hits."
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ _STRING = {"type": "string"}
 class SearchOptions:
     """One search: the query text, the page wanted and the filters."""
 
-    q: str = _option("", "q", None, "The query (see the query syntax).", _STRING)
+    q: str = _option("", "q", None, _QUERY_HELP, _STRING)
     page: int = _option(1, "page", "--page", "Page number; past the last page of the hits an error, unless "
                         "there are no hits.", {"type": "integer", "minimum": 1, "default": 1})
     per_page: int = _option(10, "per_page", "--limit", f"Hits per page (at most {MAX_PER_PAGE}).",
@@ -93,6 +98,11 @@ class SearchOptions:
     def filters(self) -> dict[str, str]:
         """The field filters given: lang, source and category."""
         return {name: value for name in ("lang", "source", "category") if (value := getattr(self, name))}
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether a filter or a date bound is given: then even an empty query lists articles."""
+        return bool(self.filters or self.date_from or self.date_to)
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> SearchOptions:

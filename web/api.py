@@ -13,10 +13,10 @@ from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 from search.articles import ArticleError, article_from_record
 from search.errors import ArticleNotFound, QiaoError, error_body
 from search.index import Outcome, add_articles, delete, stats
-from search.querying import get_article
+from search.options import SearchOptions
+from search.query.search import get_article
 from web.cache import cached_search
 from web.openapi import OPENAPI
-from web.params import search_options
 from web.store import using_index
 
 bp = Blueprint("api", __name__)
@@ -27,9 +27,9 @@ WRITE_STATUSES = ("added", "updated", "unchanged", "rejected")
 @bp.get("/api/search")
 def search_articles() -> dict[str, object]:
     """Exactly the JSON of ``qiao search --json``."""
-    options = search_options(request.args)
+    options = SearchOptions.from_params(request.args)
     with using_index() as index:
-        result = cached_search(index, request.args.get("q", ""), options)
+        result = cached_search(index, options)
     return result.to_dict()
 
 

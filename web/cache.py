@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
-from typing import Any
+from collections.abc import Hashable
 
 from flask import Flask, Response, current_app, g
 
 from search.index import QiaoIndex
-from search.querying import SearchResult, search
+from search.options import SearchOptions
+from search.query.results import SearchResult
+from search.query.search import search
 
 HEADER = "X-Qiao-Cache"  # hit or miss; absent when the cache is off
 
@@ -55,21 +56,21 @@ class ResultCache:
                 self._entries.popitem(last=False)
 
 
-def cached_search(index: QiaoIndex, q: str, options: Mapping[str, Any]) -> SearchResult:
-    """``search(index, q, **options)``, from the app's cache when the same search was made on this index state.
+def cached_search(index: QiaoIndex, options: SearchOptions) -> SearchResult:
+    """``search(index, options)``, from the app's cache when the same search was made on this index state.
 
     A cached result is the one the search made, ``processing_time_ms`` included: the time the
     search took, not the moment it took to find it again (``X-Qiao-Cache: hit`` says that).
     """
     cache: ResultCache | None = current_app.extensions["qiao_cache"]
     if cache is None:
-        return search(index, q, **options)
+        return search(index, options)
     state = index.state()
-    key = (q, tuple(sorted(options.items())))
+    key = options.key()
     result = cache.get(state, key)
     g.qiao_cache = "miss" if result is None else "hit"
     if result is None:
-        result = search(index, q, **options)
+        result = search(index, options)
         cache.put(state, key, result)
     return result
 

@@ -1,11 +1,15 @@
 """The OpenAPI 3.1 document of the JSON API; tests check real responses against it.
 
+The parameters of /api/search are SearchOptions' own (search/options.py): names, help and schemas.
+
 New keys may be added to responses in any release, so objects allow additional properties.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from search.options import MAX_PER_PAGE, options
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -71,7 +75,7 @@ SCHEMAS: dict[str, Any] = {
         "ok": {"const": True},
         "query": STRING,
         "page": {"type": "integer", "minimum": 1},
-        "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
         "total_hits": {"type": "integer", "minimum": 0},
         "total_pages": {"type": "integer", "minimum": 0},
         "processing_time_ms": {"type": "integer", "minimum": 0,
@@ -127,22 +131,7 @@ PATHS: dict[str, Any] = {
     "/api/search": {"get": {
         "summary": "Search articles",
         "description": "The same JSON as `qiao search --json`.",
-        "parameters": [
-            _query("q", "The query: words (all must match, else any), \"phrases\", -exclusions, OR, AND (all, "
-                   "never any), word^N and \"phrase\"^N boosts, title:/source:/category:/lang: prefixes. Empty or "
-                   "without words to rank by, with a filter: the matching articles, newest first; empty without "
-                   "a filter: no hits.", STRING),
-            _query("page", "Page number; past the last page of the hits a 400 (bad_parameter), unless there are "
-                   "no hits.", {"type": "integer", "minimum": 1, "default": 1}),
-            _query("per_page", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
-            _query("lang", "zh, zh-Hans, zh-Hant or en, in any case.", STRING),
-            _query("source", "Exact source, e.g. 中国新闻网.", STRING),
-            _query("category", "Exact category.", STRING),
-            _query("from", "Earliest date: YYYY-MM-DD, YYYY-MM or YYYY.", STRING),
-            _query("to", "Latest date, inclusive: YYYY-MM-DD, YYYY-MM or YYYY.", STRING),
-            _query("sort", "relevance or date (newest first), in any case.",
-                   {"enum": ["relevance", "date"], "default": "relevance"}),
-        ],
+        "parameters": [_query(option.url, option.help, option.schema) for _, option in options()],
         "responses": {
             "200": {**_json(_ref("SearchResult"), "A page of results."), "headers": {"X-Qiao-Cache": {
                 "description": "hit when the same search was answered from the server's result cache, on the "

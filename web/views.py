@@ -9,18 +9,18 @@ from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 
 from search.errors import QiaoError, QueryError
-from search.options import lang_value
-from search.querying import SearchResult, get_article
+from search.options import SearchOptions, lang_value
+from search.options import options as search_options
+from search.query.results import SearchResult
+from search.query.search import get_article
 from web.cache import cached_search
 from web.i18n import error_message, lang_name, translate as _
-from web.params import search_options
 from web.store import using_index
 
 bp = Blueprint("ui", __name__)
 
-FACETS = ("lang", "source", "category", "year")
-FILTERS = ("lang", "source", "category", "from", "to")
-KEPT = ("q", "per_page", "sort", *FILTERS)  # what a link to another page of this search keeps
+# The URL parameters a link to another page of this search keeps: every option but the page.
+KEPT = tuple(option.url for name, option in search_options() if name != "page")
 EXAMPLES = ("重庆 香港 合作", "新冠肺炎", "蘋果", "Hong Kong", "election", '"oil prices"')
 PAGE_WINDOW = 2  # page links shown either side of the current page
 FACET_SHOWN = 8  # values of a facet shown before "n more"
@@ -58,10 +58,10 @@ def index() -> tuple[str, int]:
     documents: int | None = None
     status = 200
     try:
-        options = search_options(request.args)
+        options = SearchOptions.from_params(request.args)
         with using_index() as ix:
-            if q.strip() or any(request.args.get(name, "").strip() for name in FILTERS):
-                result = cached_search(ix, q, options)
+            if options.q.strip() or options.narrowed:
+                result = cached_search(ix, options)
             else:
                 documents = ix.searcher().doc_count()
     except QiaoError as e:  # a bad parameter, or no index yet: said on the page itself
@@ -132,8 +132,7 @@ def selected_year() -> str | None:
 def facet_lists(result: SearchResult) -> dict[str, list[FacetValue]]:
     """Each facet's values with counts; a link narrows to a value, or removes it when selected."""
     lists: dict[str, list[FacetValue]] = {}
-    for name in FACETS:
-        counts = result.facets.get(name, {})
+    for name, counts in result.facets.items():
         if name == "year":
             chosen = selected_year()
             lists[name] = [
