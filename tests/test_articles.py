@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from search import articles
 from search.articles import (
     Article,
     ArticleError,
     Skipped,
     article_from_record,
+    decoding,
     detect_lang,
     iter_articles,
     parse_date,
@@ -481,7 +481,7 @@ def test_jsonl_record_without_id_is_identified_by_its_url(tmp_path):
 
 
 def test_jsonl_line_longer_than_the_limit_is_skipped(tmp_path, monkeypatch):
-    monkeypatch.setattr(articles, "MAX_FILE_BYTES", 40)
+    monkeypatch.setattr(decoding, "MAX_FILE_BYTES", 40)
     path = write(tmp_path / "long.jsonl", '{"title": "' + "x" * 50 + '"}\n{"title": "Short"}\n')
     items = read_all(path)
     assert items == [
@@ -535,7 +535,7 @@ def test_csv_without_title_or_body_column_is_skipped(tmp_path):
 
 
 def test_csv_row_not_in_the_encoding_of_the_files_start_stops_the_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(articles, "_SNIFF_BYTES", 16)  # the start is ASCII, so UTF-8
+    monkeypatch.setattr(decoding, "SNIFF_BYTES", 16)  # the start is ASCII, so UTF-8
     path = write(tmp_path / "mixed.csv", "title,body\nFirst,One.\n".encode() + "香港,新闻\n".encode("gbk"))
     assert [item.id if isinstance(item, Article) else item for item in read_all(path)] == [
         "mixed.csv:2",
@@ -594,7 +594,7 @@ def test_jsonl_in_utf16_with_a_broken_end_keeps_its_lines(tmp_path):
 
 
 def test_jsonl_line_not_in_the_encoding_of_the_files_start_is_skipped(tmp_path, monkeypatch):
-    monkeypatch.setattr(articles, "_SNIFF_BYTES", 64)  # the first line only, so UTF-8
+    monkeypatch.setattr(decoding, "SNIFF_BYTES", 64)  # the first line only, so UTF-8
     path = write(tmp_path / "mixed.jsonl", (jsonl(CHENGDU) + jsonl(SHENZHEN)).encode() + jsonl(SHENZHEN).encode("gbk"))
     assert [item.id if isinstance(item, Article) else item for item in read_all(path)] == [
         "mixed.jsonl:1",
@@ -614,7 +614,7 @@ def test_utf8_jsonl_with_a_bad_byte_in_its_start_loses_only_that_line(tmp_path):
 
 
 def test_utf8_jsonl_whose_start_ends_inside_a_character_is_utf8(tmp_path, monkeypatch):
-    monkeypatch.setattr(articles, "_SNIFF_BYTES", 12)  # '{"title": "' and the first byte of 成
+    monkeypatch.setattr(decoding, "SNIFF_BYTES", 12)  # '{"title": "' and the first byte of 成
     path = write(tmp_path / "zh.jsonl", jsonl(CHENGDU, SHENZHEN))
     assert [item.title for item in read_all(path)] == ["成都东站新枢纽启用", "深圳设立新区"]
 
@@ -690,7 +690,7 @@ def test_terminal_colour_codes_are_stripped_whole(tmp_path):
 
 
 def test_oversize_file_is_skipped(tmp_path, monkeypatch):
-    monkeypatch.setattr(articles, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(decoding, "MAX_FILE_BYTES", 10)
     path = write(tmp_path / "big.txt", "Headline\n\nBody.")
     assert read_all(path) == [Skipped(str(path), None, "file too large (15 bytes, limit 10)")]
 
