@@ -1,0 +1,59 @@
+"""Imports point one way, web -> search: the library never imports the web app or Flask, and
+`qiao serve` reaches the CLI through the entry-point group web/ registers it in."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+
+import search
+from search.cli import COMMANDS_GROUP
+from search.cli import main as qiao
+
+SEARCH_DIR = Path(search.__file__).parent
+WEB_ONLY = ("web", "flask", "werkzeug", "gunicorn", "markupsafe", "jinja2")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The top-level packages a module imports, wherever the import statement is."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_library_never_imports_the_web_app() -> None:
+    offenders = {
+        str(path.relative_to(SEARCH_DIR.parent)): sorted(imported_modules(path) & set(WEB_ONLY))
+        for path in SEARCH_DIR.rglob("*.py")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_serve_is_registered_by_web_through_the_entry_point_group() -> None:
+    from web.server import serve
+
+    (point,) = entry_points(group=COMMANDS_GROUP, name="serve")
+    assert point.value == "web.server:serve"
+    assert qiao.get_command(click.Context(qiao), "serve") is serve
+    assert "serve" in qiao.list_commands(click.Context(qiao))
+
+
+def test_the_cli_loads_the_web_app_only_for_its_commands() -> None:
+    script = f"import sys, search.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in {WEB_ONLY!r}))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_public_api_names_exist() -> None:
+    assert {"open_index", "search", "SearchOptions", "SearchResult", "Hit", "build", "add", "delete",
+            "get_article", "QiaoError"} <= set(search.__all__)
+    assert all(hasattr(search, name) for name in search.__all__)
