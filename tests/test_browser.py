@@ -17,6 +17,8 @@ from .conftest import ARTIFACTS
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+pytestmark = pytest.mark.system  # a real Chromium on a real `qiao serve`
+
 CHROMIUM = Path(os.environ.get("QIAO_CHROMIUM", "/usr/bin/chromium"))
 MISSING = (f"{CHROMIUM} is missing: install Debian's browser with "
            "`sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk`")

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT
+
+pytestmark = pytest.mark.system  # each test runs pytest in a new process
 
 
 def run_browser_tests(chromium: Path, *, ci: bool) -> subprocess.CompletedProcess[str]:
@@ -16,7 +20,7 @@ def run_browser_tests(chromium: Path, *, ci: bool) -> subprocess.CompletedProces
     if ci:
         env["CI"] = "1"
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/test_browser.py"],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
 
 
 def test_browser_tests_skip_with_the_install_command_when_chromium_is_missing(tmp_path: Path) -> None:
