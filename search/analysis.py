@@ -37,7 +37,7 @@ RECENT_RUNS = 4096  # Han runs whose cut a segmenter keeps (more than an article
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _RUNS = re.compile(rf"(?P<han>[{HAN}]+)|(?P<latin>[0-9a-z\u00c0-\u024f]+(?:['\u2019][a-z]+)*)")
-_HAN_CHAR = re.compile(rf"[{HAN}]")
+HAN_CHAR = re.compile(rf"[{HAN}]")
 HAN_RUN = re.compile(rf"[{HAN}]+")
 STOP = frozenset(STOP_WORDS) | {"s", "t"}
 # Chinese function characters: particles, prepositions and conjunctions that jieba cuts as words
@@ -59,15 +59,25 @@ class Folded:
 
 
 @functools.cache
-def _ts_table() -> dict[int, str]:
-    """OpenCC's Traditional-to-Simplified character table (first choice of each)."""
+def opencc_table(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each entry of one of OpenCC's tables ("source<TAB>targets"): the source and its targets, first choice first.
+
+    >>> dict(opencc_table("TSCharacters.txt"))["後"]
+    ('后',)
+    """
     import opencc
 
+    path = Path(opencc.__file__).parent / "dictionary" / name
+    pairs = (line.partition("\t") for line in path.read_text(encoding="utf-8").splitlines())
+    return tuple((source, tuple(targets.split())) for source, _, targets in pairs)
+
+
+@functools.cache
+def _ts_table() -> dict[int, str]:
+    """OpenCC's Traditional-to-Simplified character table (first choice of each)."""
     table: dict[int, str] = {}
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        trad, _, simp = line.partition("\t")
-        simp = simp.split(" ")[0]
+    for trad, targets in opencc_table("TSCharacters.txt"):
+        simp = targets[0] if targets else ""
         if len(trad) == 1 and len(simp) == 1 and trad != simp:
             table[ord(trad)] = simp
     return table
@@ -122,7 +132,7 @@ def to_simplified(text: str) -> str:
 
 def has_han(text: str) -> bool:
     """Whether ``text`` contains a Chinese character."""
-    return _HAN_CHAR.search(text) is not None
+    return HAN_CHAR.search(text) is not None
 
 
 # --- segmentation -------------------------------------------------------------------------

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
-import opencc
+from search.analysis import HAN_CHAR, opencc_table
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
@@ -24,7 +22,7 @@ def detect_lang(text: str) -> str:
     >>> detect_lang("香港经济增长"), detect_lang("香港經濟增長")
     ('zh-Hans', 'zh-Hant')
     """
-    han = _HAN.findall(text)
+    han = HAN_CHAR.findall(text)
     if not han or len(_LATIN.findall(text)) > 3 * len(han):
         return "en"
     traditional, simplified = _variant_chars()
@@ -41,7 +39,5 @@ def _variant_chars() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _one_way_chars(table: str) -> frozenset[str]:
-    """Return the characters of an OpenCC table ("char<TAB>targets") that never map to themselves."""
-    path = Path(opencc.__file__).parent / "dictionary" / table
-    pairs = (line.partition("\t") for line in path.read_text(encoding="utf-8").splitlines())
-    return frozenset(source for source, _, targets in pairs if source and source not in targets.split())
+    """Return the characters of an OpenCC table that never map to themselves."""
+    return frozenset(source for source, targets in opencc_table(table) if source and source not in targets)
