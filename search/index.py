@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import whoosh.index
-from whoosh.query import Every
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
@@ -42,7 +41,7 @@ from search.analysis import ANALYZER_VERSION, DEFAULT_SEGMENTER, Dictionary
 from search.articles import Article, Skipped, iter_articles
 from search.errors import BuildRefused, IndexBusy, IndexMismatch, IndexNotFound
 from search.schema import build_schema
-from search.whoosh_glue import Codec
+from search.whoosh_glue import Codec, facet_codes, facet_counts
 
 CURRENT = "current"
 META = "qiao.json"
@@ -466,17 +465,6 @@ def _open_whoosh(gen_dir: Path) -> whoosh.index.FileIndex:
     return whoosh.index.open_dir(gen_dir)
 
 
-def _column(searcher: Searcher, name: str) -> list[object]:
-    """A sortable field's value for every document number; None where a segment has no column."""
-    values: list[object] = []
-    for reader, _ in searcher.reader().leaf_readers():
-        if reader.has_column(name):
-            values += reader.column_reader(name)
-        else:
-            values += [None] * reader.doc_count_all()
-    return values
-
-
 class QiaoIndex:
     """A live index for searching: a searcher per thread, renewed when the index changes.
 
@@ -502,31 +490,15 @@ class QiaoIndex:
         # A fresh searcher, not Searcher.refresh(): that keeps readers of segments whose
         # documents were deleted or replaced since. The old one is not closed here: a caller
         # may still be reading it; its files close when the last reference goes.
-        local.searcher, local.ix, local.columns = ix.searcher(), ix, {}
+        local.searcher, local.ix = ix.searcher(), ix
         with self._lock:
             self._searchers.add(local.searcher)
         return local.searcher
 
-    def column(self, searcher: Searcher, name: str) -> list[object]:
-        """Every document's value of a sortable field, read once per searcher, for facet counts."""
-        local = self._local
-        if getattr(local, "searcher", None) is not searcher:
-            return _column(searcher, name)
-        if name not in local.columns:
-            local.columns[name] = _column(searcher, name)
-        return local.columns[name]
-
     def codes(self, searcher: Searcher, name: str) -> tuple[list[object], np.ndarray]:
-        """A sortable field's distinct values, and each document's number among them (for facets)."""
-        local = self._local
-        if getattr(local, "searcher", None) is searcher and ("codes", name) in local.columns:
-            return local.columns["codes", name]
-        numbers: dict[object, int] = {}
-        codes = np.array([numbers.setdefault(v, len(numbers)) for v in self.column(searcher, name)], np.int64)
-        found = (list(numbers), codes)
-        if getattr(local, "searcher", None) is searcher:
-            local.columns["codes", name] = found
-        return found
+        """A sortable field's distinct values, and each document's number among them (for facets);
+        read once per index segment (``whoosh_glue.facet_codes``)."""
+        return facet_codes(searcher, name)
 
     def _live(self) -> whoosh.index.FileIndex:
         """The Whoosh index of the live generation, reopened after a rebuild swapped it."""
@@ -599,11 +571,8 @@ def verify(index_dir: Path) -> Verification:
 def stats(index: QiaoIndex) -> dict[str, object]:
     """Documents by language and source, size on disk, analyzer and last build."""
     searcher = index.searcher()
-    results = searcher.search(Every(), limit=1, groupedby=["lang", "source"])
-    by = {name: dict(sorted(
-        ((k, len(v)) for k, v in results.groups(name).items() if k),
-        key=lambda kv: (-kv[1], kv[0]),
-    )) for name in ("lang", "source")}
+    live = np.fromiter(searcher.reader().all_doc_ids(), np.int64)
+    by = {name: facet_counts(*facet_codes(searcher, name), live) for name in ("lang", "source")}
     gen_dir = current_generation(index.index_dir)
     size = sum(p.stat().st_size for p in gen_dir.iterdir())
     return {

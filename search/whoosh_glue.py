@@ -5,7 +5,7 @@ blocks, every document's field length at once, sort keys and facet values as arr
 reads assume the layout of whoosh-reloaded's W3 codec; each function below says which part.
 A different layout would give wrong scores, not an error: whoosh-reloaded is pinned exactly.
 
-What is read from a segment is cached in one bounded, thread-safe cache keyed by the segment's
+What is read from a segment (posting blocks aside) is cached in one bounded, thread-safe cache keyed by the segment's
 identity (``SegmentCache``): a segment never changes once written (deletions are kept apart).
 """
 
@@ -26,6 +26,7 @@ from whoosh.codec.whoosh3 import (
 )
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 T = TypeVar("T")
@@ -186,3 +187,39 @@ def sort_keys(reader: IndexReader, name: str) -> np.ndarray:
         return np.array(list(reader.column_reader(name, translate=False)), np.uint64)
 
     return per_segment(reader, "sort keys", name, load)
+
+
+def _segment_codes(reader: IndexReader, name: str) -> tuple[list[object], np.ndarray]:
+    """A sortable field's distinct values in this segment (None for a segment without its column),
+    and each document's number among them; cached."""
+    def load() -> tuple[list[object], np.ndarray]:
+        column = reader.column_reader(name) if reader.has_column(name) else [None] * reader.doc_count_all()
+        numbers: dict[object, int] = {}
+        codes = np.array([numbers.setdefault(v, len(numbers)) for v in column], np.int64)
+        return list(numbers), codes
+
+    return per_segment(reader, "facet codes", name, load)
+
+
+def facet_codes(searcher: Searcher, name: str) -> tuple[list[object], np.ndarray]:
+    """A sortable field's distinct values in the index of ``searcher``, and each document's
+    number among them (by document number, deleted ones included), for facet counts."""
+    parts = [_segment_codes(reader, name) for reader, _ in searcher.reader().leaf_readers()]
+    if len(parts) == 1:
+        return parts[0]
+    numbers: dict[object, int] = {}
+    codes = [
+        np.array([numbers.setdefault(v, len(numbers)) for v in values], np.int64)[local]
+        for values, local in parts
+    ]
+    return list(numbers), np.concatenate(codes) if codes else np.empty(0, np.int64)
+
+
+def facet_counts(values: list[object], codes: np.ndarray, docnums: np.ndarray) -> dict[str, int]:
+    """How many of ``docnums`` have each of a field's ``values``, largest first, without empty ones.
+
+    ``values`` and ``codes`` are ``facet_codes``: the distinct values, each document's number among them.
+    """
+    counts = np.bincount(codes[docnums], minlength=len(values)).tolist()
+    items = [(str(v), n) for v, n in zip(values, counts) if n and v not in (None, "", b"")]
+    return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))

@@ -1,0 +1,76 @@
+"""What search.whoosh_glue reads from Whoosh's internals agrees with Whoosh's public API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.index import QiaoIndex, add, build, delete, stats
+from search.whoosh_glue import SegmentCache, facet_codes, field_lengths, posting_blocks
+
+STORIES = [
+    {"id": "zh-1", "title": "香港经济增长", "body": "香港经济今年增长，香港股市上涨。", "lang": "zh", "source": "港报"},
+    {"id": "en-1", "title": "Hong Kong grows", "body": "The economy of Hong Kong grew.", "lang": "en", "source": "Wire"},
+    {"id": "en-2", "title": "Markets", "body": "Markets rose in Hong Kong and Hong Kong again.", "lang": "en"},
+]
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def two_segments(tmp_path: Path) -> Path:
+    """An index of two segments (a build, then an add), with one article deleted."""
+    index_dir = tmp_path / "index"
+    build([write_jsonl(tmp_path / "a.jsonl", STORIES[:2])], index_dir)
+    add([write_jsonl(tmp_path / "b.jsonl", STORIES[2:])], index_dir)
+    delete(["zh-1"], index_dir)
+    return index_dir
+
+
+def test_facet_codes_number_every_document_of_every_segment(two_segments: Path) -> None:
+    with QiaoIndex(two_segments) as ix:
+        searcher = ix.searcher()
+        assert len(searcher.reader().leaf_readers()) == 2
+        values, codes = facet_codes(searcher, "lang")
+        expected = [searcher.stored_fields(d).get("lang") for d in range(searcher.doc_count_all())]
+        assert [values[c] for c in codes] == expected
+
+
+def test_stats_count_live_documents_only(two_segments: Path) -> None:
+    with QiaoIndex(two_segments) as ix:
+        data = stats(ix)
+    assert (data["documents"], data["by_lang"], data["by_source"]) == (2, {"en": 2}, {"Wire": 1})
+
+
+def test_posting_blocks_hold_every_posting_with_its_frequency(two_segments: Path) -> None:
+    with QiaoIndex(two_segments) as ix:
+        reader = ix.searcher().reader().leaf_readers()[0][0]
+        blocks = list(posting_blocks(reader, "body", "hong"))
+        matcher = reader.postings("body", "hong")
+        expected = list(matcher.items_as("frequency"))
+    ids = np.concatenate([b[0] for b in blocks]).tolist()
+    weights = [w for b in blocks for w in (b[1] or [1.0] * len(b[0]))]
+    assert list(zip(ids, weights)) == expected
+
+
+def test_field_lengths_are_whooshs_document_field_lengths(two_segments: Path) -> None:
+    with QiaoIndex(two_segments) as ix:
+        reader = ix.searcher().reader().leaf_readers()[0][0]
+        lengths = field_lengths(reader, "body").tolist()
+        assert lengths == [reader.doc_field_length(d, "body") for d in range(reader.doc_count_all())]
+
+
+def test_segment_cache_keeps_the_most_recently_used(two_segments: Path) -> None:
+    cache = SegmentCache(2)
+    with QiaoIndex(two_segments) as ix:
+        reader = ix.searcher().reader().leaf_readers()[0][0]
+        loads: list[str] = []
+        for name in ["a", "b", "a", "c", "a", "b"]:
+            cache.get(reader, "test", name, lambda name=name: loads.append(name))
+    assert loads == ["a", "b", "c", "b"]
