@@ -77,7 +77,7 @@ def snapshot(corpora: Path, queries: Path, docs: int, work: Path) -> list[dict[s
     try:
         from search import search
     except ImportError:  # before the library's API was stated in search/__init__.py
-        from search.querying import search
+        from search.query.search import search
     sources = {"zh": corpora / "zh-news.jsonl", "en": corpora / "en-reuters.jsonl"}
     indexes = {}
     for name, source in sources.items():

@@ -35,7 +35,7 @@ from relevance import (
 )
 from search.errors import QueryError
 from search.index import QiaoIndex
-from search.querying import search
+from search.query.search import search
 from search.ranking import RANKING, Ranking
 
 MEASURE = "AP@100"

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from search.index import QiaoIndex, build, verify
-from search.querying import search
+from search.query.search import search
 
 from .conftest import TOKEN
 

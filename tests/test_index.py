@@ -13,7 +13,7 @@ from search.errors import BuildRefused, IndexBusy, IndexMismatch, IndexNotFound
 from search.index import (
     Dropped, QiaoIndex, add, add_articles, build, current_generation, delete, stats, verify, write_lock,
 )
-from search.querying import search
+from search.query.search import search
 
 
 SEED_ARTICLE = Path(__file__).resolve().parents[1] / "seeds" / "chongqing-hong-kong-2023-05-11.txt"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import search.querying as querying
+from search.query import search as searching
 from search.errors import QueryError
 from search.index import QiaoIndex, build, delete
 from search.matching import StringQuery, WordQuery
@@ -70,7 +70,7 @@ def stories(tmp_path: Path) -> Path:
 
 def hits(index_dir: Path, q: str, **kw: object) -> list[str]:
     with QiaoIndex(index_dir) as ix:
-        return [h.id for h in querying.search(ix, q, **kw).hits]
+        return [h.id for h in searching.search(ix, q, **kw).hits]
 
 
 def test_deleted_articles_match_nothing(stories: Path) -> None:
@@ -102,7 +102,7 @@ def test_date_sort_puts_articles_without_a_date_last(stories: Path) -> None:
 
 
 def test_search_stops_at_its_time_limit(stories: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(querying, "SEARCH_SECONDS", 0.0)
+    monkeypatch.setattr(searching, "SEARCH_SECONDS", 0.0)
     with pytest.raises(QueryError) as error:
         hits(stories, "香港")
     assert error.value.code == "query_timeout"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from search import querying
+from search.query import search as searching
 from search.index import QiaoIndex, build
 from search.matching import WordQuery, proximity, query_words
 from search.ranking import RANKING
@@ -32,7 +32,7 @@ def index_of(tmp_path: Path, articles: list[dict[str, str]]) -> Path:
 def ranked(index_dir: Path, q: str, **kw: object) -> list[tuple[str, float]]:
     """(id, score) of each hit of ``q``, best first."""
     with QiaoIndex(index_dir) as ix:
-        return [(h.id, h.score) for h in querying.search(ix, q, **kw).hits]
+        return [(h.id, h.score) for h in searching.search(ix, q, **kw).hits]
 
 
 def ids(index_dir: Path, q: str, **kw: object) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 
 from search.errors import BuildRefused
 from search.index import QiaoIndex, add, build, verify
-from search.querying import search
+from search.query.search import search
 from search.watch import FolderSync, watch
 
 from .conftest import QIAO, SEEDS

@@ -29,8 +29,8 @@ from werkzeug.test import TestResponse
 from .conftest import SMALL, TOKEN, qiao_command, qiao_serve
 from search.cli import main as qiao
 from search.index import build
-from search.querying import SearchResult
-from search.querying import search as real_search
+from search.query.results import SearchResult
+from search.query.search import search as real_search
 from web import create_app
 from web.cache import ResultCache
 from web.openapi import OPENAPI

@@ -28,7 +28,7 @@ from gunicorn.workers.base import Worker
 from search.cli import index_option
 from search.errors import QiaoError
 from search.index import QiaoIndex
-from search.querying import search
+from search.query.search import search
 from web import create_app
 from web.store import holder
 

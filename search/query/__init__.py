@@ -1,0 +1,3 @@
+"""Searching an index, in modules by step: the query language (``syntax``), compiling it to a
+Whoosh query (``compile``), the search in rounds (``search``: ``search()`` and ``get_article()``),
+highlighting (``highlight``) and the result types (``results``)."""

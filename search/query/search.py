@@ -1,0 +1,283 @@
+"""The one search function: query text and options in, a SearchResult out, in named steps.
+
+A search compiles its query, then runs in rounds: ``rank`` (every match scored, the top ones
+kept, totals and facet counts) and ``fetch`` (stored fields and highlights of the page's
+hits). Words that match nothing together are searched again as any of them (the OR fallback);
+a relevance-ranked page short of hits goes on with articles that have some of the words; a
+question is ranked by any of its words and then again with words of its best articles.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from whoosh import classify
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from search.errors import ArticleNotFound, QueryError
+from search.index import QiaoIndex
+from search.matching import TooSlow, WordQuery, evaluate, with_proximity
+from search.options import SearchOptions
+from search.query.compile import CompiledQuery, compile_query, filter_query
+from search.query.highlight import Highlighter
+from search.query.results import Hit, SearchResult, article_fields
+from search.query.syntax import Node, parse
+from search.ranking import RANKING, Ranking
+from search.schema import FACET_FIELDS
+from search.whoosh_glue import sort_keys
+
+MAX_QUERY_WORDS = 256
+SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
+# A query of this many different words or more is a question: ranked by any of its words, then
+# again with words from its best articles (pseudo-relevance feedback, search.ranking's).
+QUESTION_WORDS = 5
+
+FacetCodes = Callable[[str], tuple[list[object], np.ndarray]]  # a field's values, each document's among them
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """What ``rank`` finds: the top (document number, score) pairs, how many match, facet counts."""
+
+    top: list[tuple[int, float]]
+    total: int
+    facets: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one search ranks: its query and restriction, the order, how many hits it needs."""
+
+    query: wq.Query
+    restrict: wq.Query | None
+    sort: str
+    limit: int
+    question: bool  # ranked by any word, then with feedback words; not raised by proximity
+    facet_codes: FacetCodes
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The ranked hits a page is cut from, with the search's totals, facets and fallback note."""
+
+    ranked: Ranked
+    fallback: str | None = None
+    partial_from: float = math.inf  # the hits from this rank on have only some of the words
+
+
+def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = RANKING, **options: object) -> SearchResult:
+    """Search the index: ranked, highlighted hits of one page, with facet counts.
+
+    ``q`` is the query text with ``options`` the other fields of SearchOptions (``page``,
+    ``per_page``, ``lang``, ``source``, ``category``, ``date_from``, ``date_to``, ``sort``), or
+    one SearchOptions. With no words to rank by (an empty query with filters, or a query of
+    filters and exclusions), the matching articles are listed newest first. A page past the
+    last one of the hits is a QueryError.
+    """
+    started = time.perf_counter()
+    asked = q if isinstance(q, SearchOptions) else SearchOptions(q=q, **options)  # type: ignore[arg-type]
+    restrict = _restriction(asked)
+    searcher = index.searcher()
+    tree = parse(asked.q)
+    compiled = _checked(compile_query(tree, searcher.schema, ranking))
+    plan = _plan(asked, compiled, restrict, ranking, lambda name: index.codes(searcher, name))
+    if plan is None:
+        return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
+                            {name: {} for name in FACET_FIELDS}, None, ())
+    answer = _answer(searcher, tree, compiled, plan, ranking)
+    _check_page(answer.ranked.total, asked)
+    hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
+    return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
+                        answer.ranked.facets, answer.fallback, compiled.searched_as)
+
+
+def _checked(compiled: CompiledQuery) -> CompiledQuery:
+    """The compiled query, unless it has more different words than a search takes (a QueryError)."""
+    if len(set(compiled.words)) > MAX_QUERY_WORDS:
+        raise QueryError(
+            f"the query has {len(set(compiled.words))} different words; the limit is {MAX_QUERY_WORDS}",
+            code="query_too_long",
+        )
+    return compiled
+
+
+def _plan(
+    asked: SearchOptions, compiled: CompiledQuery, restrict: wq.Query | None, ranking: Ranking, facet_codes: FacetCodes,
+) -> Plan | None:
+    """How to rank the search; None when it has nothing to search for and no filter.
+
+    Filters alone list their articles; with no words to rank by, the newest come first. A
+    question is ranked by any of its words: few articles have them all, and not the best.
+    """
+    query = compiled.query
+    if query is None and restrict is None:
+        return None
+    if query is None:
+        query, restrict = wq.ConstantScoreQuery(restrict, 0.0), None
+    sort = asked.sort if compiled.words else "date"
+    question = sort == "relevance" and compiled.relaxable and len(set(compiled.words)) >= QUESTION_WORDS
+    wanted = asked.page * asked.per_page
+    limit = max(wanted, ranking.feedback_docs) if question else wanted
+    return Plan(query, restrict, sort, limit, question, facet_codes)
+
+
+def _restriction(options: SearchOptions) -> wq.Query | None:
+    """The query that results are restricted to: the filters and the date range."""
+    parts: list[wq.Query] = [filter_query(name, value) for name, value in options.filters.items()]
+    start, end = options.dates
+    if start or end:
+        parts.append(wq.DateRange("published", start, end))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _answer(searcher: Searcher, tree: Node | None, compiled: CompiledQuery, plan: Plan, ranking: Ranking) -> Answer:
+    """Strict first (every word); then, as the query and its matches ask, the OR fallback, the
+    continuation with articles that have some of the words, or a question's feedback round."""
+    strict = rank(searcher, plan.query, plan, ranking)
+    if not compiled.relaxable:
+        return Answer(strict)
+    relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True).query)
+    if plan.question:
+        answer = _or_fallback(searcher, strict, relaxed, ranking)
+        return _with_feedback(searcher, answer, relaxed, ranking)
+    if not strict.total:
+        return _or_fallback(searcher, strict, relaxed, ranking)
+    if plan.sort == "relevance" and strict.total < plan.limit:
+        return _continued(searcher, strict, relaxed, ranking)
+    return Answer(strict)
+
+
+def _or_fallback(searcher: Searcher, strict: Ranked, relaxed: Plan, ranking: Ranking) -> Answer:
+    """Ranked by any of the words; the fallback is noted when every word found nothing and any did."""
+    found = rank(searcher, relaxed.query, relaxed, ranking)
+    return Answer(found, fallback="or" if found.total and not strict.total else None)
+
+
+def _continued(searcher: Searcher, strict: Ranked, relaxed: Plan, ranking: Ranking) -> Answer:
+    """The strict hits, then those with some of the words (totals and facets stay the strict ones')."""
+    more = rank(searcher, relaxed.query, replace(relaxed, limit=relaxed.limit + strict.total), ranking)
+    seen = {d for d, _ in strict.top}
+    extra = [(d, score) for d, score in more.top if d not in seen][: relaxed.limit - len(strict.top)]
+    return Answer(replace(strict, top=strict.top + extra), partial_from=len(strict.top))
+
+
+def _with_feedback(searcher: Searcher, answer: Answer, plan: Plan, ranking: Ranking) -> Answer:
+    """A question ranked again, also by the words that mark its best articles (Bo1 feedback)."""
+    if not answer.ranked.total or not ranking.feedback_docs or not ranking.feedback_words:
+        return answer
+    best = [d for d, _ in answer.ranked.top[: ranking.feedback_docs]]
+    asked = {text for _, text in plan.query.iter_all_terms()}
+    found = searcher.key_terms(best, "body", numterms=ranking.feedback_words + len(asked), model=classify.Bo1Model)
+    extra = [(word, weight) for word, weight in found if word not in asked][: ranking.feedback_words]
+    if not extra:
+        return answer
+    query = wq.AndMaybe(plan.query, wq.Or([
+        WordQuery(word, ranking.fields, ranking.feedback_weight * weight, ranking) for word, weight in extra
+    ]))
+    return replace(answer, ranked=rank(searcher, query, plan, ranking))
+
+
+def rank(searcher: Searcher, query: wq.Query, plan: Plan, ranking: Ranking = RANKING) -> Ranked:
+    """Every match of ``query`` within the plan's restriction scored, the top ``plan.limit`` kept,
+    with the total and the facet counts. By relevance, proximity raises the best unless the plan
+    is a question's. Gives up with a QueryError after SEARCH_SECONDS."""
+    if plan.restrict is not None:
+        query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
+    docs, scores, dates = _matches(searcher, query, by_date=plan.sort == "date")
+    if dates is not None:
+        # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
+        order = np.lexsort((docs, -scores, -dates.astype(np.int64)))
+    else:
+        # The best matches rise by how close the query's words stand in them; not a question's,
+        # whose neighbouring words are rarely a phrase (docs/relevance.md).
+        if not plan.question:
+            scores = with_proximity(searcher, query, docs, scores, ranking)
+        order = np.lexsort((docs, -scores))
+    top = order[: plan.limit]
+    facets = {name: _facet(*plan.facet_codes(name), docs) for name in FACET_FIELDS}
+    return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets)
+
+
+def _matches(searcher: Searcher, query: wq.Query, *, by_date: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates."""
+    deadline = time.perf_counter() + SEARCH_SECONDS
+    docs, scores, dates = [], [], []
+    try:
+        for leaf, offset in searcher.leaf_searchers():
+            found = evaluate(leaf, query, deadline)
+            docs.append(found.docs + offset)
+            scores.append(found.scores)
+            if by_date:
+                dates.append(sort_keys(leaf.reader(), "published")[found.docs])
+    except TooSlow:
+        raise QueryError(
+            f"the search took longer than {SEARCH_SECONDS:g} s; use fewer or more specific words",
+            code="query_timeout",
+        ) from None
+    return np.concatenate(docs), np.concatenate(scores), np.concatenate(dates) if by_date else None
+
+
+def _facet(values: list[object], codes: np.ndarray, docnums: np.ndarray) -> dict[str, int]:
+    """Counts of a field's values among the matching documents, largest first, without empty ones.
+
+    ``values`` are the field's distinct values, ``codes`` each document's number among them.
+    """
+    counts = np.bincount(codes[docnums], minlength=len(values)).tolist()
+    items = [(str(v), n) for v, n in zip(values, counts) if n and v not in (None, "", b"")]
+    return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
+
+
+def _check_page(total: int, asked: SearchOptions) -> None:
+    """A page past the last one of the hits is a QueryError (no hits: any page is empty)."""
+    last = math.ceil(total / asked.per_page)
+    if 0 < last < asked.page:
+        raise QueryError(f"page must be at most {last}, the last page, not {asked.page}")
+
+
+def _page_of(answer: Answer, asked: SearchOptions) -> list[tuple[int, float, bool]]:
+    """(document number, score, partial) of the hits on the page asked for."""
+    first = (asked.page - 1) * asked.per_page
+    chosen = answer.ranked.top[first : first + asked.per_page]
+    return [(docnum, score, rank >= answer.partial_from) for rank, (docnum, score) in enumerate(chosen, first)]
+
+
+def fetch(searcher: Searcher, chosen: Sequence[tuple[int, float, bool]], highlighter: Highlighter) -> tuple[Hit, ...]:
+    """The hits of (document number, score, partial): stored fields, with title and body highlighted."""
+    hits = []
+    for docnum, score, partial in chosen:
+        stored = searcher.stored_fields(docnum)
+        highlights = {
+            "title": highlighter.whole(stored.get("title", "")),
+            "body": highlighter.fragments(stored.get("body", "")),
+        }
+        hits.append(Hit.of(stored, score, highlights, partial))
+    return tuple(hits)
+
+
+def _ms(started: float) -> int:
+    """Milliseconds since ``started``."""
+    return round((time.perf_counter() - started) * 1000)
+
+
+def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, object]:
+    """A stored article; with ``q``, its title, body and captions as escaped HTML with the query marked."""
+    searcher = index.searcher()
+    stored = searcher.document(id=article_id)
+    if stored is None:
+        raise ArticleNotFound(f"no article with id {article_id!r}")
+    article = article_fields(stored)
+    if q:
+        highlighter = compile_query(parse(q), searcher.schema).highlighter
+        article["highlights"] = {
+            "title": highlighter.whole(article["title"]),  # type: ignore[arg-type]
+            "body": highlighter.whole(article["body"]),  # type: ignore[arg-type]
+            "captions": [highlighter.whole(c) for c in article["captions"]],  # type: ignore[attr-defined]
+        }
+    return article
