@@ -3,20 +3,24 @@
 Qiao reads more of an index segment than Whoosh's public API gives at speed: whole posting
 blocks, every document's field length at once, sort keys and facet values as arrays. Those
 reads assume the layout of whoosh-reloaded's W3 codec; each function below says which part.
-A different layout would give wrong scores, not an error: whoosh-reloaded is pinned exactly.
+A different layout would give wrong scores, not an error, so importing this module checks that
+the installed Whoosh is the pinned one (``check_whoosh_version``).
 
-What is read from a segment (posting blocks aside) is cached in one bounded, thread-safe cache keyed by the segment's
-identity (``SegmentCache``): a segment never changes once written (deletions are kept apart).
+What is read from a segment (posting blocks aside) is cached in one bounded, thread-safe cache
+keyed by the segment's identity (``SegmentCache``): a segment never changes once written
+(deletions are kept apart).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 import numpy as np
+import whoosh
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
@@ -30,11 +34,45 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 T = TypeVar("T")
+WHOOSH_DISTRIBUTION = "whoosh-reloaded"
+WHOOSH_VERSION = "2.7.5"  # the pin in pyproject.toml; the only layout this module reads
 # A block of a term's postings: document numbers, weights as stored, encoded values.
 Block = tuple[np.ndarray, object, Sequence[bytes]]
 NO_KEY = np.iinfo(np.uint64).max  # a sortable field's key where a document has no value
 SEGMENT_CACHE_ITEMS = 256  # a segment's field lengths, lexicons, sort keys, facet codes: ~20 items
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)])
+
+
+# --- the version check ----------------------------------------------------------------------
+
+
+class WhooshVersionError(ImportError):
+    """The installed Whoosh is not the one whose internals this module reads."""
+
+
+def check_whoosh_version(installed: str | None, imported: str) -> None:
+    """Raise WhooshVersionError unless ``installed`` (the whoosh-reloaded distribution's version,
+    None if it is not installed) and ``imported`` (what ``import whoosh`` gave) are the pin."""
+    if installed == imported == WHOOSH_VERSION:
+        return
+    raise WhooshVersionError(
+        f"Qiao needs {WHOOSH_DISTRIBUTION}=={WHOOSH_VERSION}, but found {WHOOSH_DISTRIBUTION} "
+        f"{installed or '(not installed)'} and imported whoosh {imported}. Qiao reads Whoosh's posting "
+        "blocks, field lengths and codec directly (search/whoosh_glue.py), and another version's "
+        "layout would give wrong scores instead of an error. "
+        f"Run: pip install '{WHOOSH_DISTRIBUTION}=={WHOOSH_VERSION}'"
+    )
+
+
+def installed_whoosh_version() -> str | None:
+    """The installed whoosh-reloaded distribution's version, None if there is none."""
+    try:
+        return importlib.metadata.version(WHOOSH_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+check_whoosh_version(installed_whoosh_version(), whoosh.versionstring())
 
 
 # --- the codec ------------------------------------------------------------------------------

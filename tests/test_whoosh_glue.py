@@ -1,15 +1,27 @@
-"""What search.whoosh_glue reads from Whoosh's internals agrees with Whoosh's public API."""
+"""search.whoosh_glue: what it reads from Whoosh's internals agrees with Whoosh's public API,
+and it runs on the pinned Whoosh only."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from search.index import QiaoIndex, add, build, delete, stats
-from search.whoosh_glue import SegmentCache, facet_codes, field_lengths, posting_blocks
+from search.whoosh_glue import (
+    WHOOSH_DISTRIBUTION,
+    WHOOSH_VERSION,
+    SegmentCache,
+    WhooshVersionError,
+    check_whoosh_version,
+    facet_codes,
+    field_lengths,
+    posting_blocks,
+)
 
 STORIES = [
     {"id": "zh-1", "title": "香港经济增长", "body": "香港经济今年增长，香港股市上涨。", "lang": "zh", "source": "港报"},
@@ -74,3 +86,20 @@ def test_segment_cache_keeps_the_most_recently_used(two_segments: Path) -> None:
         for name in ["a", "b", "a", "c", "a", "b"]:
             cache.get(reader, "test", name, lambda name=name: loads.append(name))
     assert loads == ["a", "b", "c", "b"]
+
+
+def test_installed_whoosh_is_the_one_pinned_in_pyproject() -> None:
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = [d for d in pyproject["project"]["dependencies"] if d.lower().startswith(WHOOSH_DISTRIBUTION + "==")]
+    assert pins == [f"{WHOOSH_DISTRIBUTION}=={WHOOSH_VERSION}"]
+    assert importlib.metadata.version(WHOOSH_DISTRIBUTION) == WHOOSH_VERSION
+
+
+@pytest.mark.parametrize(("installed", "imported"), [("2.7.6", "2.7.6"), (None, "2.7.4"), ("2.7.5", "2.7.4")])
+def test_another_whoosh_is_refused_with_what_was_found_and_why(installed: str | None, imported: str) -> None:
+    with pytest.raises(WhooshVersionError) as error:
+        check_whoosh_version(installed, imported)
+    message = str(error.value)
+    assert f"{WHOOSH_DISTRIBUTION}=={WHOOSH_VERSION}" in message
+    assert f"imported whoosh {imported}" in message
+    assert "posting blocks" in message
