@@ -54,7 +54,12 @@ class Folded:
     offsets: Sequence[int] | None  # None: offsets are the identity
 
     def original(self, i: int) -> int:
-        """Map an offset in the folded text back to the original text."""
+        """Map an offset in the folded text back to the original text.
+
+        >>> folded = fold("㍿ shares")  # one character folds to four
+        >>> folded.text, folded.original(4)
+        ('株式会社 shares', 1)
+        """
         return i if self.offsets is None else self.offsets[i]
 
 
@@ -126,12 +131,20 @@ def fold(text: str) -> Folded:
 
 
 def to_simplified(text: str) -> str:
-    """Traditional to Simplified Chinese, character by character (same length)."""
+    """Traditional to Simplified Chinese, character by character (same length).
+
+    >>> to_simplified("香港經濟")
+    '香港经济'
+    """
     return text.translate(_ts_table())
 
 
 def has_han(text: str) -> bool:
-    """Whether ``text`` contains a Chinese character."""
+    """Whether ``text`` contains a Chinese character.
+
+    >>> has_han("Hong Kong"), has_han("Hong Kong 香港")
+    (False, True)
+    """
     return HAN_CHAR.search(text) is not None
 
 
@@ -192,6 +205,9 @@ class Segmenter:
         """(word, start, end) of jieba's default cut: words that tile ``text``.
 
         The cuts of recent runs are kept: an article's part fields cut the same runs again.
+
+        >>> get_segmenter(DEFAULT_SEGMENTER, Dictionary()).tokens("中国人民银行行长")
+        [('中国人民银行', 0, 6), ('行长', 6, 8)]
         """
         found = self._recent.get(text)
         if found is None:
@@ -261,16 +277,8 @@ class WordTokenizer(_SegmentingTokenizer):
     """
 
     def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        mode: str = "",
-        **kwargs: object,
+        self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+        removestops: bool = True, start_pos: int = 0, start_char: int = 0, mode: str = "", **kwargs: object,
     ) -> Iterator[Token]:
         folded = fold(value)
         segmenter = None  # loaded at the first Han run: English text never needs jieba
@@ -343,7 +351,11 @@ def _english_stemmer() -> Stemmer.Stemmer:
 
 
 def stem(word: str) -> str:
-    """The Snowball (Porter2) stem of an English word: cooperating and cooperation give cooper."""
+    """The Snowball (Porter2) stem of an English word: cooperating and cooperation give cooper.
+
+    >>> stem("cooperating"), stem("cooperation")
+    ('cooper', 'cooper')
+    """
     return _english_stemmer().stemWord(word)
 
 
@@ -362,12 +374,16 @@ class EnglishStemFilter(Filter):
 
 
 def WordAnalyzer(segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Dictionary()):
-    """The word-field analyzer: bilingual tokens, English stemmed."""
+    """The word-field analyzer: bilingual tokens, English stemmed.
+
+    >>> [t.text for t in WordAnalyzer()("Cooperation between 香港 and 重慶")]
+    ['cooper', 'between', '香港', '重庆']
+    """
     return WordTokenizer(segmenter, dictionary) | EnglishStemFilter()
 
 
 def PartAnalyzer(segmenter: str = DEFAULT_SEGMENTER, dictionary: Dictionary = Dictionary()):
-    """The part-field analyzer: dictionary words inside longer Chinese words."""
+    """The part-field analyzer: dictionary words inside longer Chinese words (see PartTokenizer)."""
     return PartTokenizer(segmenter, dictionary)
 
 
@@ -375,7 +391,11 @@ def analyze(
     text: str, *, query: bool = False, segmenter: str = DEFAULT_SEGMENTER,
     dictionary: Dictionary = Dictionary(),
 ) -> list[tuple[str, int, int, int]]:
-    """(token, position, start, end) of the word analyzer, as ``qiao analyze`` prints them."""
+    """(token, position, start, end) of the word analyzer, as ``qiao analyze`` prints them.
+
+    >>> analyze("香港經濟 growing")
+    [('香港', 0, 0, 2), ('经济', 1, 2, 4), ('grow', 2, 5, 12)]
+    """
     analyzer = WordAnalyzer(segmenter, dictionary)
     mode = "query" if query else "index"
     return [
