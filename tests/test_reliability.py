@@ -1,4 +1,6 @@
-"""Writes never break the index: killed writers, stale locks, verify, and the watched folder."""
+"""Writes never break the index: killed writers, stale locks, verify, and the watched folder.
+
+The tests that start writers as processes (and kill them) are in the system tier."""
 
 from __future__ import annotations
 
@@ -49,13 +51,14 @@ def test_verify_passes_on_a_sound_index(seeds_index_dir: Path) -> None:
     assert (result.ok, result.documents, result.problems) == (True, 846, ())
 
 
+@pytest.mark.system
 def test_a_killed_lock_holder_does_not_block_the_next_writer(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     build([SEED_ARTICLE], index_dir)
     holder = subprocess.Popen([
         sys.executable, "-c",
-        "import sys, time; from pathlib import Path; from search.index import write_lock\n"
-        f"with write_lock(Path({str(index_dir)!r})):\n    print('locked', flush=True); time.sleep(60)",
+        ("import sys, time; from pathlib import Path; from search.index import write_lock\n"
+         f"with write_lock(Path({str(index_dir)!r})):\n    print('locked', flush=True); time.sleep(60)"),
     ], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline() == "locked\n"
     holder.kill()
@@ -65,6 +68,7 @@ def test_a_killed_lock_holder_does_not_block_the_next_writer(tmp_path: Path) -> 
     assert add([data], index_dir, lock_timeout=2).counts() == {"added": 1}
 
 
+@pytest.mark.system
 def test_writers_killed_at_random_moments_never_damage_the_index(tmp_path: Path) -> None:
     """kill -9 build and add processes at random moments; the index stays complete every time."""
     index_dir = tmp_path / "index"
@@ -126,6 +130,7 @@ def test_folder_sync_removes_the_files_of_a_deleted_folder(tmp_path: Path) -> No
     assert sync.sync([folder / "day1"]).counts() == {"deleted": 1}
 
 
+@pytest.mark.system
 def test_watch_command_indexes_arrivals_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
@@ -154,6 +159,7 @@ def test_watch_command_indexes_arrivals_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
     assert err.splitlines()[-1] == "stopped"
 
 
+@pytest.mark.system
 def test_searches_keep_answering_while_writers_run(tmp_path: Path) -> None:
     """Searches never fail or find an empty index during build, add and delete by other processes."""
     index_dir = tmp_path / "index"
