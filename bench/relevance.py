@@ -10,7 +10,7 @@ English: CISI, MED, Cranfield, LISA and ADI in their original formats. Chinese: 
 from the first articles of a zh-news JSONL corpus (see ``zh_known_items``).
 
 Each collection's documents are written as Qiao JSONL records and indexed by ``search.index.build``
-(the normal ingestion); each query goes through ``search.querying.search`` (the one query path)
+(the normal ingestion); each query goes through ``search.query.search.search`` (the one query path)
 as plain words: lower-cased, every character but letters, digits and Chinese characters turned
 into a space, so that no question is read as query syntax. Scores come from ir_measures
 (pytrec_eval), averaged over every judged query: a query that finds nothing counts as 0.
@@ -45,7 +45,7 @@ from search.analysis import HAN, WordAnalyzer
 from search.errors import QueryError
 from search.index import QiaoIndex, build
 from search.options import MAX_PER_PAGE, MAX_QUERY_CHARS
-from search.querying import search
+from search.query.search import search
 
 DEPTH = MAX_PER_PAGE  # ranks retrieved per query, for every system
 ENGLISH_MEASURES = ("AP@100", "nDCG@10", "P@10", "R@100")
@@ -560,48 +560,13 @@ def _mean(values: Iterable[float]) -> float:
 def markdown(results: list[Result], command: str, seconds: float) -> str:
     """The results section of docs/relevance.md."""
     english = [r for r in results if r.collection.measures == ENGLISH_MEASURES]
-    chinese = [r for r in results if r.collection.measures != ENGLISH_MEASURES]
     lines = [MARK_START, ""]
     if english:
-        head = [LABELS.get(m, m) for m in ENGLISH_MEASURES]
-        lines += ["| collection | system | " + " | ".join(head) + " |",
-                  "|---|---|" + "---:|" * len(head)]
-        for r in english:
-            for name in SYSTEMS:
-                cells = [f"{r.scores[name][m]:.4f}" for m in ENGLISH_MEASURES]
-                bold = name == QIAO
-                lines.append(f"| {r.collection.name} | {'**' + name + '**' if bold else name} | "
-                             + " | ".join(f"**{c}**" if bold else c for c in cells) + " |")
-        for name in SYSTEMS:
-            cells = [f"{_mean(r.scores[name][m] for r in english):.4f}" for m in ENGLISH_MEASURES]
-            lines.append(f"| mean of {len(english)} | {name} | " + " | ".join(cells) + " |")
-        lines.append("")
-        ratios = [r.scores[QIAO]["AP@100"] / r.scores[BM25]["AP@100"] - 1 for r in english]
-        lines.append(
-            "Qiao's MAP@100 against the BM25 reference: "
-            + ", ".join(f"{r.collection.name} {x:+.1%}" for r, x in zip(english, ratios))
-            + f"; mean of the per-collection changes {_mean(ratios):+.1%}."
-        )
-        lines.append("")
-    for r in chinese:
-        measures = r.collection.measures
-        head = [LABELS.get(m, m) for m in measures] + ["no hits"]
-        lines += [f"{r.collection.name}: {len(r.collection.docs):,} articles, "
-                  f"{len(r.collection.judged)} queries.", "",
-                  "| queries | system | " + " | ".join(head) + " |", "|---|---|" + "---:|" * len(head)]
-        for kind, scores in [("all", {n: {**r.scores[n], "no hits": r.empty[n]} for n in SYSTEMS}),
-                             *r.kinds.items()]:
-            for name in SYSTEMS:
-                cells = [f"{scores[name][m]:.4f}" for m in measures] + [f"{scores[name]['no hits']:.1%}"]
-                lines.append(f"| {kind} | {name} | " + " | ".join(cells) + " |")
-        lines.append("")
-    lines += [
-        "| collection | documents | queries judged | refused by Qiao | Qiao s | BM25 s | obvious s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+        lines += _english_tables(english)
     for r in results:
-        lines.append(f"| {r.collection.name} | {len(r.collection.docs):,} | {len(r.collection.judged)} | "
-                     f"{r.refused} | {r.seconds[QIAO]:.1f} | {r.seconds[BM25]:.1f} | {r.seconds[OBVIOUS_AND]:.1f} |")
+        if r.collection.measures != ENGLISH_MEASURES:
+            lines += _chinese_table(r)
+    lines += _costs_table(results)
     lines += [
         "",
         "Seconds include indexing. Made by:",
@@ -613,6 +578,58 @@ def markdown(results: list[Result], command: str, seconds: float) -> str:
         MARK_END,
     ]
     return "\n".join(lines) + "\n"
+
+
+def _english_tables(english: list[Result]) -> list[str]:
+    """Every system on every English collection, their means, and Qiao's MAP@100 against BM25's."""
+    head = [LABELS.get(m, m) for m in ENGLISH_MEASURES]
+    lines = ["| collection | system | " + " | ".join(head) + " |", "|---|---|" + "---:|" * len(head)]
+    for r in english:
+        for name in SYSTEMS:
+            cells = [f"{r.scores[name][m]:.4f}" for m in ENGLISH_MEASURES]
+            bold = name == QIAO
+            lines.append(f"| {r.collection.name} | {'**' + name + '**' if bold else name} | "
+                         + " | ".join(f"**{c}**" if bold else c for c in cells) + " |")
+    for name in SYSTEMS:
+        cells = [f"{_mean(r.scores[name][m] for r in english):.4f}" for m in ENGLISH_MEASURES]
+        lines.append(f"| mean of {len(english)} | {name} | " + " | ".join(cells) + " |")
+    lines.append("")
+    ratios = [r.scores[QIAO]["AP@100"] / r.scores[BM25]["AP@100"] - 1 for r in english]
+    lines.append(
+        "Qiao's MAP@100 against the BM25 reference: "
+        + ", ".join(f"{r.collection.name} {x:+.1%}" for r, x in zip(english, ratios))
+        + f"; mean of the per-collection changes {_mean(ratios):+.1%}."
+    )
+    lines.append("")
+    return lines
+
+
+def _chinese_table(r: Result) -> list[str]:
+    """Every system on a Chinese collection: over all its queries, then by kind of query."""
+    measures = r.collection.measures
+    head = [LABELS.get(m, m) for m in measures] + ["no hits"]
+    lines = [f"{r.collection.name}: {len(r.collection.docs):,} articles, "
+             f"{len(r.collection.judged)} queries.", "",
+             "| queries | system | " + " | ".join(head) + " |", "|---|---|" + "---:|" * len(head)]
+    for kind, scores in [("all", {n: {**r.scores[n], "no hits": r.empty[n]} for n in SYSTEMS}),
+                         *r.kinds.items()]:
+        for name in SYSTEMS:
+            cells = [f"{scores[name][m]:.4f}" for m in measures] + [f"{scores[name]['no hits']:.1%}"]
+            lines.append(f"| {kind} | {name} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def _costs_table(results: list[Result]) -> list[str]:
+    """Each collection's size, the queries Qiao refused, and each system's seconds."""
+    lines = [
+        "| collection | documents | queries judged | refused by Qiao | Qiao s | BM25 s | obvious s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(f"| {r.collection.name} | {len(r.collection.docs):,} | {len(r.collection.judged)} | "
+                     f"{r.refused} | {r.seconds[QIAO]:.1f} | {r.seconds[BM25]:.1f} | {r.seconds[OBVIOUS_AND]:.1f} |")
+    return lines
 
 
 def write_markdown(path: Path, section: str, start: str = MARK_START, end: str = MARK_END) -> None:
