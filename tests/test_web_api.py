@@ -543,6 +543,7 @@ def test_deleted_article_is_gone_from_the_next_identical_search(writer: FlaskCli
     assert writer.get("/api/search?q=markets").get_json()["total_hits"] == 0
 
 
+@pytest.mark.system
 def test_rebuild_by_another_process_is_seen_by_the_next_identical_search(
     writer: FlaskClient, small_index_dir: Path, tmp_path: Path
 ) -> None:
@@ -588,6 +589,7 @@ def test_search_page_shares_the_cache_with_the_api(client: FlaskClient) -> None:
 # --- qiao serve -------------------------------------------------------------------------------
 
 
+@pytest.mark.system
 def test_concurrent_searches_on_qiao_serve_match_serial_ones(live_server: str) -> None:
     queries = ["香港", "重庆 香港 合作", "Hong Kong", "election", "新冠肺炎", "蘋果", "football", "经济"] * 12
 
@@ -604,12 +606,14 @@ def test_concurrent_searches_on_qiao_serve_match_serial_ones(live_server: str) -
     assert all(answer == expected[q] for q, answer in zip(queries, answers))
 
 
+@pytest.mark.system
 def test_qiao_serve_starts_and_answers_healthz(seeds_index_dir: Path) -> None:
     with qiao_serve(seeds_index_dir, "--workers", "1", "--threads", "2") as (_, url):
         with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
             assert (r.status, json.load(r)["documents"]) == (200, 846)
 
 
+@pytest.mark.system
 def test_overlong_query_over_http_is_the_json_400(live_server: str) -> None:
     url = f"{live_server}/api/search?" + urllib.parse.urlencode({"q": "香港" * 1001})
     with pytest.raises(urllib.error.HTTPError) as raised:
@@ -628,6 +632,7 @@ def raw_get(url: str, target: bytes) -> http.client.HTTPResponse:
     return response
 
 
+@pytest.mark.system
 def test_raw_utf8_query_on_qiao_serve_is_searched_as_if_percent_encoded(live_server: str) -> None:
     with urllib.request.urlopen(f"{live_server}/api/search?q=%E9%A6%99%E6%B8%AF", timeout=30) as r:
         encoded = json.load(r)
@@ -639,6 +644,7 @@ def test_raw_utf8_query_on_qiao_serve_is_searched_as_if_percent_encoded(live_ser
     assert raw == encoded
 
 
+@pytest.mark.system
 def test_raw_utf8_query_on_qiao_serve_shows_the_search_page(live_server: str) -> None:
     response = raw_get(live_server, "/?q=香港".encode())
     assert (response.status, response.getheader("Content-Type")) == (200, "text/html; charset=utf-8")
@@ -684,6 +690,7 @@ def call(connection: http.client.HTTPConnection, method: str, path: str, body: o
     return json.load(connection.getresponse())
 
 
+@pytest.mark.system
 def test_writes_through_one_worker_are_seen_at_once_by_the_other(small_index_dir: Path) -> None:
     with qiao_serve(small_index_dir, "--workers", "2", token=TOKEN) as (process, url):
         a, b = one_connection_per_worker(url, process.pid, 2)
@@ -698,6 +705,7 @@ def test_writes_through_one_worker_are_seen_at_once_by_the_other(small_index_dir
         assert (hits(a), hits(b)) == ([], [])
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_qiao_serve_stops_cleanly(seeds_index_dir: Path, signal_number: int) -> None:
     with qiao_serve(seeds_index_dir, "--workers", "2") as (process, url):
@@ -707,6 +715,7 @@ def test_qiao_serve_stops_cleanly(seeds_index_dir: Path, signal_number: int) -> 
     assert (process.returncode, stderr) == (0, "")
 
 
+@pytest.mark.system
 def test_qiao_serve_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
     result = subprocess.run(
         [*qiao_command(), "serve", "--index", str(tmp_path / "none"), "--port", "0"],
@@ -716,6 +725,7 @@ def test_qiao_serve_without_an_index_says_how_to_build_one(tmp_path: Path) -> No
     assert result.stderr == f"error: no index at {tmp_path / 'none'}; build one with: qiao index build --index {tmp_path / 'none'}\n"
 
 
+@pytest.mark.system
 def test_qiao_serve_on_a_taken_port_says_so(seeds_index_dir: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
