@@ -68,6 +68,18 @@ def venv_not_on_path() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def fast_tests_start_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test outside the system tier fails if it starts a process, rather than slowing the fast tier."""
+    if request.node.get_closest_marker("system") is not None:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{request.node.nodeid} starts a process: mark it @pytest.mark.system")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+
+
 @pytest.fixture(scope="session")
 def seeds_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index built from seeds/ (read-only for tests)."""

@@ -10,6 +10,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
+import pytest
 
 import search
 from search.cli import COMMANDS_GROUP
@@ -47,6 +48,7 @@ def test_serve_is_registered_by_web_through_the_entry_point_group() -> None:
     assert "serve" in qiao.list_commands(click.Context(qiao))
 
 
+@pytest.mark.system  # a new interpreter, to see what importing search.cli alone loads
 def test_the_cli_loads_the_web_app_only_for_its_commands() -> None:
     script = f"import sys, search.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in {WEB_ONLY!r}))"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
