@@ -135,19 +135,16 @@ def measure_builds(engines: list[str], datasets: dict, work: Path) -> dict:
 def measure_queries(engines: list[str], queries: list[dict], targets: dict[str, str],
                     builds: dict, work: Path, rounds: int) -> dict:
     """In-process latency of every query, per engine, each corpus's queries on its index."""
-    paths = {}
-    for corpus in targets:
-        paths[corpus] = work / f"queries-{corpus}.json"
-        subset = [q for q in queries if q["corpus"] == corpus]
-        paths[corpus].write_text(json.dumps(subset, ensure_ascii=False), encoding="utf-8")
+    subsets = {corpus: [q for q in queries if q["corpus"] == corpus] for corpus in targets}
+    for corpus, subset in subsets.items():
+        (work / f"queries-{corpus}.json").write_text(json.dumps(subset, ensure_ascii=False), encoding="utf-8")
     out: dict[str, dict] = {}
     for engine in engines:
         runs = {}
         for corpus, dataset in targets.items():
-            print(f"  query {engine:<8} {sum(q['corpus'] == corpus for q in queries)} {corpus} queries on {dataset}",
-                  end=" ", flush=True)
-            runs[corpus] = run_worker(["_query", engine, builds[engine][dataset]["index_dir"], str(paths[corpus]),
-                                       str(rounds)])
+            print(f"  query {engine:<8} {len(subsets[corpus])} {corpus} queries on {dataset}", end=" ", flush=True)
+            runs[corpus] = run_worker(["_query", engine, builds[engine][dataset]["index_dir"],
+                                       str(work / f"queries-{corpus}.json"), str(rounds)])
             values = _latencies(runs[corpus])
             print(f"p50 {percentile(values, 50):7.1f} ms  p95 {percentile(values, 95):7.1f} ms"
                   + (f"  errors {runs[corpus]['errors']}" if runs[corpus]["errors"] else ""), flush=True)
