@@ -69,10 +69,10 @@ def answer(search, index, q: str, options: dict[str, object]) -> dict[str, objec
 
 def snapshot(corpora: Path, queries: Path, docs: int, work: Path) -> list[dict[str, object]]:
     """Index the two corpora and answer every query and variant."""
-    import search.index
+    import search.writing
     from search.index import QiaoIndex, build
 
-    search.index.BUILD_PROCS = 1  # one segment in input order: the same documents numbers every time
+    search.writing.BUILD_PROCS = 1  # one segment in input order: the same documents numbers every time
 
     try:
         from search import search

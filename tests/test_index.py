@@ -7,14 +7,22 @@ from pathlib import Path
 
 import pytest
 
-import search.index as qindex
+from search import generations, writing
 from search.articles import Article
 from search.errors import BuildRefused, IndexBusy, IndexMismatch, IndexNotFound
 from search.index import (
-    Dropped, QiaoIndex, add, add_articles, build, current_generation, delete, stats, verify, write_lock,
+    Dropped,
+    QiaoIndex,
+    add,
+    add_articles,
+    build,
+    current_generation,
+    delete,
+    stats,
+    verify,
+    write_lock,
 )
 from search.query.search import search
-
 
 SEED_ARTICLE = Path(__file__).resolve().parents[1] / "seeds" / "chongqing-hong-kong-2023-05-11.txt"
 STORY = {
@@ -75,10 +83,10 @@ def test_failed_build_leaves_the_live_index_untouched(small_index: Path, monkeyp
     live = current_generation(small_index)
 
     def broken(paths: object) -> object:
-        yield from qindex.iter_articles([SEED_ARTICLE])
+        yield from writing.iter_articles([SEED_ARTICLE])
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(qindex, "iter_articles", broken)
+    monkeypatch.setattr(writing, "iter_articles", broken)
     with pytest.raises(RuntimeError):
         build([SEED_ARTICLE], small_index)
     assert current_generation(small_index) == live
@@ -139,7 +147,7 @@ def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_index_of_another_analyzer_version_is_refused(small_index: Path) -> None:
-    meta_path = current_generation(small_index) / qindex.META
+    meta_path = current_generation(small_index) / generations.META
     meta = json.loads(meta_path.read_text())
     meta_path.write_text(json.dumps({**meta, "analyzer_version": "0"}))
     with pytest.raises(IndexMismatch, match="built with analyzer version 0"):

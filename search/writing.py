@@ -1,0 +1,366 @@
+"""Writing an index: build (a new generation, atomically), add and delete (in the live one)."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import whoosh.index
+from whoosh.fields import Schema
+from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
+
+from search.analysis import ANALYZER_VERSION, DEFAULT_SEGMENTER, Dictionary
+from search.articles import Article, Skipped, iter_articles
+from search.errors import BuildRefused, IndexMismatch, IndexNotFound
+from search.generations import (
+    PREVIOUS_USERDICT,
+    USERDICT,
+    IndexMeta,
+    current_generation,
+    fsync_tree,
+    open_generation,
+    remove_old_generations,
+    swap_current,
+    write_lock,
+    write_meta,
+)
+from search.schema import build_schema
+from search.whoosh_glue import Codec
+
+# Postings a writer process keeps in memory before it sorts a run out to disk (by Whoosh's own
+# estimate, about twice the real size): a zh-news build of 20,000 articles stays in memory,
+# about 1 GB a process; spilling at 512 MB made it 30 % slower.
+WRITER_LIMIT_MB = 2048
+# Python's cyclic garbage collector, during a build: the first generation collected after this
+# many allocations instead of 700. The writer's millions of posting tuples are no garbage, but
+# each full collection walks them all (a tenth of a build).
+BUILD_GC_THRESHOLD = 100_000
+# A rebuild analyses in this many processes (Whoosh's multiprocess writer, one segment each).
+BUILD_PROCS = max(1, min(os.cpu_count() or 1, 4))
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Articles of the live index that a rebuild's input does not have, by how they came in."""
+
+    added: tuple[str, ...] = ()  # by add, watch or the API since a build: no build has their source
+    built: tuple[str, ...] = ()  # by an earlier build, from input that is gone now
+
+    def __len__(self) -> int:
+        return len(self.added) + len(self.built)
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """The outcome of a build."""
+
+    indexed: int
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    chars: int
+    duplicates: int = 0  # exact copies of an article already read (same id, same content)
+    dropped: Dropped = Dropped()  # what the replaced index had and this one has not
+
+    @property
+    def per_second(self) -> float:
+        """Articles indexed per second."""
+        return self.indexed / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one article on add or delete."""
+
+    id: str
+    status: str  # added | updated | unchanged | rejected | deleted | not_found
+    reason: str = ""
+
+
+@dataclass
+class WriteSummary:
+    """Per-article outcomes of add or delete, and the input that was skipped."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Outcomes counted by status."""
+        return dict(Counter(o.status for o in self.outcomes))
+
+
+def content_hash(article: Article) -> str:
+    """A hash of everything an article contributes to the index."""
+    data = asdict(article)
+    data["published"] = article.published.isoformat() if article.published else None
+    data["analyzer"] = ANALYZER_VERSION
+    blob = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def to_document(article: Article, digest: str, origin: str) -> dict[str, object]:
+    """The Whoosh document of an article; ``origin`` is "build" or "add" (see ``Dropped``)."""
+    captions = "\n".join(article.captions)
+    doc: dict[str, object] = {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "body": article.body,
+        "captions": captions,
+        "title_parts": article.title,
+        "parts": f"{article.body}\n{captions}",
+        "lang": article.lang,
+        "author": article.author,
+        "tags": ",".join(article.tags),
+        "content_hash": digest,
+        "origin": origin,
+    }
+    if article.published is not None:
+        doc["published"] = article.published
+        doc["year"] = str(article.published.year)
+    for name in ("source", "category"):
+        if value := getattr(article, name):
+            doc[name] = value
+    return doc
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def build(
+    paths: Sequence[Path],
+    index_dir: Path,
+    *,
+    segmenter: str = DEFAULT_SEGMENTER,
+    userdict: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    lock_timeout: float = 30.0,
+    drop_added: bool = False,
+) -> BuildSummary:
+    """Rebuild the index from ``paths``; the old index stays live until the new one is complete.
+
+    ``userdict`` becomes the index's own dictionary (INDEX/userdict.txt). A rebuild that would
+    lose articles added since the last build (by add, watch or the API; their sources are not
+    among ``paths``) is refused unless ``drop_added``, and the old index stays live.
+    """
+    check_index_outside(paths, index_dir)
+    start = time.perf_counter()
+    dictionary = Dictionary.load(userdict or index_dir / USERDICT)
+    with write_lock(index_dir, lock_timeout), _fewer_collections():
+        gen_dir = index_dir / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
+        gen_dir.mkdir(parents=True)
+        read = _write_generation(gen_dir, paths, build_schema(segmenter, dictionary), progress)
+        built_at = datetime.now(UTC).isoformat(timespec="seconds")
+        write_meta(gen_dir, IndexMeta(ANALYZER_VERSION, segmenter, dictionary.digest, built_at, len(read.digests)))
+        fsync_tree(gen_dir)
+        previous = _live_generation(index_dir)
+        dropped = _dropped(previous, set(read.digests)) if previous else Dropped()
+        if dropped.added and not drop_added:
+            shutil.rmtree(gen_dir, ignore_errors=True)
+            raise _refusal(index_dir, dropped)
+        if userdict is not None:
+            _install_dictionary(userdict, index_dir)
+        swap_current(index_dir, gen_dir)
+        remove_old_generations(index_dir, gen_dir, previous)
+    seconds = time.perf_counter() - start
+    return BuildSummary(len(read.digests), tuple(read.skipped), seconds, read.chars, read.duplicates, dropped)
+
+
+@dataclass
+class _Read:
+    """What a build read: the content hash of each article it wrote, by id, and what it left out."""
+
+    digests: dict[str, str] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+    duplicates: int = 0
+    chars: int = 0
+
+
+def _write_generation(
+    gen_dir: Path, paths: Sequence[Path], schema: Schema, progress: Callable[[int], None] | None,
+) -> _Read:
+    """Write the articles under ``paths`` as a new Whoosh index in ``gen_dir``; on failure, remove it."""
+    ix = whoosh.index.create_in(gen_dir, schema)
+    procs = {"procs": BUILD_PROCS, "multisegment": True} if BUILD_PROCS > 1 else {}
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec(), **procs)
+    try:
+        read = _add_each(writer, paths, progress)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        shutil.rmtree(gen_dir, ignore_errors=True)
+        raise
+    finally:
+        ix.close()
+    return read
+
+
+def _add_each(writer: IndexWriter, paths: Sequence[Path], progress: Callable[[int], None] | None) -> _Read:
+    """Add every article under ``paths`` to ``writer``, the first of each id; exact copies are counted."""
+    read = _Read()
+    for item in iter_articles(paths):
+        if isinstance(item, Skipped):
+            read.skipped.append(item)
+            continue
+        digest = content_hash(item)
+        if item.id in read.digests:
+            if read.digests[item.id] == digest:
+                read.duplicates += 1
+            else:
+                read.skipped.append(Skipped(item.id, None, "another article has this id; the first was kept"))
+            continue
+        read.digests[item.id] = digest
+        writer.add_document(**to_document(item, digest, "build"))
+        read.chars += len(item.title) + len(item.body)
+        if progress is not None:
+            progress(len(read.digests))
+    return read
+
+
+def _live_generation(index_dir: Path) -> Path | None:
+    """The live generation, None before the first build."""
+    try:
+        return current_generation(index_dir)
+    except IndexNotFound:
+        return None
+
+
+def _refusal(index_dir: Path, dropped: Dropped) -> BuildRefused:
+    """The error of a rebuild that would drop articles added since the last build."""
+    return BuildRefused(
+        f"{len(dropped.added)} articles added to {index_dir} since its last build (by add, watch or the "
+        f"API) are not in these inputs, e.g. {', '.join(dropped.added[:3])}; the index is unchanged. "
+        "Add their files to the build, or run it again with --drop-added to drop them."
+    )
+
+
+def check_index_outside(paths: Sequence[Path], index_dir: Path) -> None:
+    """An index written inside a folder being indexed would be read back as articles by the next build."""
+    index = index_dir.resolve()
+    for path in paths:
+        folder = Path(path).resolve()
+        if folder.is_dir() and (index == folder or folder in index.parents):
+            raise BuildRefused(
+                f"the index folder {index_dir} is inside the input folder {path}; "
+                "choose an --index outside the folders being indexed"
+            )
+
+
+def _dropped(gen_dir: Path, kept: set[str]) -> Dropped:
+    """The live articles of a generation whose ids are not in ``kept``, by origin."""
+    try:
+        ix = open_generation(gen_dir)
+    except IndexMismatch:  # built by another version: not comparable, and it must be rebuilt anyway
+        return Dropped()
+    lost: dict[str, list[str]] = {"add": [], "build": []}
+    with contextlib.closing(ix), ix.searcher() as searcher:
+        for term in searcher.reader().lexicon("id"):
+            article_id = term.decode("utf-8")
+            if article_id in kept:
+                continue
+            docnum = searcher.document_number(id=article_id)  # None for a deleted article's leftover term
+            if docnum is not None:
+                lost[searcher.stored_fields(docnum).get("origin", "build")].append(article_id)
+    return Dropped(tuple(lost["add"]), tuple(lost["build"]))
+
+
+def _install_dictionary(userdict: Path, index_dir: Path) -> None:
+    """Make a dictionary given with --userdict the index's own; a different one there is kept aside."""
+    target = index_dir / USERDICT
+    data = userdict.read_bytes()
+    if target.is_file():
+        if target.read_bytes() == data:
+            return
+        os.replace(target, index_dir / PREVIOUS_USERDICT)
+    tmp = index_dir / f".{USERDICT}.{os.getpid()}"
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's garbage collector runs less often (the writer processes forked inside inherit it)."""
+    threshold = gc.get_threshold()
+    gc.freeze()  # what exists already is never collected again during the build
+    gc.set_threshold(BUILD_GC_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def add(
+    paths: Sequence[Path], index_dir: Path, *, lock_timeout: float = 30.0
+) -> WriteSummary:
+    """Add or update the articles under ``paths`` by id; unchanged articles are not re-analysed."""
+    return add_articles(iter_articles(paths), index_dir, lock_timeout=lock_timeout)
+
+
+def add_articles(
+    items: Iterable[Article | Skipped], index_dir: Path, *, lock_timeout: float = 30.0
+) -> WriteSummary:
+    """Add or update articles in the live generation, reporting what happened to each."""
+    summary = WriteSummary()
+    with _writing(index_dir, lock_timeout, limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec()) as (writer, searcher):
+        digests: dict[str, str | None] = {}  # the content each id has now, None if none
+        changed: dict[str, Article] = {}  # the last version of each article to write
+        for item in items:
+            if isinstance(item, Skipped):
+                summary.skipped.append(item)
+                summary.outcomes.append(Outcome(item.path, "rejected", item.reason))
+                continue
+            if item.id not in digests:
+                stored = searcher.document(id=item.id)
+                digests[item.id] = stored["content_hash"] if stored else None
+            old, digest = digests[item.id], content_hash(item)
+            if old == digest:
+                summary.outcomes.append(Outcome(item.id, "unchanged"))
+                continue
+            summary.outcomes.append(Outcome(item.id, "added" if old is None else "updated"))
+            digests[item.id] = digest
+            changed[item.id] = item
+        # Written once per id: Whoosh's update_document does not see this writer's own additions.
+        for article in changed.values():
+            writer.update_document(**to_document(article, digests[article.id], "add"))
+    return summary
+
+
+def delete(ids: Sequence[str], index_dir: Path, *, lock_timeout: float = 30.0) -> WriteSummary:
+    """Delete articles by id."""
+    summary = WriteSummary()
+    with _writing(index_dir, lock_timeout) as (writer, _):
+        for article_id in ids:
+            n = writer.delete_by_term("id", article_id)
+            summary.outcomes.append(Outcome(article_id, "deleted" if n else "not_found"))
+    return summary
+
+
+@contextlib.contextmanager
+def _writing(
+    index_dir: Path, lock_timeout: float, **options: object
+) -> Iterator[tuple[IndexWriter, Searcher]]:
+    """A writer on the live generation and a searcher of its committed state; commits at the end."""
+    with write_lock(index_dir, lock_timeout):
+        ix = open_generation(current_generation(index_dir))
+        try:
+            writer = ix.writer(**options)
+            try:
+                with ix.searcher() as searcher:
+                    yield writer, searcher
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+        finally:
+            ix.close()
