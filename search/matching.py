@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import query as wq
@@ -44,6 +45,9 @@ from search.whoosh_glue import (
     segment_key,
     sort_keys,
 )
+
+if TYPE_CHECKING:
+    from search.query.statistics import Statistics, StringKey
 
 _HAN_LINE = re.compile(f"^[{HAN}]+$", re.MULTILINE)
 # At most this many ways of cutting a string across words are searched (fewest pieces first).
@@ -86,40 +90,40 @@ NO_MATCHES = Matches(np.empty(0, np.int64), np.empty(0, np.float64))
 # --- evaluation -------------------------------------------------------------------------------
 
 
-def evaluate(searcher: Searcher, query: wq.Query, deadline: float) -> Matches:
+def evaluate(searcher: Searcher, query: wq.Query, statistics: Statistics, deadline: float) -> Matches:
     """Every match of ``query`` in the segment of ``searcher`` (a leaf searcher), with its score.
 
     And, Or, AndMaybe, Not inside And, ConstantScoreQuery and Qiao's leaves are combined as
-    arrays; any other Whoosh query is read through its own matcher. Raises TooSlow after
-    ``deadline`` (a ``time.perf_counter()`` value).
+    arrays; any other Whoosh query is read through its own matcher. Qiao's leaves score with
+    ``statistics`` (of the whole index). Raises TooSlow after ``deadline`` (a ``time.perf_counter()`` value).
     """
     if time.perf_counter() > deadline:
         raise TooSlow
     if isinstance(query, _Leaf):
-        return query.matches(searcher)
+        return query.matches(searcher, statistics)
     if isinstance(query, wq.And):
         excluded = [q.query for q in query.subqueries if isinstance(q, wq.Not)]
         required = [q for q in query.subqueries if not isinstance(q, wq.Not)]
         if not required:
             return _generic(searcher, query, deadline)
-        found = evaluate(searcher, required[0], deadline)
+        found = evaluate(searcher, required[0], statistics, deadline)
         for q in required[1:]:
             if not len(found):
                 return NO_MATCHES
-            found = _both(found, evaluate(searcher, q, deadline))
+            found = _both(found, evaluate(searcher, q, statistics, deadline))
         for q in excluded:
             if len(found):
-                found = _without(found, evaluate(searcher, q, deadline).docs)
+                found = _without(found, evaluate(searcher, q, statistics, deadline).docs)
         return found
     if isinstance(query, wq.Or) and not query.minmatch and query.scale is None:
-        return _sum([evaluate(searcher, q, deadline) for q in query.subqueries])
+        return _sum([evaluate(searcher, q, statistics, deadline) for q in query.subqueries])
     if isinstance(query, wq.AndMaybe):
-        found = evaluate(searcher, query.a, deadline)
+        found = evaluate(searcher, query.a, statistics, deadline)
         if not len(found):
             return found
-        return _plus(found, evaluate(searcher, query.b, deadline))
+        return _plus(found, evaluate(searcher, query.b, statistics, deadline))
     if isinstance(query, wq.ConstantScoreQuery):
-        docs = evaluate(searcher, query.child, deadline).docs
+        docs = evaluate(searcher, query.child, statistics, deadline).docs
         return Matches(docs, np.full(len(docs), float(query.score)))
     if isinstance(query, wq.NumericRange) and query.constantscore and searcher.reader().has_column(query.fieldname):
         return _in_range(searcher.reader(), query)
@@ -221,12 +225,17 @@ class _Leaf(wq.Query):
     def estimate_size(self, ixreader: IndexReader) -> int:
         return ixreader.doc_count_all()
 
-    def matches(self, searcher: Searcher) -> Matches:
-        """The matches in the segment of ``searcher`` (a leaf searcher), deleted documents left out."""
+    def matches(self, searcher: Searcher, statistics: Statistics) -> Matches:
+        """The matches in the segment of ``searcher`` (a leaf searcher), deleted documents left out,
+        scored with ``statistics`` (of the whole index: search.query.statistics)."""
         raise NotImplementedError
 
     def matcher(self, searcher: Searcher, context: object = None) -> Matcher:
-        found = self.matches(searcher)
+        """Whoosh's matcher of the leaf, scored with the statistics of the searcher's whole index."""
+        # The round above this module, needed only when Whoosh itself runs the leaf.
+        from search.query.statistics import statistics
+
+        found = self.matches(searcher, statistics(searcher.get_parent(), self))
         if not len(found):
             return NullMatcher()
         return ListMatcher(found.docs.tolist(), weights=found.scores.tolist())
@@ -258,12 +267,16 @@ class WordQuery(_Leaf):
     def __str__(self) -> str:
         return "(" + " OR ".join(f"{f}:{self.text}^{w}" for f, w in self.fields) + ")"
 
-    def matches(self, searcher: Searcher) -> Matches:
+    def doc_frequencies(self, searcher: Searcher) -> dict[tuple[str, str], int]:
+        """In how many documents of the index of ``searcher`` the word is, in each field it is
+        searched in and each proximity reads."""
+        names = dict.fromkeys([*(name for name, _ in self.fields), *PROXIMITY_FIELDS])
+        return {(name, self.text): searcher.doc_frequency(name, self.text) for name in names}
+
+    def matches(self, searcher: Searcher, statistics: Statistics) -> Matches:
         reader = searcher.reader()
-        top = searcher.get_parent()
-        n = top.doc_count_all()
-        df = max(top.doc_frequency(name, self.text) for name, _ in self.fields)
-        idf = _idf(n, df) * self.boost
+        df = max(statistics.doc_frequency(name, self.text) for name, _ in self.fields)
+        idf = _idf(statistics.doc_count, df) * self.boost
         k1, b = self.ranking.bm25(han=bool(HAN_RUN.fullmatch(self.text)))
         docs, tf = [], []
         for name, weight in self.fields:
@@ -273,7 +286,7 @@ class WordQuery(_Leaf):
             length_of = PART_FIELDS.get(name, name)
             found, freqs = _postings_of(blocks)
             lengths = field_lengths(reader, length_of)[found]
-            average = top.avg_field_length(length_of) or 1.0
+            average = statistics.average_length(length_of)
             docs.append(found)
             tf.append(weight * freqs / (1 - b + b * lengths / average))
         if not docs:
@@ -297,28 +310,44 @@ class StringQuery(_Leaf):
     the words of each field (``Lexicon``), so this is exact, whatever jieba made of the text.
     """
 
+    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0, ranking: Ranking = RANKING) -> None:
+        super().__init__(text, fields, boost, ranking)
+        self._kept: dict[object, dict[str, Matches]] = {}
+
     def __str__(self) -> str:
         return "(" + " OR ".join(f'{f}:*"{self.text}"*^{w}' for f, w in self.fields) + ")"
 
-    def matches(self, searcher: Searcher) -> Matches:
+    @property
+    def key(self) -> StringKey:
+        """The string and the fields it is searched in: what its document count is kept under."""
+        return self.text, tuple(name for name, weight in self.fields if weight > 0)
+
+    def occurrences(self, reader: IndexReader) -> dict[str, Matches]:
+        """The documents of this segment with the string, and how often, in each field searched
+        (deleted ones included). Kept: the statistics and the ranking of a search both read them."""
+        key = segment_key(reader)
+        if key not in self._kept:
+            self._kept[key] = {name: Matches(*self._occurrences(reader, name)) for name in self.key[1]}
+        return self._kept[key]
+
+    def document_count(self, searcher: Searcher) -> int:
+        """In how many documents of the index of ``searcher`` the string is (deleted ones included)."""
+        return sum(len(_sum(list(self.occurrences(leaf.reader()).values()))) for leaf, _ in searcher.leaf_searchers())
+
+    def matches(self, searcher: Searcher, statistics: Statistics) -> Matches:
         reader = searcher.reader()
-        top = searcher.get_parent()
         k1, b = self.ranking.bm25(han=True)
+        weights = dict(self.fields)
         parts = []
-        for name, weight in self.fields:
-            if weight <= 0:
-                continue
-            docs, freqs = self._occurrences(reader, name)
-            lengths = field_lengths(reader, name)[docs]
-            average = top.avg_field_length(name) or 1.0
-            parts.append(Matches(docs, weight * freqs / (1 - b + b * lengths / average)))
+        for name, found in self.occurrences(reader).items():
+            lengths = field_lengths(reader, name)[found.docs]
+            average = statistics.average_length(name)
+            parts.append(Matches(found.docs, weights[name] * found.scores / (1 - b + b * lengths / average)))
         found = _sum(parts)
         if not len(found):
             return NO_MATCHES
-        # The documents with the string in this segment, scaled to the whole index.
-        n = top.doc_count_all()
-        df = min(n, len(found) * n / max(reader.doc_count_all(), 1))
-        idf = _idf(n, df) * self.boost
+        n = statistics.doc_count
+        idf = _idf(n, min(n, statistics.string_count(self.key))) * self.boost
         tf = found.scores
         return _live(reader, Matches(found.docs, idf * tf * (k1 + 1) / (k1 + tf)))
 
@@ -470,7 +499,8 @@ def query_words(query: wq.Query) -> list[WordQuery]:
 
 
 def with_proximity(
-    searcher: Searcher, query: wq.Query, docs: np.ndarray, scores: np.ndarray, ranking: Ranking = RANKING,
+    searcher: Searcher, query: wq.Query, docs: np.ndarray, scores: np.ndarray, statistics: Statistics,
+    ranking: Ranking = RANKING,
 ) -> np.ndarray:
     """``scores`` of the matches ``docs`` (numbers in the whole index) with the best PROXIMITY_DOCS
     raised by their ``proximity`` bonus; unchanged for a query of fewer than two words."""
@@ -480,20 +510,20 @@ def with_proximity(
     best = np.lexsort((docs, -scores))[:PROXIMITY_DOCS]
     best = best[np.argsort(docs[best])]  # by document number: each segment's are one range
     numbers = docs[best]
-    idf = _proximity_idf(searcher, words)  # once for all segments
+    idf = _proximity_idf(statistics, words)  # once for all segments
     bonus = np.zeros(len(best))
     for leaf, offset in searcher.leaf_searchers():
         inside = (numbers >= offset) & (numbers < offset + leaf.reader().doc_count_all())
         if inside.any():
-            bonus[inside] = proximity(leaf, words, numbers[inside] - offset, idf=idf, ranking=ranking)
+            bonus[inside] = proximity(leaf, words, numbers[inside] - offset, statistics, idf=idf, ranking=ranking)
     raised = scores.copy()
     raised[best] += bonus
     return raised
 
 
 def proximity(
-    searcher: Searcher, words: Sequence[WordQuery], docs: np.ndarray, *, idf: np.ndarray | None = None,
-    ranking: Ranking = RANKING,
+    searcher: Searcher, words: Sequence[WordQuery], docs: np.ndarray, statistics: Statistics, *,
+    idf: np.ndarray | None = None, ranking: Ranking = RANKING,
 ) -> np.ndarray:
     """The proximity bonus of each of ``docs`` (sorted numbers in the segment of ``searcher``, a
     leaf searcher) for ``words`` (different words, in query order): BM25TP over PROXIMITY_FIELDS.
@@ -503,14 +533,15 @@ def proximity(
     words are searched in. It is summed over fields as BM25F sums a word's frequencies and
     saturated with the pair's k1 and b (Chinese when both words are); the bonus is
     the ranking's proximity weight times the sum over pairs of the rarer word's idf times the saturated count.
-    ``idf`` is the words' (``_proximity_idf``), if known.
+    Field lengths and idf are those of ``statistics`` (the whole index); ``idf`` is the words'
+    (``_proximity_idf``), if known.
     """
     bonus = np.zeros(len(docs))
     if len(words) < 2 or not len(docs) or ranking.proximity_weight <= 0:
         return bonus
-    reader, top = searcher.reader(), searcher.get_parent()
+    reader = searcher.reader()
     if idf is None:
-        idf = _proximity_idf(top, words)
+        idf = _proximity_idf(statistics, words)
     han = np.array([bool(HAN_RUN.fullmatch(w.text)) for w in words])
     pairs, counts = [], []  # per field: document index * m² + i * m + j (i < j), and the count
     m = len(words)
@@ -525,7 +556,7 @@ def proximity(
             continue
         b = np.where(han[first] & han[second], han_b, latin_b)
         lengths = field_lengths(reader, name)[docs[at]]
-        average = top.avg_field_length(name) or 1.0
+        average = statistics.average_length(name)
         pairs.append((at * m + first) * m + second)
         counts.append(weight * near / (1 - b + b * lengths / average))
     if not pairs:
@@ -539,10 +570,10 @@ def proximity(
     return bonus
 
 
-def _proximity_idf(searcher: Searcher, words: Sequence[WordQuery]) -> np.ndarray:
-    """Each word's idf in the whole index of ``searcher``, of the fields proximity reads."""
-    n = searcher.doc_count_all()
-    return np.array([_idf(n, max(searcher.doc_frequency(name, w.text) for name in PROXIMITY_FIELDS)) for w in words])
+def _proximity_idf(statistics: Statistics, words: Sequence[WordQuery]) -> np.ndarray:
+    """Each word's idf in the whole index, of the fields proximity reads."""
+    n = statistics.doc_count
+    return np.array([_idf(n, max(statistics.doc_frequency(name, w.text) for name in PROXIMITY_FIELDS)) for w in words])
 
 
 def _near(

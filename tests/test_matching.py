@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from search.query import search as searching
 from search.errors import QueryError
 from search.index import QiaoIndex, build, delete
 from search.matching import StringQuery, WordQuery
+from search.query import search as searching
+from search.query.statistics import statistics
 from search.ranking import RANKING
 from search.schema import PART_FIELDS
 
@@ -45,7 +46,8 @@ def test_word_scores_equal_bm25f_worked_out_posting_by_posting(seeds: QiaoIndex,
     searcher = seeds.searcher()
     matched = 0
     for leaf, _ in searcher.leaf_searchers():
-        found = WordQuery(text, fields).matches(leaf)
+        query = WordQuery(text, fields)
+        found = query.matches(leaf, statistics(searcher, query))
         expected = by_hand(searcher, leaf, text, fields)
         assert found.docs.tolist() == sorted(expected)
         assert found.scores.tolist() == pytest.approx([expected[d] for d in found.docs.tolist()], rel=1e-12)
@@ -91,7 +93,7 @@ def test_string_query_counts_each_occurrence(stories: Path) -> None:
             docs, freqs = query._occurrences(leaf.reader(), "body")
             ids = [searcher.stored_fields(d + offset)["id"] for d in docs.tolist()]
             counts.update(zip(ids, freqs.tolist()))
-            scores.update(zip(ids, query.matches(leaf).scores.tolist()))
+            scores.update(zip(ids, query.matches(leaf, statistics(searcher, query)).scores.tolist()))
     # 香港 and 香港仔 in c: inside a word counts as much as a word of its own.
     assert counts == {"a": 1, "b": 1, "c": 3}
     assert max(scores, key=scores.get) == "c"

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from search.query import search as searching
 from search.index import QiaoIndex, build
 from search.matching import WordQuery, proximity, query_words
+from search.query import search as searching
+from search.query.statistics import statistics
 from search.ranking import RANKING
 
 WITHOUT = replace(RANKING, proximity_weight=0.0)
@@ -92,8 +93,9 @@ def test_proximity_is_zero_for_one_word_and_for_words_far_apart(english: Path) -
         (leaf, _), = searcher.leaf_searchers()
         docs = np.arange(3, dtype=np.int64)
         central, bank = WordQuery("central", RANKING.fields), WordQuery("bank", RANKING.fields)
-        assert proximity(leaf, [central], docs).tolist() == [0.0, 0.0, 0.0]
-        bonus = proximity(leaf, [central, bank], docs).tolist()
+        stats = statistics(searcher, wq.Or([central, bank]))
+        assert proximity(leaf, [central], docs, stats).tolist() == [0.0, 0.0, 0.0]
+        bonus = proximity(leaf, [central, bank], docs, stats).tolist()
     assert bonus[0] == 0.0 and bonus[1] > 0.0 and bonus[2] == 0.0
 
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from search.analysis import fold
 from search.errors import ArticleNotFound, QueryError
-from search.index import QiaoIndex
-from search.ranking import RANKING
-from search.query.search import get_article, search
+from search.index import QiaoIndex, build
+from search.query.compile import compile_query
+from search.query.search import Plan, get_article, rank, search
+from search.query.statistics import Statistics, statistics
 from search.query.syntax import AllOf, AnyOf, Excluded, FieldValue, Phrase, Words, parse
+from search.ranking import RANKING
 
 SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 ROUSSEFF = {"u2541719cda271da5", "u6cc6baf930ac67f4"}  # the two seed articles with 罗塞夫 in the title
@@ -425,3 +430,41 @@ def test_articles_with_some_of_the_words_follow_those_with_all(seeds: QiaoIndex)
 def test_date_sorted_results_have_only_the_articles_with_every_word(seeds: QiaoIndex) -> None:
     result = search(seeds, "Chongqing Hong Kong cooperation", sort="date")
     assert [(h.id, h.partial) for h in result.hits] == [(SEED_ID, False)]
+
+
+SHARDED = [
+    {"id": "a", "title": "巴西总统罗塞夫访华", "body": "罗塞夫与中国签署经济合作协议。The central bank of Brazil cut rates."},
+    {"id": "b", "title": "Central bank holds rates", "body": "The bank said growth slowed. 中国人民银行维持利率不变。"},
+    {"id": "c", "title": "香港经济增长", "body": "香港经济增长加快，罗塞夫表示欢迎。Central banks in Asia watch."},
+    {"id": "d", "title": "Bank of England", "body": "Central bank bank central, far apart: central ... bank."},
+]
+
+
+def build_of(tmp_path: Path, name: str, articles: list[dict[str, str]]) -> Path:
+    """An index of ``articles`` in ``tmp_path / name``."""
+    data = tmp_path / f"{name}.jsonl"
+    data.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
+    build([data], tmp_path / name)
+    return tmp_path / name
+
+
+def scores_by_id(index_dirs: list[Path], q: str) -> dict[str, float]:
+    """Each hit's score when ``index_dirs`` are searched as one index: statistics summed, then ranked."""
+    with contextlib.ExitStack() as stack:
+        searchers = [stack.enter_context(QiaoIndex(d)).searcher() for d in index_dirs]
+        queries = [compile_query(parse(q), s.schema).query for s in searchers]
+        summed = sum((statistics(s, query) for s, query in zip(searchers, queries)), Statistics())
+        found = {}
+        for searcher, query in zip(searchers, queries):
+            ranked = rank(searcher, query, summed, Plan(query, None, "relevance", 10, question=False))
+            found |= {searcher.stored_fields(d)["id"]: score for d, score in ranked.top}
+    return found
+
+
+@pytest.mark.parametrize("q", ["罗塞夫 经济", "central bank", '"人民银行"', "香港 罗塞夫 central"])
+def test_shards_with_summed_statistics_score_as_one_index(tmp_path: Path, q: str) -> None:
+    whole = build_of(tmp_path, "whole", SHARDED)
+    halves = [build_of(tmp_path, "first", SHARDED[:2]), build_of(tmp_path, "second", SHARDED[2:])]
+    expected = scores_by_id([whole], q)
+    assert expected
+    assert scores_by_id(halves, q) == pytest.approx(expected, rel=1e-12)

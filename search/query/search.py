@@ -1,8 +1,10 @@
 """The one search function: query text and options in, a SearchResult out, in named steps.
 
-A search compiles its query, then runs in rounds: ``rank`` (every match scored, the top ones
-kept, totals and facet counts) and ``fetch`` (stored fields and highlights of the page's
-hits). Words that match nothing together are searched again as any of them (the OR fallback);
+A search compiles its query, then runs in rounds: ``statistics`` (search.query.statistics:
+the document counts, field lengths and word and string frequencies its scores read), ``rank``
+(every match scored with them, the top ones kept, totals and facet counts) and ``fetch``
+(stored fields and highlights of the page's hits). On one index they run back to back; over
+shards, the statistics are summed before ranking, so each shard scores as one index would. Words that match nothing together are searched again as any of them (the OR fallback);
 a relevance-ranked page short of hits goes on with articles that have some of the words; a
 question is ranked by any of its words and then again with words of its best articles.
 """
@@ -11,7 +13,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,18 +29,17 @@ from search.options import SearchOptions
 from search.query.compile import CompiledQuery, compile_query, filter_query
 from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, article_fields
+from search.query.statistics import Statistics, statistics
 from search.query.syntax import Node, parse
 from search.ranking import RANKING, Ranking
 from search.schema import FACET_FIELDS
-from search.whoosh_glue import sort_keys
+from search.whoosh_glue import facet_codes, facet_counts, sort_keys
 
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
 # A query of this many different words or more is a question: ranked by any of its words, then
 # again with words from its best articles (pseudo-relevance feedback, search.ranking's).
 QUESTION_WORDS = 5
-
-FacetCodes = Callable[[str], tuple[list[object], np.ndarray]]  # a field's values, each document's among them
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,6 @@ class Plan:
     sort: str
     limit: int
     question: bool  # ranked by any word, then with feedback words; not raised by proximity
-    facet_codes: FacetCodes
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,13 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
     searcher = index.searcher()
     tree = parse(asked.q)
     compiled = _checked(compile_query(tree, searcher.schema, ranking))
-    plan = _plan(asked, compiled, restrict, ranking, lambda name: index.codes(searcher, name))
+    plan = _plan(asked, compiled, restrict, ranking)
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
                             {name: {} for name in FACET_FIELDS}, None, ())
-    answer = _answer(searcher, tree, compiled, plan, ranking)
+    with _time_limit() as deadline:
+        found = statistics(searcher, plan.query, deadline)
+    answer = _answer(searcher, tree, compiled, found, plan, ranking)
     _check_page(answer.ranked.total, asked)
     hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
@@ -107,7 +110,7 @@ def _checked(compiled: CompiledQuery) -> CompiledQuery:
 
 
 def _plan(
-    asked: SearchOptions, compiled: CompiledQuery, restrict: wq.Query | None, ranking: Ranking, facet_codes: FacetCodes,
+    asked: SearchOptions, compiled: CompiledQuery, restrict: wq.Query | None, ranking: Ranking,
 ) -> Plan | None:
     """How to rank the search; None when it has nothing to search for and no filter.
 
@@ -123,7 +126,7 @@ def _plan(
     question = sort == "relevance" and compiled.relaxable and len(set(compiled.words)) >= QUESTION_WORDS
     wanted = asked.page * asked.per_page
     limit = max(wanted, ranking.feedback_docs) if question else wanted
-    return Plan(query, restrict, sort, limit, question, facet_codes)
+    return Plan(query, restrict, sort, limit, question)
 
 
 def _restriction(options: SearchOptions) -> wq.Query | None:
@@ -137,39 +140,43 @@ def _restriction(options: SearchOptions) -> wq.Query | None:
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-def _answer(searcher: Searcher, tree: Node | None, compiled: CompiledQuery, plan: Plan, ranking: Ranking) -> Answer:
+def _answer(
+    searcher: Searcher, tree: Node | None, compiled: CompiledQuery, stats: Statistics, plan: Plan, ranking: Ranking,
+) -> Answer:
     """Strict first (every word); then, as the query and its matches ask, the OR fallback, the
-    continuation with articles that have some of the words, or a question's feedback round."""
-    strict = rank(searcher, plan.query, plan, ranking)
+    continuation with articles that have some of the words, or a question's feedback round.
+    The relaxed query has the strict one's words and strings: it scores with the same statistics."""
+    strict = rank(searcher, plan.query, stats, plan, ranking)
     if not compiled.relaxable:
         return Answer(strict)
     relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True).query)
     if plan.question:
-        answer = _or_fallback(searcher, strict, relaxed, ranking)
-        return _with_feedback(searcher, answer, relaxed, ranking)
+        answer = _or_fallback(searcher, strict, stats, relaxed, ranking)
+        return _with_feedback(searcher, answer, stats, relaxed, ranking)
     if not strict.total:
-        return _or_fallback(searcher, strict, relaxed, ranking)
+        return _or_fallback(searcher, strict, stats, relaxed, ranking)
     if plan.sort == "relevance" and strict.total < plan.limit:
-        return _continued(searcher, strict, relaxed, ranking)
+        return _continued(searcher, strict, stats, relaxed, ranking)
     return Answer(strict)
 
 
-def _or_fallback(searcher: Searcher, strict: Ranked, relaxed: Plan, ranking: Ranking) -> Answer:
+def _or_fallback(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
     """Ranked by any of the words; the fallback is noted when every word found nothing and any did."""
-    found = rank(searcher, relaxed.query, relaxed, ranking)
+    found = rank(searcher, relaxed.query, stats, relaxed, ranking)
     return Answer(found, fallback="or" if found.total and not strict.total else None)
 
 
-def _continued(searcher: Searcher, strict: Ranked, relaxed: Plan, ranking: Ranking) -> Answer:
+def _continued(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
     """The strict hits, then those with some of the words (totals and facets stay the strict ones')."""
-    more = rank(searcher, relaxed.query, replace(relaxed, limit=relaxed.limit + strict.total), ranking)
+    more = rank(searcher, relaxed.query, stats, replace(relaxed, limit=relaxed.limit + strict.total), ranking)
     seen = {d for d, _ in strict.top}
     extra = [(d, score) for d, score in more.top if d not in seen][: relaxed.limit - len(strict.top)]
     return Answer(replace(strict, top=strict.top + extra), partial_from=len(strict.top))
 
 
-def _with_feedback(searcher: Searcher, answer: Answer, plan: Plan, ranking: Ranking) -> Answer:
-    """A question ranked again, also by the words that mark its best articles (Bo1 feedback)."""
+def _with_feedback(searcher: Searcher, answer: Answer, stats: Statistics, plan: Plan, ranking: Ranking) -> Answer:
+    """A question ranked again, also by the words that mark its best articles (Bo1 feedback);
+    a statistics round for those words first."""
     if not answer.ranked.total or not ranking.feedback_docs or not ranking.feedback_words:
         return answer
     best = [d for d, _ in answer.ranked.top[: ranking.feedback_docs]]
@@ -178,19 +185,20 @@ def _with_feedback(searcher: Searcher, answer: Answer, plan: Plan, ranking: Rank
     extra = [(word, weight) for word, weight in found if word not in asked][: ranking.feedback_words]
     if not extra:
         return answer
-    query = wq.AndMaybe(plan.query, wq.Or([
-        WordQuery(word, ranking.fields, ranking.feedback_weight * weight, ranking) for word, weight in extra
-    ]))
-    return replace(answer, ranked=rank(searcher, query, plan, ranking))
+    words = wq.Or([WordQuery(word, ranking.fields, ranking.feedback_weight * weight, ranking) for word, weight in extra])
+    with _time_limit() as deadline:
+        stats = stats.including(statistics(searcher, words, deadline))
+    return replace(answer, ranked=rank(searcher, wq.AndMaybe(plan.query, words), stats, plan, ranking))
 
 
-def rank(searcher: Searcher, query: wq.Query, plan: Plan, ranking: Ranking = RANKING) -> Ranked:
-    """Every match of ``query`` within the plan's restriction scored, the top ``plan.limit`` kept,
-    with the total and the facet counts. By relevance, proximity raises the best unless the plan
-    is a question's. Gives up with a QueryError after SEARCH_SECONDS."""
+def rank(searcher: Searcher, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking = RANKING) -> Ranked:
+    """Every match of ``query`` within the plan's restriction scored with ``stats``, the top
+    ``plan.limit`` kept, with the total and the facet counts. By relevance, proximity raises the
+    best unless the plan is a question's. Gives up with a QueryError after SEARCH_SECONDS."""
     if plan.restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
-    docs, scores, dates = _matches(searcher, query, by_date=plan.sort == "date")
+    with _time_limit() as deadline:
+        docs, scores, dates = _matches(searcher, query, stats, deadline, by_date=plan.sort == "date")
     if dates is not None:
         # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
         order = np.lexsort((docs, -scores, -dates.astype(np.int64)))
@@ -198,40 +206,37 @@ def rank(searcher: Searcher, query: wq.Query, plan: Plan, ranking: Ranking = RAN
         # The best matches rise by how close the query's words stand in them; not a question's,
         # whose neighbouring words are rarely a phrase (docs/relevance.md).
         if not plan.question:
-            scores = with_proximity(searcher, query, docs, scores, ranking)
+            scores = with_proximity(searcher, query, docs, scores, stats, ranking)
         order = np.lexsort((docs, -scores))
     top = order[: plan.limit]
-    facets = {name: _facet(*plan.facet_codes(name), docs) for name in FACET_FIELDS}
+    facets = {name: facet_counts(*facet_codes(searcher, name), docs) for name in FACET_FIELDS}
     return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets)
 
 
-def _matches(searcher: Searcher, query: wq.Query, *, by_date: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _matches(
+    searcher: Searcher, query: wq.Query, stats: Statistics, deadline: float, *, by_date: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates."""
-    deadline = time.perf_counter() + SEARCH_SECONDS
     docs, scores, dates = [], [], []
+    for leaf, offset in searcher.leaf_searchers():
+        found = evaluate(leaf, query, stats, deadline)
+        docs.append(found.docs + offset)
+        scores.append(found.scores)
+        if by_date:
+            dates.append(sort_keys(leaf.reader(), "published")[found.docs])
+    return np.concatenate(docs), np.concatenate(scores), np.concatenate(dates) if by_date else None
+
+
+@contextmanager
+def _time_limit() -> Iterator[float]:
+    """A deadline SEARCH_SECONDS from now; passing it (TooSlow) is a QueryError."""
     try:
-        for leaf, offset in searcher.leaf_searchers():
-            found = evaluate(leaf, query, deadline)
-            docs.append(found.docs + offset)
-            scores.append(found.scores)
-            if by_date:
-                dates.append(sort_keys(leaf.reader(), "published")[found.docs])
+        yield time.perf_counter() + SEARCH_SECONDS
     except TooSlow:
         raise QueryError(
             f"the search took longer than {SEARCH_SECONDS:g} s; use fewer or more specific words",
             code="query_timeout",
         ) from None
-    return np.concatenate(docs), np.concatenate(scores), np.concatenate(dates) if by_date else None
-
-
-def _facet(values: list[object], codes: np.ndarray, docnums: np.ndarray) -> dict[str, int]:
-    """Counts of a field's values among the matching documents, largest first, without empty ones.
-
-    ``values`` are the field's distinct values, ``codes`` each document's number among them.
-    """
-    counts = np.bincount(codes[docnums], minlength=len(values)).tolist()
-    items = [(str(v), n) for v, n in zip(values, counts) if n and v not in (None, "", b"")]
-    return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
 
 
 def _check_page(total: int, asked: SearchOptions) -> None:
