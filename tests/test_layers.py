@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
+from fnmatch import fnmatchcase
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from search.cli import COMMANDS_GROUP
 from search.cli import main as qiao
 
 SEARCH_DIR = Path(search.__file__).parent
+ROOT = SEARCH_DIR.parent
 WEB_ONLY = ("web", "flask", "werkzeug", "gunicorn", "markupsafe", "jinja2")
 
 
@@ -59,3 +62,12 @@ def test_public_api_names_exist() -> None:
     assert {"open_index", "search", "SearchOptions", "SearchResult", "Hit", "build", "add", "delete",
             "get_article", "QiaoError"} <= set(search.__all__)
     assert all(hasattr(search, name) for name in search.__all__)
+
+
+def test_a_plain_install_has_every_package() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {".".join(init.parent.relative_to(ROOT).parts)
+                for top in ("search", "web") for init in (ROOT / top).rglob("__init__.py")}
+    assert {"search", "search.query", "web"} <= packages
+    assert {name for name in packages if not any(fnmatchcase(name, p) for p in patterns)} == set()
