@@ -3,8 +3,11 @@ parameters and the result cache all say what it says."""
 
 from __future__ import annotations
 
+import re
+
 import click
 import pytest
+from flask.testing import FlaskClient
 
 from search.cli import main as qiao
 from search.errors import QueryError
@@ -82,3 +85,10 @@ def test_cache_key_is_equal_for_searches_that_give_the_same_result() -> None:
 def test_bad_url_parameters_are_query_errors(params: dict[str, str], message: str) -> None:
     with pytest.raises(QueryError, match=message):
         SearchOptions.from_params(params)
+
+
+def test_the_search_form_sends_the_url_names(no_index_client: FlaskClient) -> None:
+    given = {"q": "x", "per_page": "20", "lang": "en", "source": "s", "category": "c", "sort": "date"}
+    page = no_index_client.get("/", query_string=given).get_data(as_text=True)
+    sent = set(re.findall(r'<(?:input|select)\b[^>]*\bname="([^"]+)"', page))
+    assert sent == set(views.KEPT)
