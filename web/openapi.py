@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.articles import LANGS
 from search.options import MAX_PER_PAGE, options
+from search.schema import FACET_FIELDS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -64,7 +66,7 @@ SCHEMAS: dict[str, Any] = {
     }),
     "Hit": _object({
         "id": STRING, "title": STRING, "url": STRING, "source": STRING, "category": STRING,
-        "lang": {"enum": ["zh-Hans", "zh-Hant", "en", ""]},
+        "lang": {"enum": [*LANGS, ""]},
         "published": {**NULLABLE_STRING, "description": "ISO 8601: a date, or a date and time."},
         "score": {"type": "number"},
         "highlights": _ref("Highlights"),
@@ -82,7 +84,7 @@ SCHEMAS: dict[str, Any] = {
                                "description": "Milliseconds the search took; an answer from the cache "
                                               "repeats the time of the search that found it."},
         "hits": {"type": "array", "items": _ref("Hit")},
-        "facets": _object({"lang": COUNTS, "source": COUNTS, "category": COUNTS, "year": COUNTS}),
+        "facets": _object({name: COUNTS for name in FACET_FIELDS}),
         "fallback": {"enum": [None, "or"],
                      "description": '"or" when no article had all the words and any word was enough.'},
         "searched_as": {**STRINGS, "description": "The query as read: its words as segmented, e.g. 重庆 / 香港 / 合作, "
