@@ -198,6 +198,29 @@ def posting_blocks(reader: IndexReader, name: str, text: str) -> Iterator[Block]
         m._next_block()
 
 
+def postings(reader: IndexReader, name: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Document numbers and weights (frequencies) of a term's postings in this segment."""
+    return postings_of(list(posting_blocks(reader, name, text)))
+
+
+def postings_of(blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
+    """Document numbers and weights (frequencies) of the postings in a term's blocks (a W3 block
+    holds None for weights all 1, one float for weights all equal, else one weight each)."""
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    for block_ids, block_weights, _ in blocks:
+        ids.append(block_ids)
+        if block_weights is None:
+            weights.append(np.ones(len(block_ids)))
+        elif isinstance(block_weights, float):
+            weights.append(np.full(len(block_ids), block_weights))
+        else:
+            weights.append(np.array(block_weights, np.float64))
+    if not ids:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
 # --- per-document data ----------------------------------------------------------------------
 
 

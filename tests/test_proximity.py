@@ -13,7 +13,8 @@ import pytest
 from whoosh import query as wq
 
 from search.index import QiaoIndex, build
-from search.matching import WordQuery, proximity, query_words
+from search.matching import WordQuery
+from search.proximity import proximity, query_words
 from search.query import search as searching
 from search.query.statistics import statistics
 from search.ranking import RANKING

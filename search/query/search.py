@@ -24,8 +24,9 @@ from whoosh.searching import Searcher
 
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
-from search.matching import TooSlow, WordQuery, evaluate, with_proximity
+from search.matching import TooSlow, WordQuery, evaluate
 from search.options import SearchOptions
+from search.proximity import with_proximity
 from search.query.compile import CompiledQuery, compile_query, filter_query
 from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, article_fields
