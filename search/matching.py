@@ -37,6 +37,7 @@ from search.strings import consecutive, lexicon_of
 from search.whoosh_glue import (
     NO_KEY,
     Block,
+    deleted_docs,
     field_lengths,
     posting_blocks,
     postings,
@@ -352,5 +353,4 @@ def _live(reader: IndexReader, found: Matches) -> Matches:
     """The matches without deleted documents."""
     if not reader.has_deletions():
         return found
-    deleted = np.fromiter(reader.deleted_docs_set, np.int64)
-    return _without(found, deleted)
+    return _without(found, deleted_docs(reader))

@@ -224,6 +224,12 @@ def postings_of(blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
 # --- per-document data ----------------------------------------------------------------------
 
 
+def deleted_docs(reader: IndexReader) -> np.ndarray:
+    """The numbers of the deleted documents of this segment (SegmentReader's ``deleted_docs_set``,
+    kept by the reader; IndexReader's API has only ``is_deleted``, one document at a time)."""
+    return np.fromiter(reader.deleted_docs_set, np.int64)
+
+
 def field_lengths(reader: IndexReader, name: str) -> np.ndarray:
     """The length of field ``name`` in each document of this segment (at least 1), cached.
 
