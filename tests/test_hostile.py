@@ -1,4 +1,7 @@
-"""Hostile input, as files, through POST /api/articles, and as queries: indexed or refused, never a crash."""
+"""Hostile input, as files, through POST /api/articles, and as queries: indexed or refused, never a crash.
+
+The 8 MB articles (about 6 s of CPU each to index) are in the system tier.
+"""
 
 from __future__ import annotations
 
@@ -43,9 +46,6 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
         json.dumps({"id": "typed", "title": 42, "body": ["not", "text"]}),
         json.dumps({"id": "ok-2", "title": "第二条", "body": STORY, "published": "not a date"}, ensure_ascii=False),
     ]) + "\n", encoding="utf-8")
-    (folder / "big.json").write_text(json.dumps(
-        {"id": "big", "title": "Eight megabytes", "body": ("Hong Kong markets rally again. " * 280_000)}
-    ), encoding="utf-8")
     (folder / "unbroken.json").write_text(json.dumps(
         {"id": "unbroken", "title": "没有标点的长文", "body": "香港重庆合作" * 50_000}, ensure_ascii=False
     ), encoding="utf-8")
@@ -75,7 +75,7 @@ def test_hostile_files_are_indexed_or_skipped_with_reasons(hostile: tuple[Path, 
     with QiaoIndex(index_dir) as ix:
         ids = sorted(f["id"] for f in ix.searcher().all_stored_fields())
     assert ids == [
-        "big", "big5.html", "bom.txt", "control", "gb18030.html", "gbk.html", "gbk.jsonl:1", "markup", "ok-1",
+        "big5.html", "bom.txt", "control", "gb18030.html", "gbk.html", "gbk.jsonl:1", "markup", "ok-1",
         "ok-2", "truncated.html", "unbroken", "utf16.csv:2", "utf16.html", "utf16.json", "名字 有 空格.txt",
     ]
     assert verify(index_dir).ok
@@ -90,11 +90,22 @@ def test_every_encoding_is_read_and_found(hostile: tuple[Path, object]) -> None:
     } <= titles  # fmt: skip
 
 
-def test_huge_and_unbroken_articles_are_searchable(hostile: tuple[Path, object]) -> None:
+def test_unbroken_article_is_searchable(hostile: tuple[Path, object]) -> None:
     index_dir, _ = hostile
     with QiaoIndex(index_dir) as ix:
-        assert [h.id for h in search(ix, '"Eight megabytes"').hits] == ["big"]
         assert "unbroken" in [h.id for h in search(ix, "重庆合作", per_page=100).hits]
+
+
+@pytest.mark.system
+def test_an_8_mb_article_is_indexed_and_searchable(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "big.json").write_text(json.dumps(
+        {"id": "big", "title": "Eight megabytes", "body": ("Hong Kong markets rally again. " * 280_000)}
+    ), encoding="utf-8")
+    assert not build([tmp_path / "in"], tmp_path / "index").skipped
+    with QiaoIndex(tmp_path / "index") as ix:
+        assert [h.id for h in search(ix, '"Eight megabytes"').hits] == ["big"]
+    assert verify(tmp_path / "index").ok
 
 
 def test_control_characters_are_stripped(hostile: tuple[Path, object]) -> None:
@@ -122,7 +133,8 @@ def test_markup_in_articles_is_shown_as_text_on_the_pages(hostile: tuple[Path, o
 
 
 @pytest.mark.parametrize("record", [
-    {"id": "big-api", "title": "Eight megabytes by API", "body": "Hong Kong markets rally again. " * 270_000},
+    pytest.param({"id": "big-api", "title": "Eight megabytes by API", "body": "Hong Kong markets rally again. " * 270_000},
+                 marks=pytest.mark.system),
     {"id": "unbroken-api", "title": "长文", "body": "香港重庆合作" * 50_000},
     {"id": "control-api", "title": "Tab\tand\x00null", "body": "香港\x1b[0m"},
     {"id": "markup-api", "title": "<script>alert(1)</script>", "body": "<b>香港</b>"},
