@@ -2,8 +2,8 @@
 live ``qiao serve`` processes, and the phrase oracle's analysis of the seed articles.
 
 Tests come in two tiers. The fast tier runs in this process (`pytest -m "not system"`); the
-system tier (`pytest -m system`) starts real processes: the console script, gunicorn, writers
-killed with kill -9, a pseudo-terminal, the browser. Test modules import this module's
+system tier (`pytest -m system`) starts real processes (the console script, gunicorn, writers
+killed with kill -9, a pseudo-terminal, the browser) or indexes full-size input (8 MB articles). Test modules import this module's
 constants and helpers (``from .conftest import ...``).
 """
 
