@@ -20,7 +20,6 @@ from whoosh.searching import Searcher
 
 from search.analysis import Dictionary
 from search.generations import (
-    META,
     USERDICT,
     IndexMeta,
     current_generation,
@@ -41,7 +40,7 @@ from search.writing import (
 )
 
 __all__ = [
-    "META", "USERDICT", "BuildSummary", "Dropped", "IndexMeta", "Outcome", "QiaoIndex", "Verification",
+    "USERDICT", "BuildSummary", "Dropped", "IndexMeta", "Outcome", "QiaoIndex", "Verification",
     "WriteSummary", "add", "add_articles", "build", "check_index_outside", "current_generation", "delete",
     "stats", "verify", "write_lock",
 ]

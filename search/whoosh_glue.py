@@ -1,14 +1,17 @@
 """The one module that reads Whoosh's internals, and the cache of what is read from segments.
 
 Qiao reads more of an index segment than Whoosh's public API gives at speed: whole posting
-blocks, every document's field length at once, sort keys and facet values as arrays. Those
-reads assume the layout of whoosh-reloaded's W3 codec; each function below says which part.
+blocks (``posting_blocks``, ``postings``), every document's field length at once
+(``field_lengths``), the deleted documents (``deleted_docs``); and it writes with a patched W3
+codec (``Codec``). Those assume the layout of whoosh-reloaded's W3 codec; each function says
+which part. Segment identity (``segment_key``), sort keys and facet codes use the public API.
 A different layout would give wrong scores, not an error, so importing this module checks that
 the installed Whoosh is the pinned one (``check_whoosh_version``).
 
-What is read from a segment (posting blocks aside) is cached in one bounded, thread-safe cache
-keyed by the segment's identity (``SegmentCache``): a segment never changes once written
-(deletions are kept apart).
+What is read from a segment (posting blocks aside: a WordQuery keeps its own for one search)
+is cached in one bounded, thread-safe cache keyed by the segment's identity (``SegmentCache``):
+field lengths, sort keys, facet codes and the lexicons of ``search.strings``. A segment never
+changes once written (deletions are kept apart), so nothing in it goes stale.
 """
 
 from __future__ import annotations
