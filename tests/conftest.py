@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from _pytest.doctest import DoctestModule
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -57,6 +58,15 @@ SMALL = (
         captions=("<svg onload=alert(2)>",), tags=("<u>t</u>",),
     ),
 )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectReport | None:
+    """Doctests are looked for in search/ and web/, not in this folder's modules: --doctest-modules
+    would import each test module a second time (and report test_browser's skip twice)."""
+    if isinstance(collector, DoctestModule):
+        return pytest.CollectReport(collector.nodeid, "passed", None, [])
+    return None
 
 
 @pytest.fixture(scope="session", autouse=True)
