@@ -3,6 +3,7 @@ and it runs on the pinned Whoosh only."""
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import json
 import tomllib
@@ -103,3 +104,25 @@ def test_another_whoosh_is_refused_with_what_was_found_and_why(installed: str | 
     assert f"{WHOOSH_DISTRIBUTION}=={WHOOSH_VERSION}" in message
     assert f"imported whoosh {imported}" in message
     assert "posting blocks" in message
+
+
+def is_private_of_another(node: ast.AST) -> bool:
+    """``x._name`` where x is not self or cls."""
+    return (
+        isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+        and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+    )
+
+
+def test_only_whoosh_glue_reads_private_names_of_other_objects() -> None:
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted([*root.joinpath("search").rglob("*.py"), *root.joinpath("web").rglob("*.py")]):
+        if path.name == "whoosh_glue.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if is_private_of_another(node):
+                found.append(f"{path.relative_to(root)}:{node.lineno} {ast.unparse(node)}")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
+                found += [f"{path.relative_to(root)}:{node.lineno} {a.name}" for a in node.names if a.name.startswith("_")]
+    assert found == []
