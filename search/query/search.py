@@ -4,8 +4,10 @@ A search compiles its query, then runs in rounds: ``statistics`` (search.query.s
 the document counts, field lengths and word and string frequencies its scores read), ``rank``
 (every match scored with them, the top ones kept, totals and facet counts) and ``fetch``
 (stored fields and highlights of the page's hits). On one index they run back to back; over
-shards, the statistics are summed before ranking, so each shard scores as one index would. Words that match nothing together are searched again as any of them (the OR fallback);
-a relevance-ranked page short of hits goes on with articles that have some of the words; a
+shards, the statistics are summed before ranking, so each shard scores as one index would.
+
+Words that match nothing together are searched again as any of them (the OR fallback); a
+relevance-ranked page short of hits goes on with articles that have some of the words; a
 question is ranked by any of its words and then again with words of its best articles.
 """
 
@@ -92,8 +94,8 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
                             {name: {} for name in FACET_FIELDS}, None, ())
     with _time_limit() as deadline:
-        found = statistics(searcher, plan.query, deadline)
-    answer = _answer(searcher, tree, compiled, found, plan, ranking)
+        stats = statistics(searcher, plan.query, deadline)
+    answer = _answer(searcher, tree, compiled, stats, plan, ranking)
     _check_page(answer.ranked.total, asked)
     hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
