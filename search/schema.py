@@ -12,6 +12,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
 from search.analysis import Dictionary, PartAnalyzer, WordAnalyzer
+from search.whoosh_glue import Codec  # noqa: F401 - indexes built before the codec moved name it here
 
 # Text fields searched for words, with the weight of a match in each. A word is scored by BM25F
 # over them: its weighted, length-normalised frequencies are summed, then saturated once.
