@@ -47,7 +47,7 @@ from search.whoosh_glue import (
 )
 
 if TYPE_CHECKING:
-    from search.query.statistics import Statistics, StringKey
+    from search.query.statistics import Statistics
 
 # At most this many ways of cutting a string across words are searched (fewest pieces first).
 MAX_SPLITS = 64
@@ -297,44 +297,28 @@ class StringQuery(_Leaf):
     the words of each field (``search.strings.Lexicon``), so this is exact, whatever jieba made of the text.
     """
 
-    def __init__(self, text: str, fields: dict[str, float], boost: float = 1.0, ranking: Ranking = RANKING) -> None:
-        super().__init__(text, fields, boost, ranking)
-        self._kept: dict[object, dict[str, Matches]] = {}
-
     def __str__(self) -> str:
         return "(" + " OR ".join(f'{f}:*"{self.text}"*^{w}' for f, w in self.fields) + ")"
-
-    @property
-    def key(self) -> StringKey:
-        """The string and the fields it is searched in: what its document count is kept under."""
-        return self.text, tuple(name for name, weight in self.fields if weight > 0)
-
-    def occurrences(self, reader: IndexReader) -> dict[str, Matches]:
-        """The documents of this segment with the string, and how often, in each field searched
-        (deleted ones included). Kept: the statistics and the ranking of a search both read them."""
-        key = segment_key(reader)
-        if key not in self._kept:
-            self._kept[key] = {name: Matches(*self._occurrences(reader, name)) for name in self.key[1]}
-        return self._kept[key]
-
-    def document_count(self, searcher: Searcher) -> int:
-        """In how many documents of the index of ``searcher`` the string is (deleted ones included)."""
-        return sum(len(_sum(list(self.occurrences(leaf.reader()).values()))) for leaf, _ in searcher.leaf_searchers())
 
     def matches(self, searcher: Searcher, statistics: Statistics) -> Matches:
         reader = searcher.reader()
         k1, b = self.ranking.bm25(han=True)
-        weights = dict(self.fields)
         parts = []
-        for name, found in self.occurrences(reader).items():
-            lengths = field_lengths(reader, name)[found.docs]
+        for name, weight in self.fields:
+            if weight <= 0:
+                continue
+            docs, freqs = self._occurrences(reader, name)
+            lengths = field_lengths(reader, name)[docs]
             average = statistics.average_length(name)
-            parts.append(Matches(found.docs, weights[name] * found.scores / (1 - b + b * lengths / average)))
+            parts.append(Matches(docs, weight * freqs / (1 - b + b * lengths / average)))
         found = _sum(parts)
         if not len(found):
             return NO_MATCHES
+        # The documents with the string in this segment, scaled to the whole index (an exact
+        # count over all segments would be a change of ranking, to be measured first).
         n = statistics.doc_count
-        idf = bm25_idf(n, min(n, statistics.string_count(self.key))) * self.boost
+        df = min(n, len(found) * n / max(reader.doc_count_all(), 1))
+        idf = bm25_idf(n, df) * self.boost
         tf = found.scores
         return _live(reader, Matches(found.docs, idf * tf * (k1 + 1) / (k1 + tf)))
 

@@ -461,8 +461,8 @@ def scores_by_id(index_dirs: list[Path], q: str) -> dict[str, float]:
     return found
 
 
-@pytest.mark.parametrize("q", ["罗塞夫 经济", "central bank", '"人民银行"', "香港 罗塞夫 central"])
-def test_shards_with_summed_statistics_score_as_one_index(tmp_path: Path, q: str) -> None:
+@pytest.mark.parametrize("q", ["central bank", "香港 经济", "经济 -香港 central"])
+def test_words_on_shards_with_summed_statistics_score_as_on_one_index(tmp_path: Path, q: str) -> None:
     whole = build_of(tmp_path, "whole", SHARDED)
     halves = [build_of(tmp_path, "first", SHARDED[:2]), build_of(tmp_path, "second", SHARDED[2:])]
     expected = scores_by_id([whole], q)

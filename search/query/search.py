@@ -4,7 +4,8 @@ A search compiles its query, then runs in rounds: ``statistics`` (search.query.s
 the document counts, field lengths and word and string frequencies its scores read), ``rank``
 (every match scored with them, the top ones kept, totals and facet counts) and ``fetch``
 (stored fields and highlights of the page's hits). On one index they run back to back; over
-shards, the statistics are summed before ranking, so each shard scores as one index would.
+shards, the statistics are summed before ranking, so each shard scores its words as one index
+would (search.query.statistics says what does not follow yet).
 
 Words that match nothing together are searched again as any of them (the OR fallback); a
 relevance-ranked page short of hits goes on with articles that have some of the words; a
@@ -15,8 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -93,8 +93,7 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
                             {name: {} for name in FACET_FIELDS}, None, ())
-    with _time_limit() as deadline:
-        stats = statistics(searcher, plan.query, deadline)
+    stats = statistics(searcher, plan.query)
     answer = _answer(searcher, tree, compiled, stats, plan, ranking)
     _check_page(answer.ranked.total, asked)
     hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
@@ -189,8 +188,7 @@ def _with_feedback(searcher: Searcher, answer: Answer, stats: Statistics, plan: 
     if not extra:
         return answer
     words = wq.Or([WordQuery(word, ranking.fields, ranking.feedback_weight * weight, ranking) for word, weight in extra])
-    with _time_limit() as deadline:
-        stats = stats.including(statistics(searcher, words, deadline))
+    stats = stats.including(statistics(searcher, words))
     return replace(answer, ranked=rank(searcher, wq.AndMaybe(plan.query, words), stats, plan, ranking))
 
 
@@ -200,8 +198,7 @@ def rank(searcher: Searcher, query: wq.Query, stats: Statistics, plan: Plan, ran
     best unless the plan is a question's. Gives up with a QueryError after SEARCH_SECONDS."""
     if plan.restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
-    with _time_limit() as deadline:
-        docs, scores, dates = _matches(searcher, query, stats, deadline, by_date=plan.sort == "date")
+    docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
     if dates is not None:
         # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
         order = np.lexsort((docs, -scores, -dates.astype(np.int64)))
@@ -217,29 +214,24 @@ def rank(searcher: Searcher, query: wq.Query, stats: Statistics, plan: Plan, ran
 
 
 def _matches(
-    searcher: Searcher, query: wq.Query, stats: Statistics, deadline: float, *, by_date: bool,
+    searcher: Searcher, query: wq.Query, stats: Statistics, *, by_date: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates."""
+    deadline = time.perf_counter() + SEARCH_SECONDS
     docs, scores, dates = [], [], []
-    for leaf, offset in searcher.leaf_searchers():
-        found = evaluate(leaf, query, stats, deadline)
-        docs.append(found.docs + offset)
-        scores.append(found.scores)
-        if by_date:
-            dates.append(sort_keys(leaf.reader(), "published")[found.docs])
-    return np.concatenate(docs), np.concatenate(scores), np.concatenate(dates) if by_date else None
-
-
-@contextmanager
-def _time_limit() -> Iterator[float]:
-    """A deadline SEARCH_SECONDS from now; passing it (TooSlow) is a QueryError."""
     try:
-        yield time.perf_counter() + SEARCH_SECONDS
+        for leaf, offset in searcher.leaf_searchers():
+            found = evaluate(leaf, query, stats, deadline)
+            docs.append(found.docs + offset)
+            scores.append(found.scores)
+            if by_date:
+                dates.append(sort_keys(leaf.reader(), "published")[found.docs])
     except TooSlow:
         raise QueryError(
             f"the search took longer than {SEARCH_SECONDS:g} s; use fewer or more specific words",
             code="query_timeout",
         ) from None
+    return np.concatenate(docs), np.concatenate(scores), np.concatenate(dates) if by_date else None
 
 
 def _check_page(total: int, asked: SearchOptions) -> None:

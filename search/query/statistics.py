@@ -1,14 +1,18 @@
 """The first round of a search: the collection statistics its scores read.
 
 BM25F reads more than the matching document: how many documents there are, how long a field
-is on average, in how many documents each word or Chinese string is. Those are gathered once
-for a query (``statistics``) and handed to ranking, which scores with them and nothing else:
-so the statistics of several indexes summed (``+``) score each of them as one index would.
+is on average, in how many documents each word is. Those are gathered once for a query
+(``statistics``) and handed to ranking, which scores with them instead of asking the index:
+so the statistics of several indexes summed (``+``) score their words as one index would.
+
+Not yet: a Chinese string's document frequency is its segment's count scaled to the whole
+index (as before the rounds; an exact count changes scores on an index of several segments),
+quoted English phrases are scored by Whoosh from its own statistics, and feedback chooses its
+words by Whoosh's ``key_terms``.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,14 +20,12 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search.matching import StringQuery, TooSlow, WordQuery
-
-StringKey = tuple[str, tuple[str, ...]]  # a Chinese string and the fields it is searched in
+from search.matching import WordQuery
 
 
 @dataclass(frozen=True)
 class Statistics:
-    """Collection statistics: documents, field lengths, document frequencies of words and strings.
+    """Collection statistics: documents, field lengths, document frequencies of words.
 
     Documents are counted deleted ones included, as Whoosh counts them for BM25.
     """
@@ -31,7 +33,6 @@ class Statistics:
     doc_count: int = 0
     field_lengths: Mapping[str, int] = field(default_factory=dict)  # each scorable field's total length
     doc_frequencies: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (field, word)
-    string_counts: Mapping[StringKey, int] = field(default_factory=dict)  # documents with the string
 
     @classmethod
     def of_collection(cls, searcher: Searcher) -> Statistics:
@@ -48,16 +49,9 @@ class Statistics:
         """How many documents have ``word`` in field ``name``."""
         return self.doc_frequencies.get((name, word), 0)
 
-    def string_count(self, key: StringKey) -> int:
-        """How many documents have the Chinese string of ``key`` in one of its fields."""
-        return self.string_counts.get(key, 0)
-
     def including(self, other: Statistics) -> Statistics:
-        """These statistics with the word and string counts of ``other`` (of the same collection) added."""
-        return Statistics(
-            self.doc_count, self.field_lengths,
-            {**self.doc_frequencies, **other.doc_frequencies}, {**self.string_counts, **other.string_counts},
-        )
+        """These statistics with the word counts of ``other`` (of the same collection) added."""
+        return Statistics(self.doc_count, self.field_lengths, {**self.doc_frequencies, **other.doc_frequencies})
 
     def __add__(self, other: Statistics) -> Statistics:
         """The statistics of two collections searched as one (shards of one index)."""
@@ -65,21 +59,14 @@ class Statistics:
             self.doc_count + other.doc_count,
             dict(Counter(self.field_lengths) + Counter(other.field_lengths)),
             dict(Counter(self.doc_frequencies) + Counter(other.doc_frequencies)),
-            dict(Counter(self.string_counts) + Counter(other.string_counts)),
         )
 
 
-def statistics(searcher: Searcher, query: wq.Query, deadline: float | None = None) -> Statistics:
-    """The statistics the leaves of ``query`` score with, in the index of ``searcher`` (a top
-    searcher). Raises TooSlow after ``deadline`` (a ``time.perf_counter()`` value)."""
+def statistics(searcher: Searcher, query: wq.Query) -> Statistics:
+    """The statistics the leaves of ``query`` score with, in the index of ``searcher`` (a top searcher)."""
     frequencies: dict[tuple[str, str], int] = {}
-    strings: dict[StringKey, int] = {}
     for leaf in query.leaves():
-        if deadline is not None and time.perf_counter() > deadline:
-            raise TooSlow
         if isinstance(leaf, WordQuery):
             frequencies.update(leaf.doc_frequencies(searcher))
-        elif isinstance(leaf, StringQuery):
-            strings[leaf.key] = leaf.document_count(searcher)
     collection = Statistics.of_collection(searcher)
-    return Statistics(collection.doc_count, collection.field_lengths, frequencies, strings)
+    return Statistics(collection.doc_count, collection.field_lengths, frequencies)
