@@ -468,3 +468,14 @@ def test_words_on_shards_with_summed_statistics_score_as_on_one_index(tmp_path: 
     expected = scores_by_id([whole], q)
     assert expected
     assert scores_by_id(halves, q) == pytest.approx(expected, rel=1e-12)
+
+
+def test_compiling_gives_the_query_with_its_marks_searched_as_and_relaxability(seeds: QiaoIndex) -> None:
+    schema = seeds.searcher().schema
+    compiled = compile_query(parse('香港 合作 -经济 "Hong Kong" cooperating'), schema)
+    assert compiled == compile_query(parse('香港 合作 -经济 "Hong Kong" cooperating'), schema)
+    assert compiled.searched_as == ("香港", "合作", "-经济", '"Hong Kong"', "cooperating")
+    assert compiled.words == ("香港", "合作", '"Hong Kong"', "cooperating")
+    assert (compiled.highlighter.han, compiled.highlighter.stems) == ({"香港", "合作"}, {"hong", "kong", "cooper"})
+    assert compiled.relaxable
+    assert not compile_query(parse("香港 AND 合作"), schema).relaxable
