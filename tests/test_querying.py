@@ -456,7 +456,7 @@ def scores_by_id(index_dirs: list[Path], q: str) -> dict[str, float]:
         summed = sum((statistics(s, query) for s, query in zip(searchers, queries)), Statistics())
         found = {}
         for searcher, query in zip(searchers, queries):
-            ranked = rank(searcher, query, summed, Plan(query, None, "relevance", 10, question=False))
+            ranked = rank(searcher, Plan(query, None, "relevance", 10, question=False), summed)
             found |= {searcher.stored_fields(d)["id"]: score for d, score in ranked.top}
     return found
 

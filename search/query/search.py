@@ -147,8 +147,8 @@ def _answer(
 ) -> Answer:
     """Strict first (every word); then, as the query and its matches ask, the OR fallback, the
     continuation with articles that have some of the words, or a question's feedback round.
-    The relaxed query has the strict one's words and strings: it scores with the same statistics."""
-    strict = rank(searcher, plan.query, stats, plan, ranking)
+    The relaxed query has the strict one's words: it scores with the same statistics."""
+    strict = rank(searcher, plan, stats, ranking)
     if not compiled.relaxable:
         return Answer(strict)
     relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True).query)
@@ -164,13 +164,13 @@ def _answer(
 
 def _or_fallback(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
     """Ranked by any of the words; the fallback is noted when every word found nothing and any did."""
-    found = rank(searcher, relaxed.query, stats, relaxed, ranking)
+    found = rank(searcher, relaxed, stats, ranking)
     return Answer(found, fallback="or" if found.total and not strict.total else None)
 
 
 def _continued(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
     """The strict hits, then those with some of the words (totals and facets stay the strict ones')."""
-    more = rank(searcher, relaxed.query, stats, replace(relaxed, limit=relaxed.limit + strict.total), ranking)
+    more = rank(searcher, replace(relaxed, limit=relaxed.limit + strict.total), stats, ranking)
     seen = {d for d, _ in strict.top}
     extra = [(d, score) for d, score in more.top if d not in seen][: relaxed.limit - len(strict.top)]
     return Answer(replace(strict, top=strict.top + extra), partial_from=len(strict.top))
@@ -189,13 +189,14 @@ def _with_feedback(searcher: Searcher, answer: Answer, stats: Statistics, plan: 
         return answer
     words = wq.Or([WordQuery(word, ranking.fields, ranking.feedback_weight * weight, ranking) for word, weight in extra])
     stats = stats.including(statistics(searcher, words))
-    return replace(answer, ranked=rank(searcher, wq.AndMaybe(plan.query, words), stats, plan, ranking))
+    return replace(answer, ranked=rank(searcher, replace(plan, query=wq.AndMaybe(plan.query, words)), stats, ranking))
 
 
-def rank(searcher: Searcher, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking = RANKING) -> Ranked:
-    """Every match of ``query`` within the plan's restriction scored with ``stats``, the top
+def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = RANKING) -> Ranked:
+    """Every match of the plan's query within its restriction scored with ``stats``, the top
     ``plan.limit`` kept, with the total and the facet counts. By relevance, proximity raises the
     best unless the plan is a question's. Gives up with a QueryError after SEARCH_SECONDS."""
+    query = plan.query
     if plan.restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
     docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
