@@ -122,10 +122,13 @@ def _progress(enabled: bool):  # noqa: ANN202 - a progress callback or None
 @click.option("--drop-added", is_flag=True,
               help="Go ahead although articles added since the last build (by add, watch or the API) "
                    "are not in these inputs: they are dropped.")
+@click.option("--shards", type=click.IntRange(min=1), default=1, envvar="QIAO_SHARDS", show_default=True,
+              help="Split the index into this many shards, built in parallel (or $QIAO_SHARDS); "
+                   "an article's shard is blake2b-64 of its id modulo the count.")
 @lock_option
 def build(
     paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Path | None, drop_added: bool,
-    lock_timeout: float,
+    shards: int, lock_timeout: float,
 ) -> None:
     """Rebuild the index from files and folders (default: seeds/)."""
     paths = paths or (DEFAULT_SEEDS,)
@@ -136,7 +139,7 @@ def build(
     try:
         summary = qindex.build(
             list(paths), index_dir, segmenter=segmenter, userdict=userdict, progress=step,
-            lock_timeout=lock_timeout, drop_added=drop_added,
+            lock_timeout=lock_timeout, drop_added=drop_added, shards=shards,
         )
     finally:
         if bar is not None:

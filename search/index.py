@@ -23,9 +23,9 @@ from search.generations import (
     USERDICT,
     IndexMeta,
     current_generation,
-    open_generation,
     write_lock,
 )
+from search.shard_search import ShardedIndex, open_live
 from search.whoosh_glue import facet_codes, facet_counts
 from search.writing import (
     BuildSummary,
@@ -58,7 +58,7 @@ class QiaoIndex:
         self._local = threading.local()
         self._searchers: weakref.WeakSet[Searcher] = weakref.WeakSet()
         self._gen_dir = current_generation(index_dir)
-        self._ix = open_generation(self._gen_dir)
+        self._ix = open_live(self._gen_dir)
         self.meta = IndexMeta.read(self._gen_dir)
 
     def searcher(self) -> Searcher:
@@ -81,13 +81,13 @@ class QiaoIndex:
         read once per index segment (``whoosh_glue.facet_codes``)."""
         return facet_codes(searcher, name)
 
-    def _live(self) -> whoosh.index.FileIndex:
-        """The Whoosh index of the live generation, reopened after a rebuild swapped it."""
+    def _live(self) -> whoosh.index.FileIndex | ShardedIndex:
+        """The Whoosh index of the live generation (its shards' for S > 1), reopened after a rebuild swapped it."""
         gen_dir = current_generation(self.index_dir)
         if gen_dir != self._gen_dir:
             with self._lock:
                 if gen_dir != self._gen_dir:
-                    self._ix = open_generation(gen_dir)
+                    self._ix = open_live(gen_dir)
                     self.meta = IndexMeta.read(gen_dir)
                     self._gen_dir = gen_dir
         return self._ix
@@ -155,7 +155,7 @@ def stats(index: QiaoIndex) -> dict[str, object]:
     live = np.fromiter(searcher.reader().all_doc_ids(), np.int64)
     by = {name: facet_counts(*facet_codes(searcher, name), live) for name in ("lang", "source")}
     gen_dir = current_generation(index.index_dir)
-    size = sum(p.stat().st_size for p in gen_dir.iterdir())
+    size = sum(p.stat().st_size for p in gen_dir.rglob("*") if p.is_file())
     return {
         "index": str(index.index_dir),
         "documents": searcher.doc_count(),

@@ -36,6 +36,7 @@ from search.generations import (
     write_meta,
 )
 from search.schema import build_schema
+from search.shards import shard_dirs, shard_of
 from search.whoosh_glue import Codec
 
 # Postings a writer process keeps in memory before it sorts a run out to disk (by Whoosh's own
@@ -146,12 +147,15 @@ def build(
     progress: Callable[[int], None] | None = None,
     lock_timeout: float = 30.0,
     drop_added: bool = False,
+    shards: int = 1,
 ) -> BuildSummary:
     """Rebuild the index from ``paths``; the old index stays live until the new one is complete.
 
     ``userdict`` becomes the index's own dictionary (INDEX/userdict.txt). A rebuild that would
     lose articles added since the last build (by add, watch or the API; their sources are not
-    among ``paths``) is refused unless ``drop_added``, and the old index stays live.
+    among ``paths``) is refused unless ``drop_added``, and the old index stays live. With
+    ``shards`` > 1 the articles are split into that many Whoosh indexes, built in parallel
+    processes (``search.shard_build``); one shard is one Whoosh index, as before shards.
     """
     check_index_outside(paths, index_dir)
     start = time.perf_counter()
@@ -159,10 +163,17 @@ def build(
     with write_lock(index_dir, lock_timeout), _fewer_collections():
         gen_dir = index_dir / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
         gen_dir.mkdir(parents=True)
-        read = _write_generation(gen_dir, paths, build_schema(segmenter, dictionary), progress)
+        if shards > 1:
+            # Imported here: search.shard_build builds each shard with this module's writer.
+            from search.shard_build import write_shards
+
+            read = write_shards(gen_dir, paths, segmenter, dictionary, shards, progress)
+        else:
+            read = _write_generation(gen_dir, paths, build_schema(segmenter, dictionary), progress)
         built_at = datetime.now(UTC).isoformat(timespec="seconds")
         write_meta(gen_dir, IndexMeta(ANALYZER_VERSION, segmenter, dictionary.digest, built_at, len(read.digests)))
-        fsync_tree(gen_dir)
+        for folder in shard_dirs(gen_dir):
+            fsync_tree(folder)
         previous = _live_generation(index_dir)
         dropped = _dropped(previous, set(read.digests)) if previous else Dropped()
         if dropped.added and not drop_added:
@@ -177,7 +188,7 @@ def build(
 
 
 @dataclass
-class _Read:
+class Read:
     """What a build read: the content hash of each article it wrote, by id, and what it left out."""
 
     digests: dict[str, str] = field(default_factory=dict)
@@ -188,13 +199,13 @@ class _Read:
 
 def _write_generation(
     gen_dir: Path, paths: Sequence[Path], schema: Schema, progress: Callable[[int], None] | None,
-) -> _Read:
+) -> Read:
     """Write the articles under ``paths`` as a new Whoosh index in ``gen_dir``; on failure, remove it."""
     ix = whoosh.index.create_in(gen_dir, schema)
     procs = {"procs": BUILD_PROCS, "multisegment": True} if BUILD_PROCS > 1 else {}
     writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec(), **procs)
     try:
-        read = _add_each(writer, paths, progress)
+        read = read_articles(paths, progress, lambda article, digest: writer.add_document(**to_document(article, digest, "build")))
         writer.commit()
     except BaseException:
         writer.cancel()
@@ -205,9 +216,12 @@ def _write_generation(
     return read
 
 
-def _add_each(writer: IndexWriter, paths: Sequence[Path], progress: Callable[[int], None] | None) -> _Read:
-    """Add every article under ``paths`` to ``writer``, the first of each id; exact copies are counted."""
-    read = _Read()
+def read_articles(
+    paths: Sequence[Path], progress: Callable[[int], None] | None, keep: Callable[[Article, str], None],
+) -> Read:
+    """Hand every article under ``paths`` and its content hash to ``keep``, in input order, the
+    first of each id; exact copies are counted."""
+    read = Read()
     for item in iter_articles(paths):
         if isinstance(item, Skipped):
             read.skipped.append(item)
@@ -220,7 +234,7 @@ def _add_each(writer: IndexWriter, paths: Sequence[Path], progress: Callable[[in
                 read.skipped.append(Skipped(item.id, None, "another article has this id; the first was kept"))
             continue
         read.digests[item.id] = digest
-        writer.add_document(**to_document(item, digest, "build"))
+        keep(item, digest)
         read.chars += len(item.title) + len(item.body)
         if progress is not None:
             progress(len(read.digests))
@@ -257,12 +271,19 @@ def check_index_outside(paths: Sequence[Path], index_dir: Path) -> None:
 
 
 def _dropped(gen_dir: Path, kept: set[str]) -> Dropped:
-    """The live articles of a generation whose ids are not in ``kept``, by origin."""
-    try:
-        ix = open_generation(gen_dir)
-    except IndexMismatch:  # built by another version: not comparable, and it must be rebuilt anyway
-        return Dropped()
+    """The live articles of a generation (of all its shards) whose ids are not in ``kept``, by origin."""
     lost: dict[str, list[str]] = {"add": [], "build": []}
+    for folder in shard_dirs(gen_dir):
+        try:
+            ix = open_generation(folder)
+        except IndexMismatch:  # built by another version: not comparable, and it must be rebuilt anyway
+            return Dropped()
+        _find_lost(ix, kept, lost)
+    return Dropped(tuple(lost["add"]), tuple(lost["build"]))
+
+
+def _find_lost(ix: whoosh.index.FileIndex, kept: set[str], lost: dict[str, list[str]]) -> None:
+    """Add the live articles of ``ix`` whose ids are not in ``kept`` to ``lost``, by origin."""
     with contextlib.closing(ix), ix.searcher() as searcher:
         for term in searcher.reader().lexicon("id"):
             article_id = term.decode("utf-8")
@@ -271,7 +292,6 @@ def _dropped(gen_dir: Path, kept: set[str]) -> Dropped:
             docnum = searcher.document_number(id=article_id)  # None for a deleted article's leftover term
             if docnum is not None:
                 lost[searcher.stored_fields(docnum).get("origin", "build")].append(article_id)
-    return Dropped(tuple(lost["add"]), tuple(lost["build"]))
 
 
 def _install_dictionary(userdict: Path, index_dir: Path) -> None:
@@ -312,7 +332,7 @@ def add_articles(
 ) -> WriteSummary:
     """Add or update articles in the live generation, reporting what happened to each."""
     summary = WriteSummary()
-    with _writing(index_dir, lock_timeout, limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec()) as (writer, searcher):
+    with _writing(index_dir, lock_timeout, limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec()) as shard:
         digests: dict[str, str | None] = {}  # the content each id has now, None if none
         changed: dict[str, Article] = {}  # the last version of each article to write
         for item in items:
@@ -321,7 +341,7 @@ def add_articles(
                 summary.outcomes.append(Outcome(item.path, "rejected", item.reason))
                 continue
             if item.id not in digests:
-                stored = searcher.document(id=item.id)
+                stored = shard(item.id)[1].document(id=item.id)
                 digests[item.id] = stored["content_hash"] if stored else None
             old, digest = digests[item.id], content_hash(item)
             if old == digest:
@@ -332,16 +352,16 @@ def add_articles(
             changed[item.id] = item
         # Written once per id: Whoosh's update_document does not see this writer's own additions.
         for article in changed.values():
-            writer.update_document(**to_document(article, digests[article.id], "add"))
+            shard(article.id)[0].update_document(**to_document(article, digests[article.id], "add"))
     return summary
 
 
 def delete(ids: Sequence[str], index_dir: Path, *, lock_timeout: float = 30.0) -> WriteSummary:
     """Delete articles by id."""
     summary = WriteSummary()
-    with _writing(index_dir, lock_timeout) as (writer, _):
+    with _writing(index_dir, lock_timeout) as shard:
         for article_id in ids:
-            n = writer.delete_by_term("id", article_id)
+            n = shard(article_id)[0].delete_by_term("id", article_id)
             summary.outcomes.append(Outcome(article_id, "deleted" if n else "not_found"))
     return summary
 
@@ -349,18 +369,27 @@ def delete(ids: Sequence[str], index_dir: Path, *, lock_timeout: float = 30.0) -
 @contextlib.contextmanager
 def _writing(
     index_dir: Path, lock_timeout: float, **options: object
-) -> Iterator[tuple[IndexWriter, Searcher]]:
-    """A writer on the live generation and a searcher of its committed state; commits at the end."""
-    with write_lock(index_dir, lock_timeout):
-        ix = open_generation(current_generation(index_dir))
+) -> Iterator[Callable[[str], tuple[IndexWriter, Searcher]]]:
+    """Under the writer lock, the writer and the committed state's searcher of the shard of an
+    article id (``search.shards.shard_of``) in the live generation; every shard commits at the end."""
+    with write_lock(index_dir, lock_timeout), contextlib.ExitStack() as stack:
+        folders = shard_dirs(current_generation(index_dir))
+        opened = [stack.enter_context(_writing_shard(folder, **options)) for folder in folders]
+        yield lambda article_id: opened[shard_of(article_id, len(opened))]
+
+
+@contextlib.contextmanager
+def _writing_shard(folder: Path, **options: object) -> Iterator[tuple[IndexWriter, Searcher]]:
+    """A writer on the Whoosh index in ``folder`` and a searcher of its committed state; commits at the end."""
+    ix = open_generation(folder)
+    try:
+        writer = ix.writer(**options)
         try:
-            writer = ix.writer(**options)
-            try:
-                with ix.searcher() as searcher:
-                    yield writer, searcher
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
-        finally:
-            ix.close()
+            with ix.searcher() as searcher:
+                yield writer, searcher
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+    finally:
+        ix.close()

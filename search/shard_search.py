@@ -1,0 +1,201 @@
+"""Searching the shards of an index in one process: the rounds of ``search.query.search`` per shard.
+
+A sharded index is searched through a ``ShardedSearcher``: one Whoosh searcher over every
+shard's segments, whose document numbers run through the shards in order (shard 0's, then
+shard 1's…), so a hit's number names its shard. The query is parsed and compiled once; then
+
+- statistics (``shard_statistics``): each shard's ``search.query.statistics`` summed, so the
+  scores are those of one index of all the articles;
+- rank (``rank_shards``): each shard scores its matches with those statistics and keeps its
+  best (``rank_shard``); the best of all are merged by score then document number (or by date
+  first), raised by proximity where one index would raise them, and the totals and facet
+  counts are summed, so the OR fallback is decided on the whole index's total;
+- fetch: stored fields and highlights read through the ShardedSearcher from the owning shard.
+
+Ties (equal scores, or equal dates) come in document-number order, as on one index; the
+numbers differ from those of an index built in one piece, so tied hits may come in another
+order than there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import whoosh.index
+from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import IndexReader, MultiReader
+from whoosh.searching import Searcher
+
+from search.generations import open_generation
+from search.matching import evaluate
+from search.proximity import PROXIMITY_DOCS, with_proximity
+from search.query.statistics import Statistics, statistics
+from search.ranking import RANKING, Ranking
+from search.schema import FACET_FIELDS
+from search.shards import is_sharded, shard_dirs
+from search.whoosh_glue import facet_codes, facet_counts, sort_keys
+
+if TYPE_CHECKING:
+    from search.query.search import Plan
+
+Facets = dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One shard of a ShardedSearcher: its own searcher, its segments' leaf searchers in the
+    ShardedSearcher (numbered in the whole) and its first document number there."""
+
+    searcher: Searcher
+    leaves: tuple[tuple[Searcher, int], ...]
+    start: int
+
+
+class ShardedSearcher(Searcher):
+    """A Whoosh searcher of the shards of an index as one: every shard's segments, in order.
+
+    Build it with ``of``; ``shards`` is empty for the leaf searchers Whoosh makes inside it.
+    """
+
+    shards: tuple[Shard, ...] = ()
+
+    @classmethod
+    def of(cls, searchers: Sequence[Searcher]) -> ShardedSearcher:
+        """The searcher of the shards whose own (top) searchers are ``searchers``, in shard order."""
+        readers = [leaf for s in searchers for leaf, _ in _leaf_readers(s.reader())]
+        # Its generation is every shard's: a cache keyed by it is stale after a commit to any shard.
+        generation = tuple(s.reader().generation() for s in searchers)
+        whole = cls(MultiReader(readers, generation), closereader=False)
+        leaves = iter(whole.leaf_searchers())
+        shards, start = [], 0
+        for s in searchers:
+            mine = tuple(next(leaves) for _ in _leaf_readers(s.reader()))
+            shards.append(Shard(s, mine, start))
+            start += s.doc_count_all()
+        whole.shards = tuple(shards)
+        return whole
+
+    def _subsearcher(self, reader: IndexReader) -> Searcher:
+        return Searcher(reader, fromindex=self._ix, weighting=self.weighting, parent=self)
+
+    def up_to_date(self) -> bool:
+        """Whether every shard's searcher reads its shard's latest commit."""
+        return all(shard.searcher.up_to_date() for shard in self.shards)
+
+    def close(self) -> None:
+        """Close every shard's searcher."""
+        for shard in self.shards:
+            shard.searcher.close()
+        super().close()
+
+
+class ShardedIndex:
+    """The Whoosh indexes of a sharded generation, opened together; ``searcher`` searches them as one."""
+
+    def __init__(self, gen_dir: Path) -> None:
+        self.storage = FileStorage(str(gen_dir))  # as a Whoosh index's: its folder names the generation
+        self.indexes = [open_generation(folder) for folder in shard_dirs(gen_dir)]
+
+    def searcher(self) -> ShardedSearcher:
+        """A searcher of every shard's latest commit."""
+        return ShardedSearcher.of([ix.searcher() for ix in self.indexes])
+
+    def close(self) -> None:
+        """Close every shard's index."""
+        for ix in self.indexes:
+            ix.close()
+
+
+def open_live(gen_dir: Path) -> whoosh.index.FileIndex | ShardedIndex:
+    """The index of a generation for searching: its Whoosh index, or its shards' (S > 1)."""
+    return ShardedIndex(gen_dir) if is_sharded(gen_dir) else open_generation(gen_dir)
+
+
+def _leaf_readers(reader: IndexReader) -> list[tuple[IndexReader, int]]:
+    """The segment readers of ``reader`` (itself for one segment)."""
+    return list(reader.leaf_readers())
+
+
+def shard_statistics(searcher: ShardedSearcher, query: wq.Query) -> Statistics:
+    """The statistics round: each shard's statistics for ``query``, summed."""
+    return sum((statistics(shard.searcher, query) for shard in searcher.shards), Statistics())
+
+
+@dataclass(frozen=True)
+class ShardRanked:
+    """What one shard's rank round returns: its best matches (numbers in the whole), their
+    scores and (by date) dates, its total and its facet counts."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+    dates: np.ndarray | None
+    total: int
+    facets: Facets
+
+
+def rank_shard(
+    shard: Shard, query: wq.Query, stats: Statistics, plan: Plan, deadline: float, ranking: Ranking = RANKING,
+) -> ShardRanked:
+    """One shard's rank round: every match of ``query`` (its restriction applied already) scored
+    with ``stats``; the best ``plan.limit`` kept, by relevance also the PROXIMITY_DOCS before them
+    (proximity may raise those above the rest), with the total and the facet counts."""
+    docs, scores, dates = [], [], []
+    for leaf, offset in shard.leaves:
+        found = evaluate(leaf, query, stats, deadline)
+        docs.append(found.docs + offset)
+        scores.append(found.scores)
+        if plan.sort == "date":
+            dates.append(sort_keys(leaf.reader(), "published")[found.docs])
+    all_docs, all_scores = _joined(docs, np.int64), _joined(scores, np.float64)
+    all_dates = _joined(dates, np.uint64) if plan.sort == "date" else None
+    keep = _order(all_docs, all_scores, all_dates)[: plan.limit + (0 if all_dates is not None else PROXIMITY_DOCS)]
+    facets = {
+        name: facet_counts(*facet_codes(shard.searcher, name), all_docs - shard.start) for name in FACET_FIELDS
+    }
+    return ShardRanked(all_docs[keep], all_scores[keep], None if all_dates is None else all_dates[keep],
+                       len(all_docs), facets)
+
+
+def rank_shards(
+    searcher: ShardedSearcher, query: wq.Query, stats: Statistics, plan: Plan, deadline: float,
+    ranking: Ranking = RANKING,
+) -> tuple[list[tuple[int, float]], int, Facets]:
+    """The rank round over every shard, merged: the top ``plan.limit`` (document number, score)
+    pairs, the total and the facet counts, as ``search.query.search.rank`` gives on one index."""
+    found = [rank_shard(shard, query, stats, plan, deadline, ranking) for shard in searcher.shards]
+    docs = np.concatenate([f.docs for f in found])
+    scores = np.concatenate([f.scores for f in found])
+    dates = np.concatenate([f.dates for f in found]) if plan.sort == "date" else None
+    if dates is None and not plan.question:
+        scores = with_proximity(searcher, query, docs, scores, stats, ranking)
+    top = _order(docs, scores, dates)[: plan.limit]
+    total = sum(f.total for f in found)
+    return list(zip(docs[top].tolist(), scores[top].tolist())), total, summed_facets([f.facets for f in found])
+
+
+def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None) -> np.ndarray:
+    """Positions of matches, best first: by date (newest, none last) when given, then score, then number."""
+    if dates is None:
+        return np.lexsort((docs, -scores))
+    # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
+    return np.lexsort((docs, -scores, -dates.astype(np.int64)))
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The arrays ``parts`` end to end (empty for none)."""
+    return np.concatenate(parts) if parts else np.empty(0, dtype)
+
+
+def summed_facets(parts: Sequence[Facets]) -> Facets:
+    """Facet counts of shards added up, each field's largest first (as ``facet_counts`` orders them)."""
+    summed: Facets = {}
+    for name in FACET_FIELDS:
+        counts = sum((Counter(part.get(name, {})) for part in parts), Counter())
+        summed[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return summed

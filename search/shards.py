@@ -1,0 +1,101 @@
+"""Shards of an index: which shard an article lives in, and how a sharded generation is laid out.
+
+An index of S > 1 shards has the layout of ``search.generations`` (``current`` swapped to a
+complete generation); its generation holds one Whoosh index per shard and a manifest::
+
+    index/
+      current -> gen-20261202T103000-4242
+      gen-20261202T103000-4242/
+        qiao.json               (IndexMeta, as for one index: articles counts all shards')
+        shards.json             (the manifest: format, S, routing, analyzer, each shard's state)
+        shard-00/ … shard-03/   (a Whoosh index and qiao.json each)
+
+An article lives in shard ``blake2b-64(id) mod S`` (``shard_of``), the same in every process
+(Python's ``hash()`` of a string is not). S is fixed when an index is built; changing it is a
+rebuild. An index of one shard is today's layout: its generation is the Whoosh index itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+MANIFEST = "shards.json"
+MANIFEST_FORMAT = 1
+ROUTING = "blake2b-64(id) mod S"
+
+
+def shard_of(article_id: str, shards: int) -> int:
+    """The shard of the article ``article_id`` among ``shards``: blake2b-64 of its UTF-8 bytes,
+    big-endian, modulo ``shards``.
+
+    >>> shard_of("any id", 1)
+    0
+    >>> [shard_of(i, 4) for i in ("a", "b", "c")] == [shard_of(i, 4) for i in ("a", "b", "c")]
+    True
+    """
+    digest = hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+def shard_name(shard: int) -> str:
+    """The folder of shard number ``shard`` inside a sharded generation."""
+    return f"shard-{shard:02d}"
+
+
+@dataclass(frozen=True)
+class ShardState:
+    """One shard as a build left it: its folder, Whoosh commit generation and article count."""
+
+    name: str
+    generation: int
+    articles: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a sharded generation holds: written once every shard is complete."""
+
+    shards: tuple[ShardState, ...]
+    analyzer_version: str
+    dictionary_digest: str
+    format: int = MANIFEST_FORMAT
+    routing: str = ROUTING
+
+    @classmethod
+    def read(cls, gen_dir: Path) -> Manifest:
+        """Read the manifest of a sharded generation."""
+        data = json.loads((gen_dir / MANIFEST).read_text(encoding="utf-8"))
+        shards = tuple(ShardState(**shard) for shard in data.pop("shards"))
+        return cls(shards, **{k: data[k] for k in ("analyzer_version", "dictionary_digest", "format", "routing")})
+
+    def write(self, gen_dir: Path) -> None:
+        """Write the manifest durably: to a temporary file, then renamed into place."""
+        tmp = gen_dir / f".{MANIFEST}.{os.getpid()}"
+        data = {**asdict(self), "count": len(self.shards)}
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, gen_dir / MANIFEST)
+
+
+def is_sharded(gen_dir: Path) -> bool:
+    """Whether the generation ``gen_dir`` holds shards (an index built with S > 1)."""
+    return (gen_dir / MANIFEST).is_file()
+
+
+def shard_dirs(gen_dir: Path) -> list[Path]:
+    """The Whoosh index folders of a generation, in shard order: its shards', or itself."""
+    if not is_sharded(gen_dir):
+        return [gen_dir]
+    return [gen_dir / shard.name for shard in Manifest.read(gen_dir).shards]
+
+
+def route(article_ids: Sequence[str], shards: int) -> list[int]:
+    """The shard of each of ``article_ids``, in order (all 0 for one shard)."""
+    return [shard_of(article_id, shards) if shards > 1 else 0 for article_id in article_ids]
