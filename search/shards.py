@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -95,7 +94,3 @@ def shard_dirs(gen_dir: Path) -> list[Path]:
         return [gen_dir]
     return [gen_dir / shard.name for shard in Manifest.read(gen_dir).shards]
 
-
-def route(article_ids: Sequence[str], shards: int) -> list[int]:
-    """The shard of each of ``article_ids``, in order (all 0 for one shard)."""
-    return [shard_of(article_id, shards) if shards > 1 else 0 for article_id in article_ids]
