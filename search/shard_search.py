@@ -60,7 +60,8 @@ class Shard:
 class ShardedSearcher(Searcher):
     """A Whoosh searcher of the shards of an index as one: every shard's segments, in order.
 
-    Build it with ``of``; ``shards`` is empty for the leaf searchers Whoosh makes inside it.
+    Build it with ``of``; ``shards`` is empty for the segments' searchers Whoosh makes inside it
+    (of this class too).
     """
 
     shards: tuple[Shard, ...] = ()
@@ -80,9 +81,6 @@ class ShardedSearcher(Searcher):
             start += s.doc_count_all()
         whole.shards = tuple(shards)
         return whole
-
-    def _subsearcher(self, reader: IndexReader) -> Searcher:
-        return Searcher(reader, fromindex=self._ix, weighting=self.weighting, parent=self)
 
     def up_to_date(self) -> bool:
         """Whether every shard's searcher reads its shard's latest commit."""

@@ -131,10 +131,23 @@ def _by_ties(hits: tuple, by_date: bool) -> list[object]:
 @pytest.fixture
 def sharded_small_dir(tmp_path: Path) -> Path:
     """An index of 4 shards holding the SMALL articles, added after an empty build."""
-    index_dir = tmp_path / "index"
+    index_dir = tmp_path / "sharded"
     build([], index_dir, shards=SHARDS)
     add_articles(SMALL, index_dir)
     return index_dir
+
+
+@pytest.mark.parametrize("options", [
+    {"q": "Hong Kong"}, {"q": "香港"}, {"q": "", "lang": "en", "sort": "date"}, {"q": "重庆 Macau"},
+], ids=str)
+def test_shards_some_of_them_empty_answer_as_one_index(
+    sharded_small_dir: Path, small_index_dir: Path, options: dict,
+) -> None:
+    with QiaoIndex(sharded_small_dir) as sharded, QiaoIndex(small_index_dir) as one:
+        got, want = search(sharded, **options), search(one, **options)
+    assert [h.id for h in got.hits] == [h.id for h in want.hits]
+    assert [h.score for h in got.hits] == pytest.approx([h.score for h in want.hits], abs=1e-9)
+    assert (got.total_hits, got.fallback, got.facets) == (want.total_hits, want.fallback, want.facets)
 
 
 def _shard_ids(index_dir: Path) -> list[set[str]]:
