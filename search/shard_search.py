@@ -4,7 +4,7 @@ A sharded index is searched through a ``ShardedSearcher``: one Whoosh searcher o
 shard's segments, whose document numbers run through the shards in order (shard 0's, then
 shard 1's…), so a hit's number names its shard. The query is parsed and compiled once; then
 
-- statistics (``shard_statistics``): each shard's ``search.query.statistics`` summed, so the
+- statistics (``gather_statistics``): each shard's ``search.query.statistics`` summed, so the
   scores are those of one index of all the articles;
 - rank (``rank_shards``): each shard scores its matches with those statistics and keeps its
   best (``rank_shard``); the best of all are merged by score then document number (or by date
@@ -20,7 +20,7 @@ order than there.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,13 +33,12 @@ from whoosh.reading import IndexReader, MultiReader
 from whoosh.searching import Searcher
 
 from search.generations import open_generation
-from search.matching import evaluate
 from search.proximity import PROXIMITY_DOCS, with_proximity
 from search.query.statistics import Statistics, statistics
-from search.ranking import RANKING, Ranking
+from search.ranking import Ranking
 from search.schema import FACET_FIELDS
 from search.shards import is_sharded, shard_dirs
-from search.whoosh_glue import facet_codes, facet_counts, sort_keys
+from search.whoosh_glue import facet_codes, facet_counts
 
 if TYPE_CHECKING:
     from search.query.search import Plan
@@ -55,6 +54,10 @@ class Shard:
     searcher: Searcher
     leaves: tuple[tuple[Searcher, int], ...]
     start: int
+
+    def leaf_searchers(self) -> tuple[tuple[Searcher, int], ...]:
+        """The shard's segments' searchers and first document numbers, as a Whoosh searcher's."""
+        return self.leaves
 
 
 class ShardedSearcher(Searcher):
@@ -120,9 +123,15 @@ def _leaf_readers(reader: IndexReader) -> list[tuple[IndexReader, int]]:
     return list(reader.leaf_readers())
 
 
-def shard_statistics(searcher: ShardedSearcher, query: wq.Query) -> Statistics:
-    """The statistics round: each shard's statistics for ``query``, summed."""
+def gather_statistics(searcher: Searcher, query: wq.Query) -> Statistics:
+    """The statistics round: ``search.query.statistics.statistics``, summed over the shards of a ShardedSearcher."""
+    if not isinstance(searcher, ShardedSearcher):
+        return statistics(searcher, query)
     return sum((statistics(shard.searcher, query) for shard in searcher.shards), Statistics())
+
+
+Matches = tuple[np.ndarray, np.ndarray, np.ndarray | None]  # document numbers, scores, dates or None
+MatchesOf = Callable[..., Matches]  # search.query.search's: (searcher, query, stats, *, by_date) -> Matches
 
 
 @dataclass(frozen=True)
@@ -137,36 +146,23 @@ class ShardRanked:
     facets: Facets
 
 
-def rank_shard(
-    shard: Shard, query: wq.Query, stats: Statistics, plan: Plan, deadline: float, ranking: Ranking = RANKING,
-) -> ShardRanked:
-    """One shard's rank round: every match of ``query`` (its restriction applied already) scored
-    with ``stats``; the best ``plan.limit`` kept, by relevance also the PROXIMITY_DOCS before them
+def rank_shard(shard: Shard, query: wq.Query, stats: Statistics, plan: Plan, matches: MatchesOf) -> ShardRanked:
+    """One shard's rank round: every match of ``query`` (restricted already) scored with ``stats``
+    by ``matches``; the best ``plan.limit`` kept, by relevance also the PROXIMITY_DOCS after them
     (proximity may raise those above the rest), with the total and the facet counts."""
-    docs, scores, dates = [], [], []
-    for leaf, offset in shard.leaves:
-        found = evaluate(leaf, query, stats, deadline)
-        docs.append(found.docs + offset)
-        scores.append(found.scores)
-        if plan.sort == "date":
-            dates.append(sort_keys(leaf.reader(), "published")[found.docs])
-    all_docs, all_scores = _joined(docs, np.int64), _joined(scores, np.float64)
-    all_dates = _joined(dates, np.uint64) if plan.sort == "date" else None
-    keep = _order(all_docs, all_scores, all_dates)[: plan.limit + (0 if all_dates is not None else PROXIMITY_DOCS)]
-    facets = {
-        name: facet_counts(*facet_codes(shard.searcher, name), all_docs - shard.start) for name in FACET_FIELDS
-    }
-    return ShardRanked(all_docs[keep], all_scores[keep], None if all_dates is None else all_dates[keep],
-                       len(all_docs), facets)
+    docs, scores, dates = matches(shard, query, stats, by_date=plan.sort == "date")
+    keep = _order(docs, scores, dates)[: plan.limit + (0 if dates is not None else PROXIMITY_DOCS)]
+    facets = {name: facet_counts(*facet_codes(shard.searcher, name), docs - shard.start) for name in FACET_FIELDS}
+    return ShardRanked(docs[keep], scores[keep], None if dates is None else dates[keep], len(docs), facets)
 
 
 def rank_shards(
-    searcher: ShardedSearcher, query: wq.Query, stats: Statistics, plan: Plan, deadline: float,
-    ranking: Ranking = RANKING,
+    searcher: ShardedSearcher, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking, matches: MatchesOf,
 ) -> tuple[list[tuple[int, float]], int, Facets]:
     """The rank round over every shard, merged: the top ``plan.limit`` (document number, score)
-    pairs, the total and the facet counts, as ``search.query.search.rank`` gives on one index."""
-    found = [rank_shard(shard, query, stats, plan, deadline, ranking) for shard in searcher.shards]
+    pairs, the total and the facet counts, as ``search.query.search.rank`` gives on one index.
+    ``matches`` finds a shard's matches (search.query.search's, with its time limit)."""
+    found = [rank_shard(shard, query, stats, plan, matches) for shard in searcher.shards]
     docs = np.concatenate([f.docs for f in found])
     scores = np.concatenate([f.scores for f in found])
     dates = np.concatenate([f.dates for f in found]) if plan.sort == "date" else None
@@ -183,11 +179,6 @@ def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None) -> np
         return np.lexsort((docs, -scores))
     # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
     return np.lexsort((docs, -scores, -dates.astype(np.int64)))
-
-
-def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-    """The arrays ``parts`` end to end (empty for none)."""
-    return np.concatenate(parts) if parts else np.empty(0, dtype)
 
 
 def summed_facets(parts: Sequence[Facets]) -> Facets:
