@@ -36,7 +36,9 @@ DEFAULT_SEGMENTER = "rjieba"
 RECENT_RUNS = 4096  # Han runs whose cut a segmenter keeps (more than an article has)
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_RUNS = re.compile(rf"(?P<han>[{HAN}]+)|(?P<latin>[0-9a-z\u00c0-\u024f]+(?:['\u2019][a-z]+)*)")
+LATIN = "0-9a-z\u00c0-\u024f"  # the letters and digits of a Latin word in folded text
+LATIN_WORD = rf"[{LATIN}]+(?:['\u2019][a-z]+)*"  # a Latin word of folded text (don't, o'clock: one word)
+_RUNS = re.compile(rf"(?P<han>[{HAN}]+)|(?P<latin>{LATIN_WORD})")
 HAN_CHAR = re.compile(rf"[{HAN}]")
 HAN_RUN = re.compile(rf"[{HAN}]+")
 STOP = frozenset(STOP_WORDS) | {"s", "t"}
@@ -359,17 +361,25 @@ def stem(word: str) -> str:
     return _english_stemmer().stemWord(word)
 
 
+def latin_term(word: str) -> str:
+    """The term the word analyzer indexes for a Latin word of folded text: its stem if it is
+    English (ASCII, not a number), else the word itself. Stemming keeps a word's first letter.
+
+    >>> latin_term("cooperating"), latin_term("2023"), latin_term("café")
+    ('cooper', '2023', 'café')
+    """
+    return _english_stemmer().stemWord(word) if word.isascii() and not word.isdigit() else word
+
+
 class EnglishStemFilter(Filter):
-    """Snowball stems of Latin tokens; Chinese tokens and numbers pass unchanged."""
+    """Snowball stems of Latin tokens (``latin_term``); Chinese tokens and numbers pass unchanged."""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, EnglishStemFilter)
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        stem_word = _english_stemmer().stemWord
         for t in tokens:
-            if t.text.isascii() and not t.text.isdigit():
-                t.text = stem_word(t.text)
+            t.text = latin_term(t.text)
             yield t
 
 

@@ -479,3 +479,17 @@ def test_compiling_gives_the_query_with_its_marks_searched_as_and_relaxability(s
     assert (compiled.highlighter.han, compiled.highlighter.stems) == ({"香港", "合作"}, {"hong", "kong", "cooper"})
     assert compiled.relaxable
     assert not compile_query(parse("香港 AND 合作"), schema).relaxable
+
+
+def test_highlights_mark_the_words_the_analyzer_gave_the_query_terms() -> None:
+    # Snowball stems dying to die and skies to sky: words whose first letters differ from their
+    # term's, which the highlighter's old "same first three letters, then stem" guess missed.
+    from whoosh.fields import Schema
+
+    from search.schema import build_schema
+
+    schema: Schema = build_schema("jieba", None)
+    text = "Old trees dying under grey skies; they don't die. Tomorrow the sky clears."
+    marked = compile_query(parse("die sky"), schema, RANKING).highlighter.whole(text)
+    assert marked == ("Old trees <mark>dying</mark> under grey <mark>skies</mark>; they don&#x27;t "
+                      "<mark>die</mark>. Tomorrow the <mark>sky</mark> clears.")

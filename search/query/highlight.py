@@ -9,18 +9,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from search.analysis import fold, stem
+from search.analysis import LATIN, LATIN_WORD, fold, latin_term
 
 FRAGMENT_CHARS = 160
 FRAGMENTS = 2
-_LATIN_WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['\u2019][a-z]+)*")
 _SENTENCE_END = re.compile(r"[。！？!?；;]+[”」』\"')）]*|\.(?=\s)|\n+")
 
 
 @dataclass(frozen=True)
 class Highlighter:
     """Finds the query's words in article text and marks them with <mark>: its Chinese strings, and
-    English words with one of its stems."""
+    the Latin words whose term, as the word analyzer makes it (``latin_term``), is one of its terms."""
 
     han: frozenset[str]
     stems: frozenset[str]
@@ -34,11 +33,12 @@ class Highlighter:
 
     @functools.cached_property
     def _latin_candidates(self) -> re.Pattern[str] | None:
-        """English words that may stem to a query stem: those sharing its first letters."""
+        """The analyzer's Latin words that may have one of the query's terms: those that start as
+        one of them does (a stem keeps its word's first letter)."""
         if not self.stems:
             return None
-        prefixes = "|".join(sorted({re.escape(s[:3]) for s in self.stems}))
-        return re.compile(rf"(?<![0-9a-z\u00c0-\u024f])(?={prefixes}){_LATIN_WORD.pattern}")
+        first = "".join(sorted({re.escape(s[0]) for s in self.stems}))
+        return re.compile(rf"(?<![{LATIN}])(?<![{LATIN}]['\u2019])(?=[{first}]){LATIN_WORD}")
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Sorted, merged (start, end) offsets of matches in the original text."""
@@ -49,7 +49,7 @@ class Highlighter:
         if self._latin_candidates is not None:
             found += [
                 m.span() for m in self._latin_candidates.finditer(folded.text)
-                if m.group() in self.stems or stem(m.group()) in self.stems
+                if latin_term(m.group()) in self.stems
             ]
         merged: list[list[int]] = []
         for s, e in sorted((folded.original(s), folded.original(e)) for s, e in found):
