@@ -21,6 +21,7 @@ import click
 from search import index as qindex
 from search.analysis import DEFAULT_SEGMENTER, SEGMENTERS, Dictionary, analyze as analyze_text
 from search.errors import QiaoError
+from search.generations import CURRENT
 from search.options import SearchOptions, options
 from search.query.results import SearchResult
 from search.query.search import search as run_search
@@ -247,7 +248,7 @@ def watch(folder: Path, index_dir: Path, lock_timeout: float, batch_seconds: flo
 
     from search.watch import watch as watch_folder
 
-    if not (index_dir / qindex.CURRENT).is_symlink():
+    if not (index_dir / CURRENT).is_symlink():
         qindex.build([], index_dir, lock_timeout=lock_timeout)
     stop = threading.Event()
 
