@@ -317,6 +317,8 @@ def _print_result(result: SearchResult) -> None:
     note = " (no article has all the words; showing those with any)" if result.fallback else ""
     click.echo(f"{result.total_hits} results in {result.processing_time_ms} ms"
                + (f" — searched as: {shown}" if shown else "") + note)
+    if result.suggestion:
+        click.echo(f"Did you mean: {result.suggestion}")
     first = (result.page - 1) * result.per_page
     for n, hit in enumerate(result.hits, start=first + 1):
         if hit.partial and (n == first + 1 or not result.hits[n - first - 2].partial):

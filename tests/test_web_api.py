@@ -41,7 +41,7 @@ SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 SEED_TITLE = ("Actively serve the national strategy and strengthen all-round cooperation "
               "between Chongqing and Hong Kong")
 SEARCH_KEYS = ["ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
-               "hits", "facets", "fallback", "searched_as"]
+               "hits", "facets", "fallback", "searched_as", "suggestion"]
 
 
 def error_of(response: TestResponse) -> tuple[int, str]:

@@ -49,6 +49,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]]
     fallback: str | None
     searched_as: tuple[str, ...]
+    suggestion: str | None = None  # the query with misspelled words corrected (search.query.suggest)
 
     @property
     def total_pages(self) -> int:
@@ -69,6 +70,7 @@ class SearchResult:
             "facets": self.facets,
             "fallback": self.fallback,
             "searched_as": list(self.searched_as),
+            "suggestion": self.suggestion,
         }
 
 

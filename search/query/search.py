@@ -33,6 +33,7 @@ from search.query.compile import CompiledQuery, compile_query, filter_query
 from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, article_fields
 from search.query.statistics import Statistics, statistics
+from search.query.suggest import suggest
 from search.query.syntax import Node, parse
 from search.ranking import RANKING, Ranking
 from search.schema import FACET_FIELDS
@@ -97,8 +98,9 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
     answer = _answer(searcher, tree, compiled, stats, plan, ranking)
     _check_page(answer.ranked.total, asked)
     hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
+    suggestion = suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
-                        answer.ranked.facets, answer.fallback, compiled.searched_as)
+                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion)
 
 
 def _checked(compiled: CompiledQuery) -> CompiledQuery:
