@@ -28,7 +28,20 @@ def test_a_misspelled_word_that_finds_nothing_is_corrected(seeds: QiaoIndex, typ
     assert search(seeds, meant).total_hits >= 3
 
 
-@pytest.mark.parametrize("q", ["cooperation", "government", "Hong Kong", "香港", "kong", ""])
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("相港", "香港"),  # 相 for 香: both xiang
+    ("重青", "重庆"),  # 重 read chong as well as zhong
+    ("相港 经机", "香港 经济"),
+])
+def test_a_chinese_word_typed_with_a_character_of_the_same_sound_is_corrected(
+    seeds: QiaoIndex, typed: str, meant: str,
+) -> None:
+    result = search(seeds, typed)
+    assert result.total_hits == 0
+    assert result.suggestion == meant
+
+
+@pytest.mark.parametrize("q", ["cooperation", "government", "Hong Kong", "香港", "重慶", "kong", "北金", ""])
 def test_a_query_with_hits_or_without_misspellings_has_no_suggestion(seeds: QiaoIndex, q: str) -> None:
     assert search(seeds, q).suggestion is None
 

@@ -1,4 +1,4 @@
-"""Did you mean: a query's misspelled English words corrected from the index's own words.
+"""Did you mean: a query's misspelled words corrected from the index's own words.
 
 A word of the query is corrected when it is unknown or rare in the word fields (title, body)
 and a close word is much more frequent. The index holds Snowball stems (cooperation is indexed
@@ -6,8 +6,13 @@ as cooper), so candidates are the stems that the start of the typed word is clos
 Damerau-Levenshtein distance of its first ``len(stem)`` letters, by RapidFuzz); the most
 frequent by document frequency wins when it passes ``SuggestRule``, and it is spelled as a word
 of that stem in the articles that have it, within the same distance of the typed word. The
-query keeps its syntax (quotes, prefixes, exclusions) and its other words as typed. English
-only: Chinese words are not corrected yet.
+query keeps its syntax (quotes, prefixes, exclusions) and its other words as typed.
+
+A Chinese word is corrected when it was typed with another character of the same sound (the
+slip of a pinyin input method: 相港 for 香港, 重青 for 重庆): an indexed word of its length that
+shares its first or last character and reads the same (pypinyin, tones and the other readings
+of a character allowed). A Traditional variant needs no correction: queries are folded to
+Simplified, as the index is.
 """
 
 from __future__ import annotations
@@ -17,16 +22,18 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import islice
 
+from pypinyin import Style, pinyin
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 from whoosh.searching import Searcher
 
-from search.analysis import latin_term
+from search.analysis import HAN, fold, has_han, latin_term
 from search.query.syntax import FILTER_FIELDS
+from search.strings import lexicon_of
 
 WORD_FIELDS = ("title", "body")
-# A word of the query text (Latin letters), with the field prefix in front of it, if any.
-_QUERY_WORD = re.compile(r"(?:(?P<field>[A-Za-z]+):)?(?P<word>[A-Za-z]+(?:'[A-Za-z]+)*)")
+# A word of the query text (Latin letters) or a Chinese run, with the field prefix in front of it, if any.
+_QUERY_WORD = re.compile(rf"(?:(?P<field>[A-Za-z]+):)?(?P<word>[A-Za-z]+(?:'[A-Za-z]+)*|[{HAN}]+)")
 _OPERATORS = frozenset({"OR", "AND", "NOT"})
 STEM_SUFFIX = 5  # the most letters a Snowball stem drops from a word's end (cooperation: cooper)
 
@@ -48,8 +55,9 @@ class SuggestRule:
     ratio: float = 10.0
     min_length: int = 4
     one_edit_up_to: int = 5
+    longest_han_word: int = 4  # longer Chinese runs are several words: not corrected as one
     stems_tried: int = 8  # the likeliest candidate stems whose spellings are looked for
-    articles_read: int = 10  # articles of a stem read for its spellings
+    articles_read: int = 5  # articles of a stem read for its spellings
 
     def max_edits(self, word: str) -> int:
         """The edit distance allowed for a correction of ``word``."""
@@ -67,34 +75,29 @@ def suggest(
     """The query with its misspelled words corrected, or None: when the search found
     ``rule.few_hits`` hits or more, or no word has a correction. A search answered by the OR
     ``fallback`` found no article with all its words, however many it lists.
-
-    >>> _replaced('"hong kang" -title:goverment', {"goverment": "government"})
-    '"hong kang" -title:government'
     """
     if total_hits >= rule.few_hits and fallback is None:
         return None
-    corrections: dict[str, str] = {}
-    for word in _correctable_words(query):
-        found = correction(searcher, word.lower(), rule)
-        if found is not None:
-            corrections[word.lower()] = found
+    typed = {m["word"].lower() for m in _QUERY_WORD.finditer(query) if _correctable(m)}
+    corrections = {word: found for word in sorted(typed) if (found := correction(searcher, word, rule)) is not None}
     suggested = _replaced(query, corrections)
     return suggested if corrections and suggested != query else None
 
 
-def _correctable_words(query: str) -> list[str]:
-    """The words of the query text that may be corrected: not operators, not filter values."""
-    return [
-        m["word"] for m in _QUERY_WORD.finditer(query)
-        if m["word"] not in _OPERATORS and (m["field"] or "").lower() not in FILTER_FIELDS
-    ]
+def _correctable(m: re.Match[str]) -> bool:
+    """Whether a word of the query text may be corrected: not an operator, not a filter's value."""
+    return m["word"] not in _OPERATORS and (m["field"] or "").lower() not in FILTER_FIELDS
 
 
 def _replaced(query: str, corrections: dict[str, str]) -> str:
-    """The query text with each word that has a correction replaced, the rest as typed."""
+    """The query text with each word that has a correction replaced, the rest as typed.
+
+    >>> _replaced('"hong kang" -title:goverment source:goverment', {"goverment": "government"})
+    '"hong kang" -title:government source:goverment'
+    """
     def replace(m: re.Match[str]) -> str:
         found = corrections.get(m["word"].lower())
-        if found is None or m["word"] in _OPERATORS or (m["field"] or "").lower() in FILTER_FIELDS:
+        if found is None or not _correctable(m):
             return m[0]
         return m[0][: m.start("word") - m.start()] + _cased(m["word"], found)
 
@@ -109,12 +112,18 @@ def _cased(typed: str, found: str) -> str:
 
 
 def correction(searcher: Searcher, word: str, rule: SuggestRule = SUGGEST_RULE) -> str | None:
-    """The correction of one lower-case English word, or None when it needs none or has none.
+    """The correction of one lower-case English word or Chinese run, or None when it needs none
+    or has none."""
+    if has_han(word):
+        return _chinese_correction(searcher, word, rule)
+    return _english_correction(searcher, word, rule)
 
-    Of the frequent candidate stems, the likeliest first (the fewest edits per letter between
-    the stem and the word's start, then the most articles), up to ``rule.stems_tried`` are spelled out; the spelling closest
-    to the word wins, then the one of the most articles.
-    """
+
+def _english_correction(searcher: Searcher, word: str, rule: SuggestRule) -> str | None:
+    """The correction of an English word. Of the frequent candidate stems, the likeliest first
+    (the fewest edits per letter between the stem and the word's start, then the most articles),
+    up to ``rule.stems_tried`` are spelled out; the spelling closest to the word wins, then the
+    one of the most articles."""
     edits = rule.max_edits(word)
     if not edits or not word.isascii() or not word.isalpha():
         return None
@@ -153,8 +162,9 @@ def _spelling(searcher: Searcher, stem: str, word: str, edits: int, articles: in
     """The commonest word indexed as ``stem`` in its first ``articles`` articles among those
     closest to ``word`` (within ``edits``); None when none is that close."""
     reader, seen = searcher.reader(), Counter[str]()
-    # A Snowball stem starts its words but for its last letter (happi: happy, happiness).
-    spelled_as = re.compile(rf"\b{re.escape(stem[:-1])}[a-z]*(?:'[a-z]+)*")
+    # A Snowball stem starts its words but for its last letter (happi: happy, happiness). Found
+    # from that literal start (fast), also inside a longer word: the stem check drops those.
+    spelled_as = re.compile(rf"{re.escape(stem[:-1])}[a-z]*(?:'[a-z]+)*")
     for name in WORD_FIELDS:
         docnums = islice(reader.postings(name, stem).all_ids(), articles) if (name, stem) in reader else ()
         for docnum in docnums:
@@ -163,3 +173,33 @@ def _spelling(searcher: Searcher, stem: str, word: str, edits: int, articles: in
             seen.update(w for w, _, _ in close if latin_term(w) == stem)
     near = [(DamerauLevenshtein.distance(word, w), -count, w) for w, count in seen.items()]
     return min(near)[2] if near else None
+
+
+def _chinese_correction(searcher: Searcher, run: str, rule: SuggestRule) -> str | None:
+    """The most frequent indexed word that reads as the typed Chinese run, has its length and
+    shares its first or last character, if it passes ``rule``; None otherwise."""
+    typed = fold(run).text
+    if not 2 <= len(typed) <= rule.longest_han_word:
+        return None
+    wanted = max(rule.min_docs, rule.ratio * _doc_frequency(searcher, typed))
+    sounds = _readings(typed)
+    found = [
+        (docs, word) for word in _words_sharing_an_end(searcher, typed)
+        if all(map(set.intersection, _readings(word), sounds)) and (docs := _doc_frequency(searcher, word)) >= wanted
+    ]
+    return max(found)[1] if found else None
+
+
+def _words_sharing_an_end(searcher: Searcher, typed: str) -> set[str]:
+    """The indexed Chinese words of the typed run's length that start or end as it does, but for it."""
+    words: set[str] = set()
+    for leaf, _ in searcher.leaf_searchers():
+        for name in WORD_FIELDS:
+            lexicon = lexicon_of(leaf.reader(), name)
+            words.update(lexicon.starting(typed[0]), lexicon.ending(typed[-1]))
+    return {w for w in words if len(w) == len(typed) and w != typed}
+
+
+def _readings(word: str) -> list[set[str]]:
+    """Each character's readings in pinyin without tones (重: zhong, chong, tong)."""
+    return [set(readings) for readings in pinyin(word, style=Style.NORMAL, heteronym=True)]
