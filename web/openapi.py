@@ -89,8 +89,8 @@ SCHEMAS: dict[str, Any] = {
                      "description": '"or" when no article had all the words and any word was enough.'},
         "searched_as": {**STRINGS, "description": "The query as read: its words as segmented, e.g. 重庆 / 香港 / 合作, "
                         "with boosts (香港^3) and each exclusion as one item (-经济, -(经济 OR 合作))."},
-        "suggestion": {**NULLABLE_STRING, "description": "Did you mean: the query with its misspelled English "
-                       "words corrected from the index's own words (goverment: government), as typed otherwise; "
+        "suggestion": {**NULLABLE_STRING, "description": "Did you mean: the query with its misspelled words "
+                       "corrected from the index's own words (goverment: government, 相港: 香港), as typed otherwise; "
                        "only when fewer than 3 articles have all the words, else null."},
     }),
     "Article": _object({
