@@ -32,11 +32,12 @@ from search.proximity import with_proximity
 from search.query.compile import CompiledQuery, compile_query, filter_query
 from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, article_fields
-from search.query.statistics import Statistics, statistics
+from search.query.statistics import Statistics
 from search.query.suggest import suggest
 from search.query.syntax import Node, parse
 from search.ranking import RANKING, Ranking
 from search.schema import FACET_FIELDS
+from search.shard_search import ShardedSearcher, gather_statistics, rank_shards
 from search.whoosh_glue import facet_codes, facet_counts, sort_keys
 
 MAX_QUERY_WORDS = 256
@@ -94,7 +95,7 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
                             {name: {} for name in FACET_FIELDS}, None, ())
-    stats = statistics(searcher, plan.query)
+    stats = gather_statistics(searcher, plan.query)
     answer = _answer(searcher, tree, compiled, stats, plan, ranking)
     _check_page(answer.ranked.total, asked)
     hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
@@ -190,7 +191,7 @@ def _with_feedback(searcher: Searcher, answer: Answer, stats: Statistics, plan: 
     if not extra:
         return answer
     words = wq.Or([WordQuery(word, ranking.fields, ranking.feedback_weight * weight, ranking) for word, weight in extra])
-    stats = stats.including(statistics(searcher, words))
+    stats = stats.including(gather_statistics(searcher, words))
     return replace(answer, ranked=rank(searcher, replace(plan, query=wq.AndMaybe(plan.query, words)), stats, ranking))
 
 
@@ -201,6 +202,8 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
     query = plan.query
     if plan.restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
+    if isinstance(searcher, ShardedSearcher):  # each shard ranked, the best merged (search.shard_search)
+        return Ranked(*rank_shards(searcher, query, stats, plan, ranking, _matches))
     docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
     if dates is not None:
         # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
