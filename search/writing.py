@@ -154,8 +154,7 @@ def build(
     ``userdict`` becomes the index's own dictionary (INDEX/userdict.txt). A rebuild that would
     lose articles added since the last build (by add, watch or the API; their sources are not
     among ``paths``) is refused unless ``drop_added``, and the old index stays live. With
-    ``shards`` > 1 the articles are split into that many Whoosh indexes, built in parallel
-    processes (``search.shard_build``); one shard is one Whoosh index, as before shards.
+    ``shards`` > 1 it is that many Whoosh indexes, built in parallel (``search.shard_build``).
     """
     check_index_outside(paths, index_dir)
     start = time.perf_counter()
@@ -163,13 +162,7 @@ def build(
     with write_lock(index_dir, lock_timeout), _fewer_collections():
         gen_dir = index_dir / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
         gen_dir.mkdir(parents=True)
-        if shards > 1:
-            # Imported here: search.shard_build builds each shard with this module's writer.
-            from search.shard_build import write_shards
-
-            read = write_shards(gen_dir, paths, segmenter, dictionary, shards, progress)
-        else:
-            read = _write_generation(gen_dir, paths, build_schema(segmenter, dictionary), progress)
+        read = _write_shards(gen_dir, paths, segmenter, dictionary, shards, progress)
         built_at = datetime.now(UTC).isoformat(timespec="seconds")
         write_meta(gen_dir, IndexMeta(ANALYZER_VERSION, segmenter, dictionary.digest, built_at, len(read.digests)))
         for folder in shard_dirs(gen_dir):
@@ -195,6 +188,19 @@ class Read:
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: int = 0
     chars: int = 0
+
+
+def _write_shards(
+    gen_dir: Path, paths: Sequence[Path], segmenter: str, dictionary: Dictionary, shards: int,
+    progress: Callable[[int], None] | None,
+) -> Read:
+    """Write the articles under ``paths`` in ``gen_dir``: one Whoosh index, or ``shards`` of them."""
+    if shards == 1:
+        return _write_generation(gen_dir, paths, build_schema(segmenter, dictionary), progress)
+    # Imported here: search.shard_build builds each shard with this module's writer.
+    from search.shard_build import write_shards
+
+    return write_shards(gen_dir, paths, segmenter, dictionary, shards, progress)
 
 
 def _write_generation(
