@@ -23,22 +23,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from queries import load_queries
+
 HERE = Path(__file__).resolve().parent
 VARIANTS = ({}, {"sort": "date"}, {"page": 2})
-OPTION_NAMES = {"lang": "lang", "source": "source", "category": "category", "from": "date_from", "to": "date_to"}
 EXACT = ("ids", "total", "facets", "fallback", "searched_as", "error")
-
-
-def load(path: Path) -> list[tuple[str, str, dict[str, str]]]:
-    """(corpus, query, search() keywords) of each line of queries.tsv."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        corpus, text, *rest = line.split("\t")
-        options = dict(kv.split("=", 1) for kv in (rest[0].split() if rest else []))
-        out.append((corpus, text, {OPTION_NAMES[k]: v for k, v in options.items()}))
-    return out
 
 
 def first_records(source: Path, target: Path, n: int) -> Path:
@@ -48,7 +37,7 @@ def first_records(source: Path, target: Path, n: int) -> Path:
     return target
 
 
-def answer(search, index, q: str, options: dict[str, object]) -> dict[str, object]:  # noqa: ANN001
+def answer(search, index, q: str, options: dict[str, object]) -> dict[str, object]:
     """One answer, as plain data."""
     from search.errors import QueryError
 
@@ -85,7 +74,8 @@ def snapshot(corpora: Path, queries: Path, docs: int, work: Path) -> list[dict[s
         build([data], work / f"{name}-index")
         indexes[name] = QiaoIndex(work / f"{name}-index")
     out = []
-    for corpus, q, options in load(queries):
+    for query in load_queries(queries):
+        corpus, q, options = query["corpus"], query["q"], query["options"]
         for variant in VARIANTS:
             out.append({"corpus": corpus, "q": q, "options": {**options, **variant},
                         **answer(search, indexes[corpus], q, {**options, **variant})})
