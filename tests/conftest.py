@@ -9,6 +9,8 @@ constants and helpers (``from .conftest import ...``).
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import selectors
 import subprocess
@@ -151,6 +153,23 @@ def qiao_serve(index_dir: Path, *options: str, token: str = "") -> Iterator[tupl
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    """Write ``records`` as a JSONL file of articles at ``path``."""
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The top-level packages a module imports, wherever the import statement is."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
 
 
 @pytest.fixture

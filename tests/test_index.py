@@ -24,6 +24,8 @@ from search.index import (
 )
 from search.query.search import search
 
+from .conftest import write_jsonl
+
 SEED_ARTICLE = Path(__file__).resolve().parents[1] / "seeds" / "chongqing-hong-kong-2023-05-11.txt"
 STORY = {
     "id": "wire-1",
@@ -32,11 +34,6 @@ STORY = {
     "published": "2023-05-11",
     "source": "测试通讯社",
 }
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

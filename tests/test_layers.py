@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 import tomllib
@@ -18,20 +17,11 @@ import search
 from search.cli import COMMANDS_GROUP
 from search.cli import main as qiao
 
+from .conftest import imported_modules
+
 SEARCH_DIR = Path(search.__file__).parent
 ROOT = SEARCH_DIR.parent
 WEB_ONLY = ("web", "flask", "werkzeug", "gunicorn", "markupsafe", "jinja2")
-
-
-def imported_modules(path: Path) -> set[str]:
-    """The top-level packages a module imports, wherever the import statement is."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-    return names
 
 
 def test_the_library_never_imports_the_web_app() -> None:

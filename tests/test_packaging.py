@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import re
 import sys
 import tomllib
 from pathlib import Path
 
+from .conftest import imported_modules
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("search", "web")
-
-
-def imported_modules(package: Path) -> set[str]:
-    """The top-level names of every module a package imports, at any depth of its code."""
-    names: set[str] = set()
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module.split(".")[0])
-    return names
 
 
 def normalized(name: str) -> str:
@@ -38,7 +27,7 @@ def declared_dependencies() -> set[str]:
 
 def test_every_third_party_import_is_a_declared_dependency() -> None:
     providers = importlib.metadata.packages_distributions()
-    third_party = set().union(*(imported_modules(ROOT / p) for p in PACKAGES)) - set(sys.stdlib_module_names) - set(PACKAGES)
+    third_party = set().union(*(imported_modules(f) for p in PACKAGES for f in (ROOT / p).rglob("*.py"))) - set(sys.stdlib_module_names) - set(PACKAGES)
     undeclared = {
         module: providers.get(module, ["not installed"])
         for module in sorted(third_party)

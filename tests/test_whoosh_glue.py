@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
-import json
 import tomllib
 from pathlib import Path
 
@@ -24,16 +23,13 @@ from search.whoosh_glue import (
     posting_blocks,
 )
 
+from .conftest import write_jsonl
+
 STORIES = [
     {"id": "zh-1", "title": "香港经济增长", "body": "香港经济今年增长，香港股市上涨。", "lang": "zh", "source": "港报"},
     {"id": "en-1", "title": "Hong Kong grows", "body": "The economy of Hong Kong grew.", "lang": "en", "source": "Wire"},
     {"id": "en-2", "title": "Markets", "body": "Markets rose in Hong Kong and Hong Kong again.", "lang": "en"},
 ]
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
