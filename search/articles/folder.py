@@ -34,10 +34,8 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
     seen: set[tuple[int, int]] = set()
     for given in paths:
         path = Path(given)
-        try:
-            path.stat()
-        except OSError as e:
-            yield Skipped(str(path), None, _os_reason(e))
+        if (unreadable := _unreadable(path)) is not None:
+            yield unreadable
             continue
         if path.is_dir():
             for item in _walk(path, seen):
@@ -51,6 +49,15 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
             yield Skipped(str(path), None, "unsupported file type")
         else:
             yield from _read_file(Source(path, path.name))
+
+
+def _unreadable(path: Path) -> Skipped | None:
+    """Why ``path`` cannot be looked at (missing, no permission), or None when it can."""
+    try:
+        path.stat()
+    except OSError as e:
+        return Skipped(str(path), None, _os_reason(e))
+    return None
 
 
 def iter_folder_file(folder: Path, path: Path) -> Iterator[Article | Skipped]:
@@ -87,10 +94,8 @@ def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
         if name.startswith("."):
             continue
         path = folder / name
-        try:
-            path.stat()
-        except OSError as e:
-            yield Skipped(str(path), None, _os_reason(e))
+        if (unreadable := _unreadable(path)) is not None:
+            yield unreadable
             continue
         if path.is_dir():
             yield from _walk(path, seen)
