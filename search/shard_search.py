@@ -166,11 +166,21 @@ def rank_shards(
     docs = np.concatenate([f.docs for f in found])
     scores = np.concatenate([f.scores for f in found])
     dates = np.concatenate([f.dates for f in found]) if plan.sort == "date" else None
-    if dates is None and not plan.question:
-        scores = with_proximity(searcher, query, docs, scores, stats, ranking)
-    top = _order(docs, scores, dates)[: plan.limit]
+    scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
     total = sum(f.total for f in found)
     return list(zip(docs[top].tolist(), scores[top].tolist())), total, summed_facets([f.facets for f in found])
+
+
+def best_first(
+    searcher: Searcher, query: wq.Query, docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None,
+    stats: Statistics, plan: Plan, ranking: Ranking,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The matches' final scores and the positions of the best ``plan.limit`` of them, on one index
+    or merged from shards. By relevance the best rise by how close the query's words stand in them;
+    not a question's, whose neighbouring words are rarely a phrase (docs/relevance.md)."""
+    if dates is None and not plan.question:
+        scores = with_proximity(searcher, query, docs, scores, stats, ranking)
+    return scores, _order(docs, scores, dates)[: plan.limit]
 
 
 def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None) -> np.ndarray:

@@ -28,7 +28,6 @@ from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.matching import TooSlow, WordQuery, evaluate
 from search.options import SearchOptions
-from search.proximity import with_proximity
 from search.query.compile import CompiledQuery, compile_query, filter_query
 from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, article_fields
@@ -37,7 +36,12 @@ from search.query.suggest import suggest
 from search.query.syntax import Node, parse
 from search.ranking import RANKING, Ranking
 from search.schema import FACET_FIELDS
-from search.shard_search import ShardedSearcher, gather_statistics, rank_shards
+from search.shard_search import (
+    ShardedSearcher,
+    best_first,
+    gather_statistics,
+    rank_shards,
+)
 from search.whoosh_glue import facet_codes, facet_counts, sort_keys
 
 MAX_QUERY_WORDS = 256
@@ -205,16 +209,7 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
     if isinstance(searcher, ShardedSearcher):  # each shard ranked, the best merged (search.shard_search)
         return Ranked(*rank_shards(searcher, query, stats, plan, ranking, _matches))
     docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
-    if dates is not None:
-        # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
-        order = np.lexsort((docs, -scores, -dates.astype(np.int64)))
-    else:
-        # The best matches rise by how close the query's words stand in them; not a question's,
-        # whose neighbouring words are rarely a phrase (docs/relevance.md).
-        if not plan.question:
-            scores = with_proximity(searcher, query, docs, scores, stats, ranking)
-        order = np.lexsort((docs, -scores))
-    top = order[: plan.limit]
+    scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
     facets = {name: facet_counts(*facet_codes(searcher, name), docs) for name in FACET_FIELDS}
     return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets)
 
