@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
-from .conftest import write_jsonl
 from search.articles.html import html_record
 from search.errors import IndexMismatch
 from search.index import QiaoIndex, build
 from search.query.search import get_article, search
 from search.query.syntax import FieldValue, parse
+
+from .conftest import TOKEN, write_jsonl
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 APPLE_AUTHORS = {"韓旭爾": 28, "向高彬": 27, "張嘉恬": 16, "游竹君": 12, "孫敏聿": 8, "仲芝蓉": 6, "江品璁": 1}
@@ -170,3 +172,13 @@ def test_an_index_of_the_previous_schema_is_refused_with_the_command_to_rebuild(
                     encoding="utf-8")
     with pytest.raises(IndexMismatch, match="analyzer version 3; this Qiao uses 4. Run: qiao index build"):
         QiaoIndex(tmp_path / "index")
+
+
+def test_an_article_added_through_the_api_is_found_by_its_author_and_tags(writer: FlaskClient) -> None:
+    record = {**REUTERS[1], "author": "王小明", "tags": "贸易,Switzerland"}
+    answer = writer.post("/api/articles", json=record, headers={"Authorization": f"Bearer {TOKEN}"}).get_json()
+    assert answer["counts"]["added"] == 1
+    for q in ("author:王小明", "author:王小明 tags:switzerland", "貿易", "tags:貿易"):
+        assert [h["id"] for h in writer.get("/api/search", query_string={"q": q}).get_json()["hits"]] == ["reuters-924"]
+    facets = writer.get("/api/search", query_string={"q": "tags:贸易"}).get_json()["facets"]
+    assert (facets["author"], facets["tags"]) == ({"王小明": 1}, {"Switzerland": 1, "贸易": 1})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from feedgen.feed import FeedGenerator
@@ -41,7 +41,7 @@ def atom(result: SearchResult, options: SearchOptions, built_at: str) -> bytes:
     """
     search_page = url_for("ui.index", _external=True, **options.to_params())
     dates = [published(hit) for hit in result.hits if hit.published]
-    updated = max(dates) if dates else datetime.fromisoformat(built_at).astimezone(timezone.utc)
+    updated = max(dates) if dates else datetime.fromisoformat(built_at).astimezone(UTC)
     fg = FeedGenerator()
     fg.id(url_for("feed.search_feed", _external=True) + _query(options))
     fg.title(f"Qiao: {title(options)}")
@@ -82,7 +82,7 @@ def title(options: SearchOptions) -> str:
 def published(hit: Hit) -> datetime:
     """A hit's date as an aware datetime (Qiao's dates carry no zone: read as UTC)."""
     assert hit.published is not None
-    return datetime.fromisoformat(hit.published).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(hit.published).replace(tzinfo=UTC)
 
 
 def _query(options: SearchOptions) -> str:
