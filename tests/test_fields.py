@@ -182,3 +182,8 @@ def test_an_article_added_through_the_api_is_found_by_its_author_and_tags(writer
         assert [h["id"] for h in writer.get("/api/search", query_string={"q": q}).get_json()["hits"]] == ["reuters-924"]
     facets = writer.get("/api/search", query_string={"q": "tags:贸易"}).get_json()["facets"]
     assert (facets["author"], facets["tags"]) == ({"王小明": 1}, {"Switzerland": 1, "贸易": 1})
+
+
+def test_did_you_mean_leaves_author_and_tag_values_alone(seeds: QiaoIndex) -> None:
+    assert search(seeds, "goverment author:goverment tag:goverment").suggestion == (
+        "government author:goverment tag:goverment")

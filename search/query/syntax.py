@@ -12,8 +12,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from search.options import FILTERS
+
 TEXT_FIELD_PREFIXES = ("title",)
-FILTER_FIELDS = ("source", "category", "lang", "author", "tags")
+FILTER_FIELDS = FILTERS  # exact-value fields: source:, category:, lang:, author:, tags:
 FIELD_ALIASES = {"tag": "tags"}  # tag:trade reads as tags:trade
 
 
