@@ -469,3 +469,12 @@ def test_clear_all_removes_author_and_tags_too(client: FlaskClient) -> None:
     soup = page(client.get("/?q=醫藥費&author=游竹君&tags=暖流"))
     clear = [a for a in soup.select(".active a") if a.get_text() == "Clear all"]
     assert clear[0]["href"] == "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB"
+
+
+def test_an_article_links_its_author_and_tags_to_their_searches(client: FlaskClient) -> None:
+    soup = page(client.get("/articles/zh-hant-appledaily/A1490.htm"))
+    assert (soup.select_one("a.author").get_text(), soup.select_one("a.author")["href"]) == (
+        "By 孫敏聿", "/?author=%E5%AD%AB%E6%95%8F%E8%81%BF")
+    assert [(a.get_text(), a["href"]) for a in soup.select("a.tag")] == [
+        ("暖流", "/?tags=%E6%9A%96%E6%B5%81"), ("頭條要聞", "/?tags=%E9%A0%AD%E6%A2%9D%E8%A6%81%E8%81%9E")]
+    assert total(page(client.get(soup.select_one("a.author")["href"]))) == 8
