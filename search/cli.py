@@ -333,7 +333,7 @@ def _print_result(result: SearchResult) -> None:
     for n, hit in enumerate(result.hits, start=first + 1):
         if hit.partial and (n == first + 1 or not result.hits[n - first - 2].partial):
             click.echo("\n— the articles with all of the words end here; these have some of them —")
-        meta = " · ".join(x for x in (hit.lang, hit.source, hit.category, hit.published or "") if x)
+        meta = " · ".join(x for x in (hit.lang, hit.source, hit.category, hit.published or "", hit.author) if x)
         click.echo(f"\n{n}. {_terminal(hit.highlights['title'])}  [{meta}]  id={hit.id}")
         if hit.highlights["body"]:
             click.echo(f"   {_terminal(hit.highlights['body'])}")

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from search.articles.html import html_record
+from search.cli import main as qiao
 from search.errors import IndexMismatch
 from search.index import QiaoIndex, build
 from search.query.search import get_article, search
@@ -187,3 +189,9 @@ def test_an_article_added_through_the_api_is_found_by_its_author_and_tags(writer
 def test_did_you_mean_leaves_author_and_tag_values_alone(seeds: QiaoIndex) -> None:
     assert search(seeds, "goverment author:goverment tag:goverment").suggestion == (
         "government author:goverment tag:goverment")
+
+
+def test_the_cli_finds_by_author_and_shows_it(seeds_index_dir: Path) -> None:
+    result = CliRunner().invoke(qiao, ["search", "author:孙敏聿", "--index", str(seeds_index_dir), "--limit", "1"])
+    assert result.output.splitlines()[0].startswith("8 results in ")
+    assert "1. 夫肢殘 獨育癌妻2幼子  [zh-Hant · 蘋果日報 · 2008-11-03 · 孫敏聿]  id=u76b5114462ee9752" in result.output
