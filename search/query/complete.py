@@ -163,7 +163,9 @@ def _word_completions(tables: _Tables, q: str, limit: int) -> list[Completion]:
     """The text with its last word completed by the index's words, most articles first.
 
     A Chinese run typed without spaces ends in the word being typed: the longest end of it
-    (up to ``LONGEST_HAN_WORD`` characters) that starts an indexed word is completed.
+    (up to ``LONGEST_HAN_WORD`` characters) that starts an indexed word is completed, and shown
+    as indexed, in Simplified (醫 gives 医院). An English word keeps the letters as typed and
+    adds the rest (Hong Kon gives Hong Kong).
     """
     folded = fold(q)
     last = _LAST_WORD.search(folded.text)
@@ -172,11 +174,15 @@ def _word_completions(tables: _Tables, q: str, limit: int) -> list[Completion]:
     run = last.group()
     tails = range(max(0, len(run) - LONGEST_HAN_WORD), len(run)) if run[0] > "\u2e80" else (0,)
     for start in tails:
-        found = tables.best_words(run[start:], limit)
-        if found:
-            at = last.start() + start
-            head = q[: folded.offsets[at] if folded.offsets else at]
-            return [Completion(head + word, "word", n) for word, n in found]
+        typed = run[start:]
+        found = tables.best_words(typed, limit)
+        if not found:
+            continue
+        if tails == (0,):  # an English word: the rest of the word after the letters as typed (Hong Kong's)
+            return [Completion(q + word[len(typed) :], "word", n) for word, n in found]
+        at = last.start() + start  # a Chinese word: whole, in Simplified, as indexed
+        head = q[: folded.offsets[at] if folded.offsets else at]
+        return [Completion(head + word, "word", n) for word, n in found]
     return []
 
 

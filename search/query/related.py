@@ -7,8 +7,9 @@ words of ``min_term_freq`` occurrences or more that other articles have too but 
 weight over the best one's (``香港^1 OR 合作^0.62 OR …``), which is searched through the one
 search function like any other query (proximity and question feedback left out: the words are
 not a sentence). The article itself is left out of what it finds, and so are copies: a hit
-whose title and body share ``copy_overlap`` or more of their character trigrams (Jaccard) with
-the article or with a hit listed before it, as wire copy reprinted by another source does.
+whose title and body share ``copy_overlap`` or more of their trigrams (Jaccard; of characters
+in Chinese, of words in English) with the article or with a hit listed before it, as wire copy
+reprinted by another source does.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from whoosh.searching import Searcher
 
-from search.analysis import HAN_CHAR, fold
+from search.analysis import HAN, HAN_CHAR, fold
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.options import MAX_PER_PAGE, SearchOptions
@@ -32,7 +33,7 @@ from search.ranking import RANKING
 WORD_FIELDS = ("title", "body")
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 20
-_NOT_WORD = re.compile(r"[\W_]+")
+_SHINGLE_TOKEN = re.compile(rf"[{HAN}]|[^\W_]+")  # a Chinese character, or a word of another script
 # The words found are one query, not a sentence: no proximity bonus, no feedback round.
 RELATED_RANKING = replace(RANKING, proximity_weight=0.0, feedback_docs=0)
 
@@ -47,7 +48,7 @@ class MoreLikeThis:
     max_doc_share: float = 0.1  # a word in more of the articles does not tell this one apart
     min_latin_length: int = 3  # letters of an English word (Chinese words: 2 characters)
     title_weight: int = 2  # a title's word counts this many times
-    copy_overlap: float = 0.7  # Jaccard of character trigrams from which an article is a copy
+    copy_overlap: float = 0.75  # Jaccard of trigrams (``_shingles``) from which an article is a copy
     extra_hits: int = 10  # hits asked for beyond the limit, for the article itself and its copies
 
 
@@ -94,12 +95,12 @@ def related(index: QiaoIndex, article_id: str, *, limit: int = DEFAULT_LIMIT, ru
     query = " OR ".join(f"{word}^{weight / best:.2f}" for word, weight in weighted)
     options = SearchOptions(q=query, per_page=min(MAX_PER_PAGE, limit + rule.extra_hits))
     found = search(index, options, ranking=RELATED_RANKING).hits
-    seen = [_trigrams(stored)]  # the article's, then each hit's kept: a copy of any is left out
+    seen = [_shingles(stored)]  # the article's, then each hit's kept: a copy of any is left out
     hits = []
     for hit in found:
         if hit.id == article_id:
             continue
-        trigrams = _trigrams(searcher.document(id=hit.id) or {})
+        trigrams = _shingles(searcher.document(id=hit.id) or {})
         if any(_overlap(trigrams, other) >= rule.copy_overlap for other in seen):
             continue
         hits.append(hit)
@@ -145,13 +146,15 @@ def _is_candidate(word: str, rule: MoreLikeThis) -> bool:
     return len(word) >= rule.min_latin_length and word.isalpha()
 
 
-def _trigrams(stored: dict[str, object]) -> set[str]:
-    """The character trigrams of an article's folded title and body, without spaces or punctuation."""
-    text = _NOT_WORD.sub("", fold(f"{stored.get('title', '')} {stored.get('body', '')}").text)
-    return {text[i : i + 3] for i in range(len(text) - 2)}
+def _shingles(stored: dict[str, object]) -> set[tuple[str, ...]]:
+    """The trigrams of an article's folded title and body, a Chinese character or another word
+    a token; spaces and punctuation left out. (Letter trigrams would not do for English: two
+    long English articles share half of them whatever they are about.)"""
+    tokens = _SHINGLE_TOKEN.findall(fold(f"{stored.get('title', '')} {stored.get('body', '')}").text)
+    return set(zip(tokens, tokens[1:], tokens[2:]))
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
+def _overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
     """The Jaccard similarity of two sets (0 for two empty ones)."""
     return len(a & b) / len(a | b) if a or b else 0.0
 
