@@ -23,7 +23,8 @@ from search.analysis import DEFAULT_SEGMENTER, SEGMENTERS, Dictionary, analyze a
 from search.errors import QiaoError
 from search.generations import CURRENT
 from search.options import SearchOptions, options
-from search.query import complete as completing, related as relating
+from search.query import complete as completing
+from search.query import related as relating
 from search.query.results import SearchResult
 from search.query.search import search as run_search
 

@@ -11,7 +11,9 @@ the installed Whoosh is the pinned one (``check_whoosh_version``).
 What is read from a segment (posting blocks aside: a WordQuery keeps its own for one search)
 is cached in one bounded, thread-safe cache keyed by the segment's identity (``SegmentCache``):
 field lengths, sort keys, facet codes and the lexicons of ``search.strings``. A segment never
-changes once written (deletions are kept apart), so nothing in it goes stale.
+changes once written (deletions are kept apart), so nothing in it goes stale. What is made from
+all the segments a searcher reads (``per_searcher``: the prefix tables of search.query.complete)
+is kept in a small cache of its own, keyed by the segments and their deletion counts.
 """
 
 from __future__ import annotations
