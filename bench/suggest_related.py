@@ -5,7 +5,8 @@
 
 Suggest: the keystrokes of typing the first four characters of ``--titles`` random titles
 (香, 香港, 香港海, 香港海关; English titles a letter at a time up to eight), each answered by
-``complete`` (GET /api/suggest without HTTP). The first call makes the prefix tables of this
+``complete``, and again through the web app's GET /api/suggest (Flask's test client: routing
+and JSON, no network). The first call makes the prefix tables of this
 state of the index (reported apart, as "cold"); the others are timed. The baseline answers the
 same keystrokes' words without the tables, as Whoosh's API gives them: the words of the body
 field starting with the last word typed (``expand_prefix``), sorted by document frequency.
@@ -32,6 +33,8 @@ from search.analysis import HAN, fold
 from search.index import QiaoIndex, build
 from search.query.complete import complete
 from search.query.related import related
+from web import create_app
+from web.server import close
 
 _LAST = re.compile(rf"(?:[{HAN}]+|[a-z][a-z0-9]*)$")
 
@@ -92,6 +95,12 @@ def report(index_dir: Path, n_titles: int, n_articles: int, seed: int) -> None:
         print(f"suggest, cold (the prefix tables of this state of the index made): {cold:.0f} ms")
         print(f"{'':<44}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'n':>7}")
         print(row("suggest (complete)", timed(lambda t=t: complete(index, t) for t in typed)))
+        app = create_app({"INDEX_DIR": index_dir})
+        client = app.test_client()
+        client.get("/api/suggest", query_string={"q": typed[0]})
+        print(row("suggest through GET /api/suggest (in process)",
+                  timed(lambda t=t: client.get("/api/suggest", query_string={"q": t}) for t in typed)))
+        close(app)
         print(row("baseline: Whoosh expand_prefix + doc freq", timed(lambda t=t: whoosh_prefix_words(index, t) for t in typed)))
         related(index, ids[0])
         whoosh_more_like(index, ids[0])

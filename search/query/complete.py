@@ -30,7 +30,7 @@ import numpy as np
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from search.analysis import HAN, STOP, fold
+from search.analysis import HAN, HAN_CHAR, STOP, fold
 from search.errors import QueryError
 from search.index import QiaoIndex
 from search.options import MAX_QUERY_CHARS
@@ -134,7 +134,6 @@ class _Tables:
         best = found[np.argsort(self.title_rank[found])[:limit]]
         return [(self.titles[i], int(self.title_articles[i])) for i in best.tolist()]
 
-
     def _suffix(self, k: int) -> str:
         """The text of the ``k``-th title word start: its title from there on."""
         return self._folded[self.suffix_title[k]][self.suffix_start[k] :]
@@ -183,13 +182,14 @@ def _word_completions(tables: _Tables, q: str, limit: int) -> list[Completion]:
     if last is None:
         return []
     run = last.group()
-    tails = range(max(0, len(run) - LONGEST_HAN_WORD), len(run)) if run[0] > "\u2e80" else (0,)
+    han = HAN_CHAR.match(run) is not None
+    tails = range(max(0, len(run) - LONGEST_HAN_WORD), len(run)) if han else range(1)
     for start in tails:
         typed = run[start:]
         found = tables.best_words(typed, limit)
         if not found:
             continue
-        if tails == (0,):  # an English word: the rest of the word after the letters as typed (Hong Kong's)
+        if not han:  # an English word: the rest of the word after the letters as typed (Hong Kong's)
             return [Completion(q + word[len(typed) :], "word", n) for word, n in found]
         at = last.start() + start  # a Chinese word: whole, in Simplified, as indexed
         head = q[: folded.offsets[at] if folded.offsets else at]
