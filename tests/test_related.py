@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -14,10 +15,12 @@ from flask.testing import FlaskClient
 from search.articles import Article
 from search.cli import main as qiao
 from search.errors import ArticleNotFound, QueryError
-from search.index import QiaoIndex, add_articles
-from search.query.related import distinctive_words, related
+from search.index import QiaoIndex, add_articles, build
+from search.query.related import MORE_LIKE_THIS, distinctive_words, related
 from search.query.search import get_article, search
 from web.openapi import OPENAPI
+
+from .conftest import SMALL
 
 GHALI_FRIEND = "u5cf08c845c51ccad"  # 中方：加利先生是中国人民的老朋友 (2016-02-17)
 GHALI_DEATH = "u25e8ac51580f2b2c"  # 中方：对联合国前秘书长加利逝世深感悲痛 (the same day)
@@ -85,6 +88,16 @@ def test_an_article_without_distinctive_words_has_no_related_ones(small_index_di
     with QiaoIndex(small_index_dir) as index:  # three articles: every word is in too many of them
         found = related(index, "cq-hk")
     assert (found.query, found.hits) == ("", ())
+
+
+def test_a_sharded_index_finds_what_one_index_does(tmp_path: Path, small_index_dir: Path) -> None:
+    build([], tmp_path / "sharded", shards=3)
+    add_articles(SMALL, tmp_path / "sharded")
+    rule = replace(MORE_LIKE_THIS, max_doc_share=1.0)  # three articles: any shared word is in a third of them
+    with QiaoIndex(tmp_path / "sharded") as sharded, QiaoIndex(small_index_dir) as one:
+        found, expected = related(sharded, "hk-en", rule=rule), related(one, "hk-en", rule=rule)
+    assert found.query == expected.query == "hong^1.00 OR kong^1.00"
+    assert [h.id for h in found.hits] == [h.id for h in expected.hits] == ["evil"]
 
 
 def test_the_api_answers_what_the_library_does_as_the_schema_says(client: FlaskClient, seeds: QiaoIndex) -> None:
