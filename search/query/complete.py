@@ -5,7 +5,8 @@ Words come from the index itself: its Chinese words from the lexicon of the titl
 fields (folded to Simplified, as indexed, so 醫 and 医 complete alike), its English words from
 the stored titles and bodies (the lexicon holds Snowball stems, cooper for cooperation, which
 are not words to show). A word is offered when at least ``MIN_ARTICLES`` articles have it, the
-one in the most articles first. Titles match at the start of any of their words (as the word
+one in the most articles first (a Chinese word's articles are those with it in their body, or
+in their title when those are more: the lexicon counts each field apart). Titles match at the start of any of their words (as the word
 analyzer cuts them, so 香 finds 重庆与香港加强合作); the title of the most articles first (wire
 copy repeated by several sources is one title of several articles), then the newest.
 
