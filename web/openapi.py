@@ -222,8 +222,8 @@ PATHS: dict[str, Any] = {
     "/api/articles/{id}/related": {"get": {
         "summary": "Related articles",
         "description": "The articles most like this one (MoreLikeThis: its distinctive words by tf·idf, searched as "
-                       "one query), without the article itself and its copies (titles and bodies sharing 75 % of "
-                       "their trigrams of characters or English words).",
+                       "one query), without the article itself and its copies (titles and bodies sharing 70 % of "
+                       "their trigrams of Chinese characters, English words and numbers).",
         "parameters": [
             ARTICLE_ID,
             _query("limit", f"At most this many articles (1 to {related.MAX_LIMIT}).",
