@@ -90,12 +90,13 @@ class _SegmentTitle:
     docnum: int
     id: str
     published: int  # the date's sort key (whoosh_glue.sort_keys), NO_KEY for none
+    starts: tuple[int, ...]  # where the words of the folded title start
 
 
 class _Tables:
     """The sorted tables a prefix is looked up in, for one state of the index."""
 
-    def __init__(self, words: Counter[str], titles: list[list[_SegmentTitle]], starts: dict[str, list[int]]) -> None:
+    def __init__(self, words: Counter[str], titles: list[list[_SegmentTitle]]) -> None:
         kept = sorted(w for w, n in words.items() if n >= MIN_ARTICLES)
         self.words = kept
         self.word_articles = np.array([words[w] for w in kept], np.int64)
@@ -117,7 +118,7 @@ class _Tables:
         # Where each title's words start, sorted by the text from there on: kept as two arrays
         # of numbers, not as those texts (a fifth of the memory on zh-20k).
         self._folded = folded
-        entries = sorted(((i, s) for i, f in enumerate(folded) for s in starts[f]), key=lambda e: folded[e[0]][e[1] :])
+        entries = sorted(((i, s) for i, t in enumerate(newest) for s in t.starts), key=lambda e: folded[e[0]][e[1] :])
         self.suffix_title = np.array([i for i, _ in entries], np.int64)
         self.suffix_start = np.array([s for _, s in entries], np.int64)
 
@@ -202,22 +203,18 @@ def _tables(searcher: Searcher) -> _Tables:
     """The prefix tables of the index a searcher reads: every segment's words and live titles."""
     words: Counter[str] = Counter()
     titles: list[list[_SegmentTitle]] = []
-    starts: dict[str, list[int]] = {}
-    analyzer = searcher.schema["title"].analyzer
     for leaf, _ in searcher.leaf_searchers():
         reader = leaf.reader()
         segment_words, segment_titles = per_segment(reader, "completion", "", lambda r=reader: _read_segment(r))
         words.update(segment_words)
         titles.append([t for t in segment_titles if not reader.is_deleted(t.docnum)])
-        for t in titles[-1]:
-            if t.folded not in starts:
-                starts[t.folded] = _word_starts(analyzer, t.folded)
-    return _Tables(words, titles, starts)
+    return _Tables(words, titles)
 
 
 def _read_segment(reader: IndexReader) -> tuple[Counter[str], list[_SegmentTitle]]:
     """One segment's words with the articles that have them (deleted ones too, as Whoosh's
     document frequencies count them), and its titles."""
+    analyzer = reader.schema["title"].analyzer
     words: Counter[str] = Counter()
     for name in WORD_FIELDS:
         for term, info in reader.iter_field(name):
@@ -232,10 +229,11 @@ def _read_segment(reader: IndexReader) -> tuple[Counter[str], list[_SegmentTitle
         text = f"{title}\n{stored.get('body', '')}".lower()  # not NFKC: a quarter of the time, for rare full-width letters
         words.update({w for w in _ENGLISH_WORD.findall(text) if len(w) > 1 and w not in STOP})
         if title.strip():
-            titles.append(_SegmentTitle(" ".join(fold(title).text.split()), title, docnum, stored["id"], int(dates[docnum])))
+            folded = " ".join(fold(title).text.split())
+            titles.append(_SegmentTitle(folded, title, docnum, stored["id"], int(dates[docnum]), _word_starts(analyzer, folded)))
     return words, titles
 
 
-def _word_starts(analyzer: object, folded: str) -> list[int]:
+def _word_starts(analyzer: object, folded: str) -> tuple[int, ...]:
     """Where the words of a folded title start, as the word analyzer cuts it."""
-    return sorted({t.startchar for t in analyzer(folded, chars=True, mode="index")})  # type: ignore[operator]
+    return tuple(sorted({t.startchar for t in analyzer(folded, chars=True, mode="index")}))  # type: ignore[operator]
