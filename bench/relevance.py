@@ -182,13 +182,15 @@ def adi(folder: Path) -> Collection:
 
 
 _LISA_DOCUMENT = re.compile(r"^Document\s+(\d+)\s*$", re.MULTILINE)
+# The line between a title and its abstract: empty in some files, spaces only in others.
+_LISA_GAP = re.compile(r"\n[ \t]*\n")
 
 
 def lisa(folder: Path) -> Collection:
     """LISA: library-science abstracts of 1982, 35 natural-language queries (33 judged).
 
     The LISA* files are read in order as one text of records: ``Document N``, the title, a blank
-    line, the abstract, a line of asterisks. There are 6,003 headers: LISA1.501 has no 1993-1997
+    line (empty, or in 3,495 of the records kept, of spaces only), the abstract, a line of asterisks. There are 6,003 headers: LISA1.501 has no 1993-1997
     and repeats 1998-2001 word for word (2001 once more at the start of LISA2.001); the first of
     each is kept, so 5,999 documents. A query is a number, its text and a closing ``#``. The
     judgments give each query ``k Relevant Refs:`` and its documents, ended by -1; query 21's
@@ -200,7 +202,7 @@ def lisa(folder: Path) -> Collection:
     docs: dict[str, Doc] = {}
     for number, record in zip(parts[::2], parts[1::2]):
         record = record.split("\n*****", 1)[0].strip("\n")
-        title, _, abstract = record.partition("\n\n")
+        title, abstract = (_LISA_GAP.split(record, 1) + [""])[:2]
         docs.setdefault(number, Doc(number, " ".join(title.split()), " ".join(abstract.split())))
     queries_text = (folder / "LISA.QUE").read_text(encoding="latin-1").replace("\r\n", "\n")
     queries = {}

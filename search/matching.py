@@ -242,10 +242,8 @@ class WordQuery(_Leaf):
 
     def blocks(self, reader: IndexReader, name: str) -> list[Block]:
         """The word's posting blocks in field ``name`` of this segment (none when it is not there).
-        Those of PROXIMITY_FIELDS are kept: the proximity re-scoring of the same search reads them
-        again (a query lives for one search)."""
-        if name not in PROXIMITY_FIELDS:
-            return list(posting_blocks(reader, name, self.text)) if (name, self.text) in reader else []
+        They are kept: the statistics round, the scoring and the proximity re-scoring of the same
+        search read them (a query lives for one search)."""
         key = (segment_key(reader), name)
         if key not in self._kept:
             self._kept[key] = list(posting_blocks(reader, name, self.text)) if (name, self.text) in reader else []
@@ -254,15 +252,31 @@ class WordQuery(_Leaf):
     def __str__(self) -> str:
         return "(" + " OR ".join(f"{f}:{self.text}^{w}" for f, w in self.fields) + ")"
 
+    @property
+    def searched_in(self) -> str:
+        """The name under which statistics count the documents with the word in any of its
+        fields: ``body+title``."""
+        return "+".join(name for name, weight in self.fields if weight > 0)
+
     def doc_frequencies(self, searcher: Searcher) -> dict[tuple[str, str], int]:
-        """In how many documents of the index of ``searcher`` the word is, in each field it is
-        searched in and each proximity reads."""
-        names = dict.fromkeys([*(name for name, _ in self.fields), *PROXIMITY_FIELDS])
-        return {(name, self.text): searcher.doc_frequency(name, self.text) for name in names}
+        """In how many documents of the index of ``searcher`` the word is: in any of the fields
+        it is searched in (``searched_in``, BM25F's document frequency), and in each field
+        proximity reads."""
+        found = {(name, self.text): searcher.doc_frequency(name, self.text) for name in PROXIMITY_FIELDS}
+        count = 0
+        for leaf, _ in searcher.leaf_searchers():
+            reader = leaf.reader()
+            docs = [postings_of(self.blocks(reader, name))[0] for name, weight in self.fields if weight > 0]
+            count += len(np.unique(np.concatenate(docs))) if docs else 0
+        found[(self.searched_in, self.text)] = count
+        return found
 
     def matches(self, searcher: Searcher, statistics: Statistics) -> Matches:
         reader = searcher.reader()
-        df = max(statistics.doc_frequency(name, self.text) for name, _ in self.fields)
+        # BM25F's idf: the documents with the word in any field (deleted ones counted, as
+        # Whoosh counts them), not the most of any one field, which a word spread over titles
+        # and bodies exceeds.
+        df = statistics.doc_frequency(self.searched_in, self.text)
         idf = bm25_idf(statistics.doc_count, df) * self.boost
         k1, b = self.ranking.bm25(han=bool(HAN_RUN.fullmatch(self.text)))
         docs, tf = [], []

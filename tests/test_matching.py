@@ -22,7 +22,7 @@ def by_hand(searcher, leaf, text: str, fields: dict[str, float]) -> dict[int, fl
     """BM25F of ``text`` in one segment, one posting at a time through Whoosh's own matchers."""
     top, reader = searcher, leaf.reader()
     n = top.doc_count_all()
-    df = max(top.doc_frequency(name, text) for name in fields)
+    df = len(documents_with(top, text, fields))
     idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
     k1, b = RANKING.bm25(han=not text.isascii())
     tf: dict[int, float] = {}
@@ -38,6 +38,17 @@ def by_hand(searcher, leaf, text: str, fields: dict[str, float]) -> dict[int, fl
             tf[doc] = tf.get(doc, 0.0) + weight * postings.weight() / (1 - b + b * length / average)
             postings.next()
     return {doc: idf * f * (k1 + 1) / (k1 + f) for doc, f in tf.items()}
+
+
+def documents_with(searcher, text: str, fields: dict[str, float]) -> set[tuple[int, int]]:  # noqa: ANN001
+    """(segment, document) of every document of the index with ``text`` in any of ``fields``."""
+    found = set()
+    for segment, (leaf, _) in enumerate(searcher.leaf_searchers()):
+        reader = leaf.reader()
+        for name in fields:
+            if (name, text) in reader:
+                found.update((segment, doc) for doc in reader.postings(name, text).all_ids())
+    return found
 
 
 @pytest.mark.parametrize("text", ["香港", "银行", "合作", "kong", "cooper"])
@@ -108,3 +119,32 @@ def test_search_stops_at_its_time_limit(stories: Path, monkeypatch: pytest.Monke
     with pytest.raises(QueryError) as error:
         hits(stories, "香港")
     assert error.value.code == "query_timeout"
+
+
+def test_document_frequency_counts_a_word_in_any_field_once(tmp_path: Path) -> None:
+    """BM25F's idf: "bank" is in the title of one article and the body of another, so it is in
+    two of the three articles (the most of any one field would say one)."""
+    articles = [
+        {"id": "x", "title": "Central bank raises rates", "body": "The decision surprised markets in Asia."},
+        {"id": "y", "title": "Markets rally", "body": "Shares rose after the central bank kept rates unchanged."},
+        {"id": "z", "title": "Weather", "body": "Rain is expected in Hong Kong tomorrow."},
+    ]
+    data = tmp_path / "articles.jsonl"
+    data.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+    build([data], tmp_path / "index")
+    fields = RANKING.with_parts(RANKING.fields)
+    with QiaoIndex(tmp_path / "index") as ix:
+        searcher = ix.searcher()
+        query = WordQuery("bank", fields)
+        stats = statistics(searcher, query)
+        assert (searcher.doc_frequency("title", "bank"), searcher.doc_frequency("body", "bank")) == (1, 1)
+        assert stats.doc_frequency(query.searched_in, "bank") == 2
+        scores = {}
+        for leaf, offset in searcher.leaf_searchers():
+            found = query.matches(leaf, stats)
+            scores.update(zip((searcher.stored_fields(d + offset)["id"] for d in found.docs.tolist()), found.scores.tolist()))
+            expected = by_hand(searcher, leaf, "bank", fields)
+            assert found.scores.tolist() == pytest.approx([expected[d] for d in found.docs.tolist()], rel=1e-12)
+    assert sorted(scores) == ["x", "y"]
+    # At the title's weight of 3, the title match outscores the body's.
+    assert scores["x"] > scores["y"] > 0
