@@ -162,9 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="JSON file for every score")
     ap.add_argument("--only", nargs="+", choices=list(READERS), help="score only these collections")
     ap.add_argument("--merge", nargs="+", type=Path, help="no scoring: the folds of these --json files' scores")
+    ap.add_argument("--settings", type=int, nargs=2, metavar=("FIRST", "END"),
+                    help="score only the grid's settings FIRST to END - 1 (to share the work between processes)")
     args = ap.parse_args(argv)
     started = time.perf_counter()
     grid = settings(GRID)
+    scored = grid[slice(*args.settings)] if args.settings else grid
     scores: dict[str, dict[str, float]] = {key(s): {} for s in grid}
     reference: dict[str, float] = {}
     for path in args.merge or ():
@@ -179,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             collection = reader(args.relevance / name)
             index_dir = build_qiao(collection, Path(tmp))
             reference[name] = evaluate(collection, run_bm25(collection))[MEASURE]
-            for setting in grid:
+            for setting in scored:
                 scores[key(setting)][name] = evaluate(collection, run(collection, index_dir, ranking_of(setting)))[MEASURE]
                 print(f"{name:>5} {key(setting)} {scores[key(setting)][name]:.4f} ({BM25} {reference[name]:.4f})",
                       file=sys.stderr, flush=True)

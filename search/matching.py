@@ -259,21 +259,28 @@ class WordQuery(_Leaf):
         return "+".join(name for name, weight in self.fields if weight > 0)
 
     def doc_frequencies(self, searcher: Searcher) -> dict[tuple[str, str], int]:
-        """In how many documents of the index of ``searcher`` the word is: in any of the fields
-        it is searched in (``searched_in``, BM25F's document frequency), and in each field
-        proximity reads."""
+        """In how many documents of the index of ``searcher`` the word is: under ``searched_in``,
+        BM25F's document frequency (below), and in each field proximity reads.
+
+        BM25F's document frequency counts the documents with the word itself in any of its text
+        fields, once each. A document with it only inside a longer word (a part field) is weaker
+        evidence and is not counted, but a part field's own count is the least it can be, so
+        that a word seen only inside longer words is not scored as one never seen.
+        """
         found = {(name, self.text): searcher.doc_frequency(name, self.text) for name in PROXIMITY_FIELDS}
         count = 0
         for leaf, _ in searcher.leaf_searchers():
             reader = leaf.reader()
-            docs = [postings_of(self.blocks(reader, name))[0] for name, weight in self.fields if weight > 0]
+            docs = [postings_of(self.blocks(reader, name))[0]
+                    for name, weight in self.fields if weight > 0 and name not in PART_FIELDS]
             count += len(np.unique(np.concatenate(docs))) if docs else 0
-        found[(self.searched_in, self.text)] = count
+        parts = [searcher.doc_frequency(name, self.text) for name, weight in self.fields if weight > 0 and name in PART_FIELDS]
+        found[(self.searched_in, self.text)] = max([count, *parts])
         return found
 
     def matches(self, searcher: Searcher, statistics: Statistics) -> Matches:
         reader = searcher.reader()
-        # BM25F's idf: the documents with the word in any field (deleted ones counted, as
+        # BM25F's idf: the documents with the word in any text field (deleted ones counted, as
         # Whoosh counts them), not the most of any one field, which a word spread over titles
         # and bodies exceeds.
         df = statistics.doc_frequency(self.searched_in, self.text)

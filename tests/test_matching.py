@@ -18,7 +18,7 @@ from search.ranking import RANKING
 from search.schema import PART_FIELDS
 
 
-def by_hand(searcher, leaf, text: str, fields: dict[str, float]) -> dict[int, float]:  # noqa: ANN001
+def by_hand(searcher, leaf, text: str, fields: dict[str, float]) -> dict[int, float]:
     """BM25F of ``text`` in one segment, one posting at a time through Whoosh's own matchers."""
     top, reader = searcher, leaf.reader()
     n = top.doc_count_all()
@@ -40,7 +40,7 @@ def by_hand(searcher, leaf, text: str, fields: dict[str, float]) -> dict[int, fl
     return {doc: idf * f * (k1 + 1) / (k1 + f) for doc, f in tf.items()}
 
 
-def documents_with(searcher, text: str, fields: dict[str, float]) -> set[tuple[int, int]]:  # noqa: ANN001
+def documents_with(searcher, text: str, fields: dict[str, float]) -> set[tuple[int, int]]:
     """(segment, document) of every document of the index with ``text`` in any of ``fields``."""
     found = set()
     for segment, (leaf, _) in enumerate(searcher.leaf_searchers()):
