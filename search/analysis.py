@@ -30,7 +30,7 @@ from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.analysis.filters import STOP_WORDS
 
 # Bump when a change to analysis changes the tokens an index holds.
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "4"  # 4: the story and bands fields (search.stories)
 SEGMENTERS = ("rjieba", "jieba")
 DEFAULT_SEGMENTER = "rjieba"
 RECENT_RUNS = 4096  # Han runs whose cut a segmenter keeps (more than an article has)

@@ -29,6 +29,7 @@ from search.errors import QueryError
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
 SORTS = ("relevance", "date")
+SWITCH = {"on": True, "off": False}  # the URL values of a yes-or-no option
 LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
 _INTEGER = re.compile(r"[+-]?\d{1,9}")
 _DATE_HELP = "YYYY-MM-DD, YYYY-MM or YYYY"
@@ -72,6 +73,10 @@ class SearchOptions:
     date_to: str | None = _option(None, "to", "--to", f"Latest date, inclusive: {_DATE_HELP}.", _STRING)
     sort: str = _option("relevance", "sort", "--sort", "relevance or date (newest first), in any case.",
                         {"enum": list(SORTS), "default": "relevance"})
+    collapse: bool = _option(True, "collapse", "--collapse/--no-collapse",
+                             "on: one hit a story, its near-duplicate reports listed under it as similar "
+                             "(total_hits counts stories); off: every article.",
+                             {"enum": list(SWITCH), "default": "on"})
 
     def __post_init__(self) -> None:
         if self.page < 1:
@@ -113,7 +118,11 @@ class SearchOptions:
             value = value if f.name == "q" else value.strip()
             if not value:
                 continue
-            if option.schema.get("type") == "integer":
+            if f.type == "bool":
+                if value.lower() not in SWITCH:
+                    raise QueryError(f"{option.url} must be on or off, not {value!r}")
+                given[f.name] = SWITCH[value.lower()]
+            elif option.schema.get("type") == "integer":
                 if not _INTEGER.fullmatch(value):
                     raise QueryError(f"{option.url} must be a whole number, not {value!r}")
                 given[f.name] = int(value)
@@ -123,12 +132,19 @@ class SearchOptions:
 
     def to_params(self) -> dict[str, str]:
         """The URL parameters of these options, those at their default left out."""
-        return {option.url: str(value) for f, option in _options()
+        return {option.url: _param(value) for f, option in _options()
                 if (value := getattr(self, f.name)) != f.default and value is not None}
 
     def key(self) -> tuple[tuple[str, str], ...]:
         """A hashable key: equal for two searches that must give the same result."""
         return tuple(sorted(self.to_params().items()))
+
+
+def _param(value: object) -> str:
+    """An option's value as a URL parameter: a yes-or-no as on or off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def _options() -> Iterator[tuple[Any, Option]]:

@@ -75,5 +75,9 @@ def build_schema(segmenter: str, dictionary: Dictionary) -> Schema:
         author=STORED(),
         tags=KEYWORD(stored=True, commas=True, scorable=False),
         content_hash=STORED(),
+        # One story once (search.stories): the id of the story's first article, and the article's
+        # LSH band keys, by which a later article finds it (in any shard) when it is added.
+        story=ID(stored=True, sortable=True),
+        bands=KEYWORD(scorable=False),
         origin=STORED(),
     )

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from whoosh import classify
@@ -30,7 +30,7 @@ from search.matching import TooSlow, WordQuery, evaluate
 from search.options import SearchOptions
 from search.query.compile import CompiledQuery, compile_query, filter_query
 from search.query.highlight import Highlighter
-from search.query.results import Hit, SearchResult, article_fields
+from search.query.results import Hit, SearchResult, Similar, article_fields
 from search.query.statistics import Statistics
 from search.query.suggest import suggest
 from search.query.syntax import Node, parse
@@ -42,7 +42,7 @@ from search.shard_search import (
     gather_statistics,
     rank_shards,
 )
-from search.whoosh_glue import facet_codes, facet_counts, sort_keys
+from search.whoosh_glue import facet_codes, facet_counts, group_keys, sort_keys
 
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
@@ -53,11 +53,15 @@ QUESTION_WORDS = 5
 
 @dataclass(frozen=True)
 class Ranked:
-    """What ``rank`` finds: the top (document number, score) pairs, how many match, facet counts."""
+    """What ``rank`` finds: the top (document number, score) pairs, how many match (stories when
+    collapsing), facet counts (articles), how many articles match, and the other matches of each
+    top story (document numbers, best first)."""
 
     top: list[tuple[int, float]]
     total: int
     facets: dict[str, dict[str, int]]
+    articles: int = 0
+    similar: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class Plan:
     sort: str
     limit: int
     question: bool  # ranked by any word, then with feedback words; not raised by proximity
+    collapse: bool = False  # one hit a story (search.stories), its other matches listed under it
 
 
 @dataclass(frozen=True)
@@ -98,14 +103,16 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
     plan = _plan(asked, compiled, restrict, ranking)
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
-                            {name: {} for name in FACET_FIELDS}, None, ())
+                            {name: {} for name in FACET_FIELDS}, None, (), collapsed=asked.collapse)
     stats = gather_statistics(searcher, plan.query)
     answer = _answer(searcher, tree, compiled, stats, plan, ranking)
     _check_page(answer.ranked.total, asked)
-    hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
+    similar = answer.ranked.similar if asked.collapse else None
+    hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter, similar)
     suggestion = suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
-                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion)
+                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion,
+                        answer.ranked.articles, asked.collapse)
 
 
 def _checked(compiled: CompiledQuery) -> CompiledQuery:
@@ -135,7 +142,7 @@ def _plan(
     question = sort == "relevance" and compiled.relaxable and len(set(compiled.words)) >= QUESTION_WORDS
     wanted = asked.page * asked.per_page
     limit = max(wanted, ranking.feedback_docs) if question else wanted
-    return Plan(query, restrict, sort, limit, question)
+    return Plan(query, restrict, sort, limit, question, asked.collapse)
 
 
 def _restriction(options: SearchOptions) -> wq.Query | None:
@@ -178,9 +185,11 @@ def _or_fallback(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed:
 def _continued(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
     """The strict hits, then those with some of the words (totals and facets stay the strict ones')."""
     more = rank(searcher, replace(relaxed, limit=relaxed.limit + strict.total), stats, ranking)
-    seen = {d for d, _ in strict.top}
-    extra = [(d, score) for d, score in more.top if d not in seen][: relaxed.limit - len(strict.top)]
-    return Answer(replace(strict, top=strict.top + extra), partial_from=len(strict.top))
+    story = group_keys(searcher, "story") if relaxed.collapse else np.arange(searcher.doc_count_all())
+    seen = {story[d] for d, _ in strict.top}  # collapsing, a story listed already is not listed again
+    extra = [(d, score) for d, score in more.top if story[d] not in seen][: relaxed.limit - len(strict.top)]
+    similar = strict.similar | {d: more.similar[d] for d, _ in extra if d in more.similar}
+    return Answer(replace(strict, top=strict.top + extra, similar=similar), partial_from=len(strict.top))
 
 
 def _with_feedback(searcher: Searcher, answer: Answer, stats: Statistics, plan: Plan, ranking: Ranking) -> Answer:
@@ -207,11 +216,14 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
     if plan.restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
     if isinstance(searcher, ShardedSearcher):  # each shard ranked, the best merged (search.shard_search)
-        return Ranked(*rank_shards(searcher, query, stats, plan, ranking, _matches))
-    docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
-    scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
-    facets = {name: facet_counts(*facet_codes(searcher, name), docs) for name in FACET_FIELDS}
-    return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets)
+        best, docs, facets = rank_shards(searcher, query, stats, plan, ranking, _matches)
+    else:
+        docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
+        best = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
+        facets = {name: facet_counts(*facet_codes(searcher, name), docs) for name in FACET_FIELDS}
+    top = list(zip(docs[best.top].tolist(), best.scores[best.top].tolist()))
+    similar = {int(docs[p]): tuple(docs[others].tolist()) for p, others in best.similar.items()}
+    return Ranked(top, best.total, facets, best.articles, similar)
 
 
 def _matches(
@@ -249,8 +261,13 @@ def _page_of(answer: Answer, asked: SearchOptions) -> list[tuple[int, float, boo
     return [(docnum, score, rank >= answer.partial_from) for rank, (docnum, score) in enumerate(chosen, first)]
 
 
-def fetch(searcher: Searcher, chosen: Sequence[tuple[int, float, bool]], highlighter: Highlighter) -> tuple[Hit, ...]:
-    """The hits of (document number, score, partial): stored fields, with title and body highlighted."""
+def fetch(
+    searcher: Searcher, chosen: Sequence[tuple[int, float, bool]], highlighter: Highlighter,
+    similar: Mapping[int, Sequence[int]] | None = None,
+) -> tuple[Hit, ...]:
+    """The hits of (document number, score, partial): stored fields, with title and body
+    highlighted; collapsing (``similar``: a hit's number, its story's other matches), the sources
+    and ids of those others."""
     hits = []
     for docnum, score, partial in chosen:
         stored = searcher.stored_fields(docnum)
@@ -258,7 +275,8 @@ def fetch(searcher: Searcher, chosen: Sequence[tuple[int, float, bool]], highlig
             "title": highlighter.whole(stored.get("title", "")),
             "body": highlighter.fragments(stored.get("body", "")),
         }
-        hits.append(Hit.of(stored, score, highlights, partial))
+        others = None if similar is None else Similar.of([searcher.stored_fields(d) for d in similar.get(docnum, ())])
+        hits.append(Hit.of(stored, score, highlights, partial, others))
     return tuple(hits)
 
 
