@@ -41,9 +41,14 @@ class Similar:
         """Their sources, each once, best-ranked first."""
         return tuple(dict.fromkeys(r.source for r in self.reports if r.source))
 
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Their ids, best-ranked first."""
+        return tuple(r.id for r in self.reports)
+
     def to_dict(self) -> dict[str, object]:
         """As the JSON API shows it: how many, their sources, their ids."""
-        return {"count": self.count, "sources": list(self.sources), "ids": [r.id for r in self.reports]}
+        return {"count": self.count, "sources": list(self.sources), "ids": list(self.ids)}
 
 
 @dataclass(frozen=True)
