@@ -132,6 +132,22 @@ def fold(text: str) -> Folded:
     return Folded("".join(out), offsets)
 
 
+@functools.cache
+def _fold_table() -> dict[int, str]:
+    """``fold``'s per-character mappings in one table, for str.translate."""
+    same, longer, _ = _fold_tables()
+    return {**same, **longer}
+
+
+def fold_text(text: str) -> str:
+    """``fold(text).text`` without the offsets, at a fraction of its cost.
+
+    >>> fold_text("㍿ 醫藥費 ５Ｇ") == fold("㍿ 醫藥費 ５Ｇ").text
+    True
+    """
+    return text.translate(_fold_table())
+
+
 def to_simplified(text: str) -> str:
     """Traditional to Simplified Chinese, character by character (same length).
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from search.analysis import fold
+from search.analysis import fold_text
 from search.articles import Article
 
 SHINGLE = 5  # characters a shingle
@@ -36,7 +36,9 @@ NUM_PERM = 128  # MinHash permutations: a similarity estimate within about ±0.0
 THRESHOLD = 0.7  # estimated Jaccard similarity from which two articles are one story
 MIN_SHINGLES = 50  # a text with fewer shingles (under about 55 characters) is a story of its own
 SEED = 1  # the MinHash permutations' seed: band keys in an index depend on it
+SCHEME = "affine32"  # datasketch's: 32-bit values (ours), mixed by MurmurHash3's finaliser, then permuted
 _KEPT = re.compile(r"\w+")  # letters, digits and Han characters of folded text
+_MULTIPLIER = np.uint32(0x01000193)  # FNV-1's prime: a shingle's code points hashed as a polynomial mod 2**32
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,26 @@ def signature(text: str) -> MinHash | None:
     >>> round(a.jaccard(b), 1), signature("太短") is None
     (0.9, True)
     """
-    kept = "".join(_KEPT.findall(fold(text).text))
-    shingles = {kept[i : i + SHINGLE] for i in range(len(kept) - SHINGLE + 1)}
+    kept = "".join(_KEPT.findall(fold_text(text)))
+    codes = np.frombuffer(kept.encode("utf-32-le"), np.uint32)
+    count = len(codes) - SHINGLE + 1
+    if count < MIN_SHINGLES:
+        return None
+    hashes = np.zeros(count, np.uint32)
+    for offset in range(SHINGLE):  # each shingle of SHINGLE characters as one 32-bit number
+        hashes = hashes * _MULTIPLIER + codes[offset : offset + count]
+    shingles = np.unique(hashes)
     if len(shingles) < MIN_SHINGLES:
         return None
-    sig = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)  # CRC-32: 4x faster than SHA-1, mixed by datasketch
-    sig.update_batch([s.encode("utf-8") for s in shingles])
+    sig = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int, permutations=_permutations(), scheme=SCHEME)
+    sig.update_batch(shingles)
     return sig
+
+
+@functools.cache
+def _permutations() -> object:
+    """datasketch's permutations for NUM_PERM and SEED, made once (a MinHash makes them anew each time)."""
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
 @functools.cache
