@@ -213,6 +213,13 @@ def stories(story_index_dir: Path) -> Iterator[QiaoIndex]:
         yield ix
 
 
+@pytest.fixture(scope="session")
+def story_server(story_index_dir: Path) -> Iterator[str]:
+    """The base URL of ``qiao serve`` over ``story_index_dir`` (one worker; a port of dedup's range)."""
+    with qiao_serve(story_index_dir, "--workers", "1", "--port", "18431") as (_, url):
+        yield url
+
+
 @pytest.fixture
 def app(seeds_index_dir: Path) -> Iterator[Flask]:
     """The app over the seeds index, with no API token."""

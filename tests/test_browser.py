@@ -240,3 +240,27 @@ def test_language_switch_changes_the_interface(page: Page) -> None:
     assert page.locator("#summary").inner_text().startswith("找到 18 条结果")
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
+
+
+def test_one_story_shows_its_similar_reports(browser: Browser, story_server: str) -> None:
+    context = browser.new_context(base_url=story_server, locale="en-US", viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    try:
+        tab.goto("/")
+        search_for(tab, "尼泊尔 地震勘探")
+        stories = total(tab)
+        similar = tab.locator("li.hit details.similar")
+        assert similar.count() == 1
+        summary = similar.locator("summary").inner_text()
+        assert summary.startswith("2 similar reports: ")
+        similar.locator("summary").click()
+        assert similar.locator("li a").count() == 2 and similar.locator("li a").first.is_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=ARTIFACTS / "similar-reports.png", full_page=True)
+        tab.locator(".collapse-note a", has_text="Show every article").click()
+        tab.wait_for_load_state()
+        assert tab.locator("li.hit details.similar").count() == 0
+        assert total(tab) == stories + 2  # the two copies listed too
+    finally:
+        context.close()
