@@ -117,11 +117,13 @@ class Stories:
         self._lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
         self._seen: dict[str, tuple[MinHash, str]] = {}  # id: signature, story
 
-    def story(self, article: Article) -> Story:
-        """The story of ``article``: the most similar earlier article's, or a new one."""
+    def story(self, article: Article, *, new: str | None = None) -> Story:
+        """The story of ``article``: the most similar earlier article's, or a new one, whose id is
+        ``new`` (default: the article's id; an updated article's other copies keep that one)."""
+        new = new or article.id
         sig = signature(story_text(article.title, article.body))
         if sig is None:
-            return Story(article.id)
+            return Story(new)
         keys = band_keys(sig)
         candidates = [(other, *self._seen[other]) for other in self._lsh.query(sig) if other != article.id]
         for found in self._indexed(keys):
@@ -129,7 +131,7 @@ class Stories:
                 candidates.append((found.id, other, found.story))
         similar = [(sig.jaccard(other), story) for _, other, story in candidates]
         best = min((s for s in similar if s[0] >= THRESHOLD), key=lambda s: (-s[0], s[1]), default=None)
-        story = best[1] if best else article.id
+        story = best[1] if best else new
         if article.id not in self._seen:  # an id given twice keeps its first place
             self._lsh.insert(article.id, sig)
         self._seen[article.id] = (sig, story)

@@ -350,6 +350,7 @@ def add_articles(
         shard = _owner(shards)
         digests: dict[str, str | None] = {}  # the content each id has now, None if none
         changed: dict[str, Article] = {}  # the last version of each article to write
+        added: set[str] = set()  # ids new to the index
         for item in items:
             if isinstance(item, Skipped):
                 summary.skipped.append(item)
@@ -363,13 +364,17 @@ def add_articles(
                 summary.outcomes.append(Outcome(item.id, "unchanged"))
                 continue
             summary.outcomes.append(Outcome(item.id, "added" if old is None else "updated"))
+            if old is None:
+                added.add(item.id)
             digests[item.id] = digest
             changed[item.id] = item
         stories = Stories(lambda keys: _indexed([searcher for _, searcher in shards], keys))
         # Written once per id: Whoosh's update_document does not see this writer's own additions.
         for article in changed.values():
-            document = to_document(article, digests[article.id], "add", stories.story(article))  # type: ignore[arg-type]
-            shard(article.id)[0].update_document(**document)
+            digest = digests[article.id]
+            # An updated article that starts a story takes a new story id: its old copies keep its id.
+            story = stories.story(article, new=None if article.id in added else f"{article.id}@{digest[:12]}")  # type: ignore[index]
+            shard(article.id)[0].update_document(**to_document(article, digest, "add", story))  # type: ignore[arg-type]
     return summary
 
 

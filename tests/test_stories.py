@@ -153,3 +153,18 @@ def test_page_shows_similar_reports_with_their_sources(story_index_dir: Path) ->
     assert "Show every article" in page and 'href="/?q=' in page
     assert '<details class="similar"' not in every
     assert "Show one result per story" in every
+
+
+def test_a_first_report_updated_to_other_text_leaves_its_copies_one_story(tmp_path: Path) -> None:
+    build([write_jsonl(tmp_path / "copies.jsonl", wire_copies())], tmp_path / "index")
+    original = wire_copies()[0]
+    other = json.loads((SEEDS / "zh-news.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    changed = {**original, "title": other["title"], "body": other["body"]}
+    assert add([write_jsonl(tmp_path / "changed.jsonl", [changed])], tmp_path / "index").counts() == {"updated": 1}
+    first, sina, sohu = record_ids(wire_copies())
+    found = _stories(tmp_path / "index")
+    assert (found[sina], found[sohu]) == (first, first)
+    assert found[first].startswith(f"{first}@")
+    with open_index(tmp_path / "index") as ix:
+        result = search(ix, QUERY)
+    assert (result.total_hits, result.total_articles, result.hits[0].similar.count) == (1, 2, 1)
