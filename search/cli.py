@@ -319,7 +319,8 @@ def _print_result(result: SearchResult) -> None:
     shown = " / ".join(result.searched_as)
     note = " (no article has all the words; showing those with any)" if result.fallback else ""
     merged = result.collapsed and result.total_articles > result.total_hits
-    counted = f"stories from {result.total_articles} articles (--no-collapse lists each)" if merged else "results"
+    stories = "story" if result.total_hits == 1 else "stories"
+    counted = f"{stories} from {result.total_articles} articles (--no-collapse lists each)" if merged else "results"
     click.echo(f"{result.total_hits} {counted} in {result.processing_time_ms} ms"
                + (f" — searched as: {shown}" if shown else "") + note)
     if result.suggestion:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from search import open_index, search
+from search.cli import main as qiao
 from search.index import QiaoIndex, add, build, delete
 from search.stories import THRESHOLD, signature, story_text
 from web import create_app
@@ -168,3 +170,14 @@ def test_a_first_report_updated_to_other_text_leaves_its_copies_one_story(tmp_pa
     with open_index(tmp_path / "index") as ix:
         result = search(ix, QUERY)
     assert (result.total_hits, result.total_articles, result.hits[0].similar.count) == (1, 2, 1)
+
+
+def test_cli_says_how_many_articles_the_stories_hold_and_lists_the_similar(story_index_dir: Path) -> None:
+    first, sina, sohu = record_ids(wire_copies())
+    out = CliRunner().invoke(qiao, ["search", QUERY, "--index", str(story_index_dir), "--limit", "1"]).stdout.splitlines()
+    every = CliRunner().invoke(qiao, ["search", QUERY, "--index", str(story_index_dir), "--no-collapse"]).stdout
+    assert out[0].startswith("1 story from 3 articles (--no-collapse lists each) in ")
+    similar = next(line for line in out if "similar reports" in line)
+    assert similar.startswith("   + 2 similar reports (") and set(similar.split(": ")[1].split()) == {first, sina, sohu} - {
+        next(line for line in out if "id=" in line).rsplit("id=", 1)[1]}
+    assert every.startswith("3 results in ") and "similar reports" not in every
