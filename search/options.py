@@ -30,13 +30,15 @@ MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
 SORTS = ("relevance", "date")
 SWITCH = {"on": True, "off": False}  # the URL values of a yes-or-no option
+FILTERS = ("lang", "source", "category", "author", "tags")  # the options that are field filters
 LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
 _INTEGER = re.compile(r"[+-]?\d{1,9}")
 _DATE_HELP = "YYYY-MM-DD, YYYY-MM or YYYY"
 _QUERY_HELP = (
     'The query: words (all must match, else any), "phrases", -exclusions, OR, AND (all, never any), '
-    'word^N and "phrase"^N boosts, title:/source:/category:/lang: prefixes. Empty or without words to '
-    "rank by, with a filter: the matching articles, newest first; empty without a filter: no hits."
+    'word^N and "phrase"^N boosts, title:/source:/category:/lang:/author:/tags: prefixes. Empty or '
+    "without words to rank by, with a filter: the matching articles, newest first; empty without a "
+    "filter: no hits."
 )
 
 
@@ -69,6 +71,10 @@ class SearchOptions:
     lang: str | None = _option(None, "lang", "--lang", "zh, zh-Hans, zh-Hant or en, in any case.", _STRING)
     source: str | None = _option(None, "source", "--source", "Exact source, e.g. 中国新闻网.", _STRING)
     category: str | None = _option(None, "category", "--category", "Exact category.", _STRING)
+    author: str | None = _option(None, "author", "--author", "Author (a name, or one word of an English "
+                                 "name), in any case or script: 韩旭尔 finds 韓旭爾.", _STRING)
+    tags: str | None = _option(None, "tags", "--tag", "A tag, in any case or script: 头条要闻 finds 頭條要聞.",
+                               _STRING)
     date_from: str | None = _option(None, "from", "--from", f"Earliest date: {_DATE_HELP}.", _STRING)
     date_to: str | None = _option(None, "to", "--to", f"Latest date, inclusive: {_DATE_HELP}.", _STRING)
     sort: str = _option("relevance", "sort", "--sort", "relevance or date (newest first), in any case.",
@@ -101,8 +107,8 @@ class SearchOptions:
 
     @property
     def filters(self) -> dict[str, str]:
-        """The field filters given: lang, source and category."""
-        return {name: value for name in ("lang", "source", "category") if (value := getattr(self, name))}
+        """The field filters given: lang, source, category, author and tags."""
+        return {name: value for name in FILTERS if (value := getattr(self, name))}
 
     @property
     def narrowed(self) -> bool:

@@ -36,9 +36,15 @@ from search.generations import open_generation
 from search.proximity import PROXIMITY_DOCS, with_proximity
 from search.query.statistics import Statistics, statistics
 from search.ranking import Ranking
-from search.schema import FACET_FIELDS
+from search.schema import FACET_FIELDS, MULTI_VALUED_FACETS
 from search.shards import is_sharded, shard_dirs
-from search.whoosh_glue import facet_codes, facet_counts, group_keys
+from search.whoosh_glue import (
+    facet_codes,
+    facet_counts,
+    group_keys,
+    term_counts,
+    term_postings,
+)
 
 if TYPE_CHECKING:
     from search.query.search import Plan
@@ -153,7 +159,7 @@ def rank_shard(shard: Shard, query: wq.Query, stats: Statistics, plan: Plan, mat
     docs, scores, dates = matches(shard, query, stats, by_date=plan.sort == "date")
     # Collapsing keeps every match: a story's best article may be in another shard.
     keep = _order(docs, scores, dates)[: None if plan.collapse else plan.limit + (0 if dates is not None else PROXIMITY_DOCS)]
-    facets = {name: facet_counts(*facet_codes(shard.searcher, name), docs - shard.start) for name in FACET_FIELDS}
+    facets = facets_of(shard.searcher, docs - shard.start)
     return ShardRanked(docs[keep], scores[keep], None if dates is None else dates[keep], len(docs), facets)
 
 
@@ -217,6 +223,15 @@ def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None) -> np
         return np.lexsort((docs, -scores))
     # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
     return np.lexsort((docs, -scores, -dates.astype(np.int64)))
+
+
+def facets_of(searcher: Searcher, docs: np.ndarray) -> Facets:
+    """The facet counts of the documents ``docs`` of one index: each facet field's values, largest first."""
+    return {
+        name: term_counts(*term_postings(searcher, name), docs) if name in MULTI_VALUED_FACETS
+        else facet_counts(*facet_codes(searcher, name), docs)
+        for name in FACET_FIELDS
+    }
 
 
 def summed_facets(parts: Sequence[Facets]) -> Facets:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
 
 from search.errors import QiaoError, QueryError
-from search.options import SearchOptions, lang_value
+from search.options import FILTERS, SearchOptions, lang_value
 from search.options import options as search_options
 from search.query.results import SearchResult
 from search.query.search import get_article
@@ -69,7 +69,7 @@ def index() -> tuple[str, int]:
     return render_template(
         "search.html", result=result, error=error, documents=documents,
         facets=facet_lists(result) if result else {}, active=active_filters(),
-        pages=page_links(result) if result else [], examples=EXAMPLES,
+        pages=page_links(result) if result else [], examples=EXAMPLES, follow=follow_links(),
         form={name: request.args.get(name, "") for name in KEPT}, autofocus=not q.strip(),
         facet_shown=FACET_SHOWN,
     ), status
@@ -155,7 +155,7 @@ def facet_lists(result: SearchResult) -> dict[str, list[FacetValue]]:
 def active_filters() -> list[ActiveFilter]:
     """The filters in force, each with a link that removes it."""
     active = []
-    for name in ("lang", "source", "category"):
+    for name in FILTERS:
         if value := request.args.get(name, "").strip():
             label = lang_name(lang_value(value)) if name == "lang" else value
             active.append(ActiveFilter(f"{_('facet_' + name)}: {label}", url_with({name: None})))
@@ -164,6 +164,18 @@ def active_filters() -> list[ActiveFilter]:
         label = selected_year() or f"{start or '…'} – {end or '…'}"
         active.append(ActiveFilter(label, url_with({"from": None, "to": None})))
     return active
+
+
+def follow_links() -> dict[str, str]:
+    """This search as an Atom feed (newest first, without page or sort) and this page as CSV and JSONL."""
+    args = {name: value for name in KEPT if (value := request.args.get(name, "").strip())}
+    page = {**args, "page": value} if (value := request.args.get("page", "").strip()) else args
+    feed = {name: value for name, value in args.items() if name not in ("sort", "per_page")}
+    return {
+        "feed": url_for("feed.search_feed", **feed),
+        "csv": url_for("api.search_csv", **page),
+        "jsonl": url_for("api.search_jsonl", **page),
+    }
 
 
 def page_links(result: SearchResult) -> list[int | None]:

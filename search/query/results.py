@@ -65,6 +65,8 @@ class Hit:
     score: float
     highlights: dict[str, str]
     partial: bool = False  # has some of the query's words, listed after the articles with all of them
+    author: str = ""
+    tags: tuple[str, ...] = ()
     similar: Similar | None = None  # its story's other matches, collapsed under it; None: not collapsing
 
     @classmethod
@@ -75,11 +77,13 @@ class Hit:
         """The hit of an article's stored fields."""
         article = article_fields(stored)
         described = {f.name: article[f.name] for f in fields(cls) if f.name in article}
+        described["tags"] = tuple(described["tags"])  # type: ignore[arg-type]
         return cls(**described, score=round(score, 4), highlights=highlights, partial=partial, similar=similar)
 
     def to_dict(self) -> dict[str, object]:
-        """The hit as the JSON API returns it."""
-        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        """The hit as the JSON API returns it (tags as a list, similar as an object or null)."""
+        shown = {f.name: list(value) if isinstance(value := getattr(self, f.name), tuple) else value
+                 for f in fields(self)}
         shown["similar"] = self.similar.to_dict() if self.similar else None
         return shown
 

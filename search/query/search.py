@@ -39,10 +39,11 @@ from search.schema import FACET_FIELDS
 from search.shard_search import (
     ShardedSearcher,
     best_first,
+    facets_of,
     gather_statistics,
     rank_shards,
 )
-from search.whoosh_glue import facet_codes, facet_counts, group_keys, sort_keys
+from search.whoosh_glue import group_keys, sort_keys
 
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
@@ -220,7 +221,7 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
     else:
         docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
         best = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
-        facets = {name: facet_counts(*facet_codes(searcher, name), docs) for name in FACET_FIELDS}
+        facets = facets_of(searcher, docs)
     top = list(zip(docs[best.top].tolist(), best.scores[best.top].tolist()))
     similar = {int(docs[p]): tuple(docs[others].tolist()) for p, others in best.similar.items()}
     return Ranked(top, best.total, facets, best.articles, similar)
