@@ -28,14 +28,17 @@ from search.errors import QueryError
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
-SORTS = ("relevance", "date")
+SORTS = ("relevance", "relevance_recent", "date", "date_asc")
+DATE_SORTS = ("date", "date_asc")  # by date: newest first, oldest first (undated articles last in both)
 LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
 _INTEGER = re.compile(r"[+-]?\d{1,9}")
 _DATE_HELP = "YYYY-MM-DD, YYYY-MM or YYYY"
 _QUERY_HELP = (
     'The query: words (all must match, else any), "phrases", -exclusions, OR, AND (all, never any), '
-    'word^N and "phrase"^N boosts, title:/source:/category:/lang: prefixes. Empty or without words to '
-    "rank by, with a filter: the matching articles, newest first; empty without a filter: no hits."
+    'word^N and "phrase"^N boosts, title:/source:/category:/lang: prefixes; dates in words (2023年10月, '
+    "去年, 上周, May 2023, last week) filter by date instead of matching as words. Empty or without words "
+    "to rank by, with a filter: the matching articles, newest first (oldest with sort=date_asc); empty "
+    "without a filter: no hits."
 )
 
 
@@ -70,8 +73,9 @@ class SearchOptions:
     category: str | None = _option(None, "category", "--category", "Exact category.", _STRING)
     date_from: str | None = _option(None, "from", "--from", f"Earliest date: {_DATE_HELP}.", _STRING)
     date_to: str | None = _option(None, "to", "--to", f"Latest date, inclusive: {_DATE_HELP}.", _STRING)
-    sort: str = _option("relevance", "sort", "--sort", "relevance or date (newest first), in any case.",
-                        {"enum": list(SORTS), "default": "relevance"})
+    sort: str = _option("relevance", "sort", "--sort", "relevance; relevance_recent (relevance, newer articles "
+                        "first among near-ties: a score within 5 % of another's); date (newest first); date_asc "
+                        "(oldest first). In any case.", {"enum": list(SORTS), "default": "relevance"})
 
     def __post_init__(self) -> None:
         if self.page < 1:
