@@ -267,6 +267,8 @@ def date_range(searcher: Searcher, name: str) -> tuple[datetime, datetime] | Non
     low, high = None, None
     for reader, _ in searcher.reader().leaf_readers():
         keys = sort_keys(reader, name)
+        if not len(keys):  # an empty segment (an empty shard's reader has no deletions to read)
+            continue
         live = np.ones(len(keys), bool)
         live[deleted_docs(reader)] = False
         keys = keys[live & (keys != NO_KEY)]

@@ -381,6 +381,8 @@ CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("get", "/api/search", "/api/search?q=香港&page=0", {}, 400),
     ("get", "/api/search", "/api/search?q=香港", {"app": "no_index"}, 503),
     ("get", "/api/search", "/api/search?q=xyzzyqq", {}, 200),
+    ("get", "/api/search", "/api/search?q=香港 2023年10月", {}, 200),  # with dates in words
+    ("get", "/api/search", "/api/search?q=香港 上周&sort=relevance_recent", {}, 200),
     ("get", "/api/articles/{id}", f"/api/articles/{SEED_ID}", {}, 200),
     ("get", "/api/articles/{id}", "/api/articles/cq-hk?q=香港", {"app": "writable"}, 200),
     ("get", "/api/articles/{id}", "/api/articles/nope", {}, 404),
