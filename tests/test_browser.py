@@ -246,7 +246,7 @@ def test_dates_in_words_show_a_chip_that_removes_them(page: Page) -> None:
     page.goto("/")
     search_for(page, "香港 2023年10月")
     assert total(page) == 5
-    assert set(t[:7] for t in page.locator("li.hit time").all_inner_texts()) == {"2023-10"}
+    assert {t[:7] for t in page.locator("li.hit time").all_inner_texts()} == {"2023-10"}
     chip = page.locator('.active a.chip[data-kind="dates"]')
     assert chip.inner_text().startswith("2023年10月: 2023-10-01 – 2023-10-31")
     assert page.locator(".searched-as .dates").inner_text() == "dates 2023-10-01 – 2023-10-31 (from “2023年10月”)"
