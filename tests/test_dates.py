@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from search.cli import main as qiao
 from search.index import QiaoIndex
 from search.query.dates import ARCHIVE_DAYS, anchor, read_dates
-from search.query.search import search
+from search.query.search import get_article, search
 from search.query.syntax import plain_words
 from search.ranking import RANKING
 
@@ -279,3 +279,10 @@ def test_every_sort_is_offered_on_the_page(client: FlaskClient) -> None:
     assert [o["value"] for o in options] == ["relevance", "relevance_recent", "date", "date_asc"]
     assert soup.select_one('select[name="sort"] option[selected]')["value"] == "date_asc"
     assert [h.get_text() for h in soup.select("li.hit time")][:2] == ["2016-02-17", "2020-04-02"]
+
+
+def test_an_article_opened_from_a_dated_search_marks_its_words_not_its_dates(seeds: QiaoIndex) -> None:
+    article = get_article(seeds, "u7193ae498458cb63", q="香港 2023年10月")
+    assert "<mark>香港</mark>" in article["highlights"]["title"]
+    assert "<mark>" not in article["highlights"]["body"].replace("<mark>香港</mark>", "")
+    assert "<mark>" not in get_article(seeds, "u7193ae498458cb63", q="上周")["highlights"]["body"]

@@ -306,14 +306,17 @@ def _ms(started: float) -> int:
 
 
 def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, object]:
-    """A stored article; with ``q``, its title, body and captions as escaped HTML with the query marked."""
+    """A stored article; with ``q``, its title, body and captions as escaped HTML with the query's
+    words marked (not its dates in words, which filtered the search it came from)."""
     searcher = index.searcher()
     stored = searcher.document(id=article_id)
     if stored is None:
         raise ArticleNotFound(f"no article with id {article_id!r}")
     article = article_fields(stored)
     if q:
-        highlighter = compile_query(parse(q), searcher.schema).highlighter
+        dates = read_dates(q, date.today(), lambda: _days(searcher))
+        marked = dates.without if dates else q  # the words the search matched, not its date words
+        highlighter = compile_query(parse(marked), searcher.schema).highlighter
         article["highlights"] = {
             "title": highlighter.whole(article["title"]),  # type: ignore[arg-type]
             "body": highlighter.whole(article["body"]),  # type: ignore[arg-type]
