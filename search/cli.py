@@ -21,6 +21,7 @@ import click
 from search import index as qindex
 from search.analysis import DEFAULT_SEGMENTER, SEGMENTERS, Dictionary, analyze as analyze_text
 from search.errors import QiaoError
+from search.export import FORMATS, to_csv, to_jsonl
 from search.generations import CURRENT
 from search.options import SearchOptions, options
 from search.query.results import SearchResult
@@ -281,9 +282,14 @@ def search_options(command: Callable[..., None]) -> Callable[..., None]:
 @main.command()
 @index_option
 @search_options
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/search.")
-def search(index_dir: Path, as_json: bool, **fields: object) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/search (= --format json).")
+@click.option("--format", "output", type=click.Choice(FORMATS, case_sensitive=False), default="text",
+              show_default=True, help="text for a terminal; json as GET /api/search; csv (UTF-8 with a BOM, "
+              "a header row) or jsonl (a hit a line): the hits of the page asked for (--limit, at most 100).")
+def search(index_dir: Path, as_json: bool, output: str, **fields: object) -> None:
     """Search the index for QUERY."""
+    output = "json" if as_json else output.lower()
+    as_json = output != "text"  # errors of the machine formats are the API's JSON error body
     try:
         asked = SearchOptions(**fields)  # type: ignore[arg-type]
         with qindex.QiaoIndex(index_dir) as ix:
@@ -296,8 +302,12 @@ def search(index_dir: Path, as_json: bool, **fields: object) -> None:
             raise
         click.echo(json.dumps(e.to_dict(), ensure_ascii=False))
         sys.exit(2)
-    if as_json:
+    if output == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif output == "csv":
+        click.echo(to_csv(result), nl=False)
+    elif output == "jsonl":
+        click.echo(to_jsonl(result), nl=False)
     else:
         _print_result(result)
 
@@ -334,7 +344,7 @@ def _print_result(result: SearchResult) -> None:
     for n, hit in enumerate(result.hits, start=first + 1):
         if hit.partial and (n == first + 1 or not result.hits[n - first - 2].partial):
             click.echo("\n— the articles with all of the words end here; these have some of them —")
-        meta = " · ".join(x for x in (hit.lang, hit.source, hit.category, hit.published or "") if x)
+        meta = " · ".join(x for x in (hit.lang, hit.source, hit.category, hit.published or "", hit.author) if x)
         click.echo(f"\n{n}. {_terminal(hit.highlights['title'])}  [{meta}]  id={hit.id}")
         if hit.highlights["body"]:
             click.echo(f"   {_terminal(hit.highlights['body'])}")

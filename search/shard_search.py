@@ -37,9 +37,9 @@ from search.options import DATE_SORTS
 from search.proximity import PROXIMITY_DOCS, with_proximity
 from search.query.statistics import Statistics, statistics
 from search.ranking import Ranking
-from search.schema import FACET_FIELDS
+from search.schema import FACET_FIELDS, MULTI_VALUED_FACETS
 from search.shards import is_sharded, shard_dirs
-from search.whoosh_glue import NO_KEY, facet_codes, facet_counts
+from search.whoosh_glue import NO_KEY, facet_codes, facet_counts, term_counts, term_postings
 
 if TYPE_CHECKING:
     from search.query.search import Plan
@@ -164,7 +164,7 @@ def rank_shard(
         if plan.sort == "relevance_recent":
             recent = _order(docs, scores * recency(dates, plan, ranking), dates, plan.sort)[: plan.limit]
             keep = np.union1d(keep, recent)
-    facets = {name: facet_counts(*facet_codes(shard.searcher, name), docs - shard.start) for name in FACET_FIELDS}
+    facets = facets_of(shard.searcher, docs - shard.start)
     return ShardRanked(docs[keep], scores[keep], None if dates is None else dates[keep], len(docs), facets)
 
 
@@ -221,6 +221,15 @@ def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None, sort:
     if sort == "date_asc":
         return np.lexsort((docs, -scores, dates))
     return np.lexsort((docs, -scores, newest_first))
+
+
+def facets_of(searcher: Searcher, docs: np.ndarray) -> Facets:
+    """The facet counts of the documents ``docs`` of one index: each facet field's values, largest first."""
+    return {
+        name: term_counts(*term_postings(searcher, name), docs) if name in MULTI_VALUED_FACETS
+        else facet_counts(*facet_codes(searcher, name), docs)
+        for name in FACET_FIELDS
+    }
 
 
 def summed_facets(parts: Sequence[Facets]) -> Facets:

@@ -309,6 +309,46 @@ def facet_codes(searcher: Searcher, name: str) -> tuple[list[object], np.ndarray
     return list(numbers), np.concatenate(codes) if codes else np.empty(0, np.int64)
 
 
+def _segment_term_postings(reader: IndexReader, name: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A field's terms in this segment, and its postings as (document number, term number) pairs,
+    deleted documents included; read once from the postings (a document may have several terms)."""
+    def load() -> tuple[list[str], np.ndarray, np.ndarray]:
+        terms: list[str] = []
+        docs: list[np.ndarray] = [np.empty(0, np.int64)]
+        numbers: list[np.ndarray] = [np.empty(0, np.int64)]
+        if name in reader.schema:
+            for term in reader.lexicon(name):
+                found, _ = postings(reader, name, term.decode("utf-8"))
+                docs.append(found.astype(np.int64))
+                numbers.append(np.full(len(found), len(terms), np.int64))
+                terms.append(term.decode("utf-8"))
+        return terms, np.concatenate(docs), np.concatenate(numbers)
+
+    return per_segment(reader, "term postings", name, load)
+
+
+def term_postings(searcher: Searcher, name: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A field's terms in the index of ``searcher``, and its postings as (document number, term
+    number) pairs, for the facet counts of a field with several values a document (tags)."""
+    terms: dict[str, int] = {}
+    docs, numbers = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for reader, offset in searcher.reader().leaf_readers():
+        local, found, number = _segment_term_postings(reader, name)
+        renumber = np.array([terms.setdefault(t, len(terms)) for t in local], np.int64)
+        docs.append(found + offset)
+        numbers.append(renumber[number])
+    return list(terms), np.concatenate(docs), np.concatenate(numbers)
+
+
+def term_counts(terms: list[str], docs: np.ndarray, numbers: np.ndarray, docnums: np.ndarray) -> dict[str, int]:
+    """How many of ``docnums`` have each of ``terms``, largest first (``term_postings``' pairs)."""
+    chosen = np.zeros(max(int(docs.max(initial=-1)), int(docnums.max(initial=-1))) + 1, bool)
+    chosen[docnums] = True
+    counts = np.bincount(numbers[chosen[docs]], minlength=len(terms)).tolist()
+    items = [(t, n) for t, n in zip(terms, counts) if n]
+    return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
+
+
 def facet_counts(values: list[object], codes: np.ndarray, docnums: np.ndarray) -> dict[str, int]:
     """How many of ``docnums`` have each of a field's ``values``, largest first, without empty ones.
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import feedparser
 import pytest
 
 from .conftest import ARTIFACTS
@@ -240,6 +241,37 @@ def test_language_switch_changes_the_interface(page: Page) -> None:
     assert page.locator("#summary").inner_text().startswith("找到 18 条结果")
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
+
+
+def test_author_and_tags_facets_narrow_and_the_feed_follows_the_narrowed_search(page: Page) -> None:
+    page.goto("/?q=醫藥費")
+    assert page.locator('[data-facet="author"] h2').inner_text() == "Author"
+    assert page.locator('[data-facet="tags"] .value').all_inner_texts() == ["暖流", "頭條要聞"]
+    assert page.locator('[data-facet="tags"] .count').all_inner_texts() == ["7", "7"]
+    assert page.locator("a.feed").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "author-tags-feed.png", full_page=True)
+    page.locator('[data-facet="author"] a', has_text="游竹君").click()
+    page.wait_for_load_state()
+    assert total(page) == 2
+    assert set(page.locator("li.hit .author").all_inner_texts()) == {"游竹君"}
+    href = page.locator("a.feed").get_attribute("href")
+    assert page.locator('link[rel="alternate"][type="application/atom+xml"]').get_attribute("href") == href
+    feed = feedparser.parse(page.request.get(href).body())
+    assert (feed.bozo, feed.feed.title, [e.author for e in feed.entries]) == (
+        False, "Qiao: 醫藥費 · author: 游竹君", ["游竹君", "游竹君"])
+
+
+def test_the_csv_link_downloads_the_page_as_csv(page: Page, tmp_path: Path) -> None:
+    page.goto("/?q=醫藥費&per_page=5")
+    with page.expect_download() as download:
+        page.locator("a.export", has_text="CSV").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "qiao-search.csv"
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "\ufeff" + "id,title,url,published,source,category,lang,author,tags,score,partial,snippet"
+    assert lines[1].startswith("u98fab581d6b9849a,翁借錢醫癱妻 奔波守病榻,")
 
 
 def test_dates_in_words_show_a_chip_that_removes_them(page: Page) -> None:

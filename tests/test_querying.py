@@ -247,8 +247,9 @@ def test_to_dict_has_the_api_shape(seeds: QiaoIndex) -> None:
     ]
     assert list(data["hits"][0]) == [
         "id", "title", "url", "source", "category", "lang", "published", "score", "highlights", "partial",
+        "author", "tags",
     ]
-    assert list(data["facets"]) == ["lang", "source", "category", "year"]
+    assert list(data["facets"]) == ["lang", "source", "category", "year", "author", "tags"]
 
 
 def test_get_article_marks_the_query_in_the_whole_text(seeds: QiaoIndex) -> None:

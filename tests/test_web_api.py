@@ -79,8 +79,8 @@ def test_search_keys_are_in_a_fixed_order(client: FlaskClient) -> None:
     body = client.get("/api/search?q=香港").get_json()
     assert list(body) == SEARCH_KEYS
     assert list(body["hits"][0]) == ["id", "title", "url", "source", "category", "lang", "published",
-                                     "score", "highlights", "partial"]
-    assert list(body["facets"]) == ["lang", "source", "category", "year"]
+                                     "score", "highlights", "partial", "author", "tags"]
+    assert list(body["facets"]) == ["lang", "source", "category", "year", "author", "tags"]
 
 
 def test_search_json_is_utf8_chinese_not_escaped(client: FlaskClient) -> None:
@@ -404,18 +404,40 @@ CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("get", "/healthz", "/healthz", {"app": "no_index"}, 503),
     ("get", "/openapi.json", "/openapi.json", {}, 200),
     ("put", "/api/search", "/api/search", {}, 405),
+    ("get", "/api/search.csv", "/api/search.csv?q=醫藥費", {}, 200),
+    ("get", "/api/search.csv", "/api/search.csv?q=醫藥費&lang=xx", {}, 400),
+    ("get", "/api/search.csv", "/api/search.csv?q=醫藥費", {"app": "no_index"}, 503),
+    ("get", "/api/search.jsonl", "/api/search.jsonl?q=醫藥費", {}, 200),
+    ("get", "/api/search.jsonl", "/api/search.jsonl?q=醫藥費&page=0", {}, 400),
+    ("get", "/api/search.jsonl", "/api/search.jsonl?q=醫藥費", {"app": "no_index"}, 503),
+    ("get", "/feed", "/feed?q=醫藥費", {}, 200),
+    ("get", "/feed", "/feed?q=醫藥費&from=2023-13", {}, 400),
+    ("get", "/feed", "/feed?q=醫藥費", {"app": "no_index"}, 503),
 ]
 
 
-def schema_for(method: str, template: str, status: int) -> dict[str, Any]:
-    """The documented schema of a response, resolvable on its own; the error body for other methods."""
+def documented_content(method: str, template: str, status: int) -> tuple[str, dict[str, Any]]:
+    """The documented media type and schema of a response, the schema resolvable on its own; the
+    error body for other methods."""
     operation = OPENAPI["paths"][template].get(method)
     if operation is None:
-        schema = {"$ref": "#/components/schemas/Error"}
+        media, schema = "application/json", {"$ref": "#/components/schemas/Error"}
     else:
         response = operation["responses"].get(str(status), operation["responses"]["default"])
-        schema = response["content"]["application/json"]["schema"]
-    return {**schema, "components": OPENAPI["components"]}
+        media, content = next(iter(response["content"].items()))
+        schema = content["schema"]
+    return media, {**schema, "components": OPENAPI["components"]}
+
+
+def documented_body(response: TestResponse, media: str) -> list[Any]:
+    """The values of a response body to check against its documented schema: the JSON object, each
+    JSON line, the CSV's text, the feed's text (the exports' and feed's shapes have tests of their own)."""
+    text = response.get_data(as_text=True)
+    if media == "application/json":
+        return [response.get_json()]
+    if media == "application/jsonl":
+        return [json.loads(line) for line in text.splitlines()]
+    return [text]
 
 
 @pytest.fixture
@@ -435,7 +457,10 @@ def test_real_response_matches_the_openapi_document(
     client = clients[kwargs.pop("app", "seeds")]
     response = getattr(client, method)(url, **kwargs)
     assert response.status_code == status
-    jsonschema.validate(response.get_json(), schema_for(method, template, status))
+    media, schema = documented_content(method, template, status)
+    assert response.mimetype == media
+    for value in documented_body(response, media):
+        jsonschema.validate(value, schema)
 
 
 def test_every_documented_response_is_checked_against_a_real_one() -> None:
@@ -452,7 +477,7 @@ def test_every_documented_response_is_checked_against_a_real_one() -> None:
 def test_every_api_route_is_documented(app: Flask) -> None:
     routes = {
         (rule.rule.replace("<path:article_id>", "{id}"), method.lower())
-        for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
+        for rule in app.url_map.iter_rules() if rule.endpoint.startswith(("api.", "feed."))
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     documented = {(path, method) for path, operations in OPENAPI["paths"].items() for method in operations}

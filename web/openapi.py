@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from search.articles import LANGS
+from search.export import CSV_FIELDS
 from search.options import MAX_PER_PAGE, options
 from search.schema import FACET_FIELDS
 
@@ -72,6 +73,8 @@ SCHEMAS: dict[str, Any] = {
         "highlights": _ref("Highlights"),
         "partial": {"type": "boolean", "description": "The article has some of the query's words, not all: "
                     "such hits follow the ones with every word, which alone make total_hits and the facets."},
+        "author": STRING,
+        "tags": STRINGS,
     }),
     "SearchResult": _object({
         "ok": {"const": True},
@@ -148,11 +151,13 @@ SCHEMAS: dict[str, Any] = {
     "Health": _object({"ok": {"const": True}, "status": {"const": "ok"}, "documents": INTEGER}),
 }
 
+SEARCH_PARAMETERS = [_query(option.url, option.help, option.schema) for _, option in options()]
+
 PATHS: dict[str, Any] = {
     "/api/search": {"get": {
         "summary": "Search articles",
         "description": "The same JSON as `qiao search --json`.",
-        "parameters": [_query(option.url, option.help, option.schema) for _, option in options()],
+        "parameters": SEARCH_PARAMETERS,
         "responses": {
             "200": {**_json(_ref("SearchResult"), "A page of results."), "headers": {"X-Qiao-Cache": {
                 "description": "hit when the same search was answered from the server's result cache, on the "
@@ -160,6 +165,43 @@ PATHS: dict[str, Any] = {
                 "schema": {"enum": ["hit", "miss"]},
             }}},
             "400": _error("A bad parameter (code bad_parameter), e.g. a page past the last."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/api/search.csv": {"get": {
+        "summary": "Export a page of results as CSV",
+        "description": "The hits of the page asked for (page, per_page: at most 100), as in /api/search, one "
+                       "row each: UTF-8 with a byte order mark (so Excel reads Chinese), a header row, the "
+                       f"columns {', '.join(CSV_FIELDS)} (tags joined by commas, the snippet as plain text).",
+        "parameters": SEARCH_PARAMETERS,
+        "responses": {
+            "200": {"description": "The rows, as a file to save (qiao-search.csv).",
+                    "content": {"text/csv": {"schema": STRING}}},
+            "400": _error("A bad parameter (code bad_parameter)."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/api/search.jsonl": {"get": {
+        "summary": "Export a page of results as JSON Lines",
+        "description": "The hits of the page asked for (page, per_page: at most 100), each on a line of its own "
+                       "exactly as in the hits of /api/search.",
+        "parameters": SEARCH_PARAMETERS,
+        "responses": {
+            "200": {"description": "One Hit a line, as a file to save (qiao-search.jsonl).",
+                    "content": {"application/jsonl": {"schema": _ref("Hit")}}},
+            "400": _error("A bad parameter (code bad_parameter)."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/feed": {"get": {
+        "summary": "Follow a search as an Atom feed",
+        "description": "An Atom 1.0 feed of the search, newest first whatever sort says: per_page entries "
+                       "(20 unless given), each with the article's link, its page here, its date, author, "
+                       "tags and the best sentences for the query as summary.",
+        "parameters": SEARCH_PARAMETERS,
+        "responses": {
+            "200": {"description": "The feed.", "content": {"application/atom+xml": {"schema": STRING}}},
+            "400": _error("A bad parameter (code bad_parameter)."),
             "503": _error("No index (index_not_found)."),
         },
     }},

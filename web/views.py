@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
 
 from search.errors import QiaoError, QueryError
-from search.options import SORTS, SearchOptions, lang_value
+from search.options import FILTERS, SORTS, SearchOptions, lang_value
 from search.options import options as search_options
 from search.query.results import SearchResult
 from search.query.search import get_article
@@ -70,7 +70,7 @@ def index() -> tuple[str, int]:
     return render_template(
         "search.html", result=result, error=error, documents=documents,
         facets=facet_lists(result) if result else {}, active=active_filters(result),
-        pages=page_links(result) if result else [], examples=EXAMPLES,
+        pages=page_links(result) if result else [], examples=EXAMPLES, follow=follow_links(),
         form={name: request.args.get(name, "") for name in KEPT}, autofocus=not q.strip(),
         facet_shown=FACET_SHOWN, sorts=SORTS, unfiltered=unfiltered_url(result),
     ), status
@@ -160,7 +160,7 @@ def active_filters(result: SearchResult | None) -> list[ActiveFilter]:
     if result is not None and (dates := result.dates) is not None:
         label = f"{' '.join(dates.words)}: {dates.start or '…'} – {dates.end or '…'}"
         active.append(ActiveFilter(label, url_with({"q": dates.without}), "dates"))
-    for name in ("lang", "source", "category"):
+    for name in FILTERS:
         if value := request.args.get(name, "").strip():
             label = lang_name(lang_value(value)) if name == "lang" else value
             active.append(ActiveFilter(f"{_('facet_' + name)}: {label}", url_with({name: None})))
@@ -173,10 +173,22 @@ def active_filters(result: SearchResult | None) -> list[ActiveFilter]:
 
 def unfiltered_url(result: SearchResult | None) -> str:
     """This search without its filters, its date range and its query's date words."""
-    changes: dict[str, object] = {"lang": None, "source": None, "category": None, "from": None, "to": None}
+    changes: dict[str, object] = {name: None for name in (*FILTERS, "from", "to")}
     if result is not None and result.dates is not None:
         changes["q"] = result.dates.without
     return url_with(changes)
+
+
+def follow_links() -> dict[str, str]:
+    """This search as an Atom feed (newest first, without page or sort) and this page as CSV and JSONL."""
+    args = {name: value for name in KEPT if (value := request.args.get(name, "").strip())}
+    page = {**args, "page": value} if (value := request.args.get("page", "").strip()) else args
+    feed = {name: value for name, value in args.items() if name not in ("sort", "per_page")}
+    return {
+        "feed": url_for("feed.search_feed", **feed),
+        "csv": url_for("api.search_csv", **page),
+        "jsonl": url_for("api.search_jsonl", **page),
+    }
 
 
 def page_links(result: SearchResult) -> list[int | None]:

@@ -25,17 +25,21 @@ class Hit:
     score: float
     highlights: dict[str, str]
     partial: bool = False  # has some of the query's words, listed after the articles with all of them
+    author: str = ""
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, stored: Mapping[str, object], score: float, highlights: dict[str, str], partial: bool) -> Hit:
         """The hit of an article's stored fields."""
         article = article_fields(stored)
         described = {f.name: article[f.name] for f in fields(cls) if f.name in article}
+        described["tags"] = tuple(described["tags"])  # type: ignore[arg-type]
         return cls(**described, score=round(score, 4), highlights=highlights, partial=partial)
 
     def to_dict(self) -> dict[str, object]:
-        """The hit as the JSON API returns it."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The hit as the JSON API returns it (tags as a list)."""
+        return {f.name: list(value) if isinstance(value := getattr(self, f.name), tuple) else value
+                for f in fields(self)}
 
 
 @dataclass(frozen=True)

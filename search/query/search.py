@@ -41,16 +41,11 @@ from search.schema import FACET_FIELDS
 from search.shard_search import (
     ShardedSearcher,
     best_first,
+    facets_of,
     gather_statistics,
     rank_shards,
 )
-from search.whoosh_glue import (
-    date_key,
-    date_range,
-    facet_codes,
-    facet_counts,
-    sort_keys,
-)
+from search.whoosh_glue import date_key, date_range, sort_keys
 
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
@@ -247,8 +242,7 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
         return Ranked(*rank_shards(searcher, query, stats, plan, ranking, _matches))
     docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort != "relevance")
     scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
-    facets = {name: facet_counts(*facet_codes(searcher, name), docs) for name in FACET_FIELDS}
-    return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets)
+    return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets_of(searcher, docs))
 
 
 def _matches(

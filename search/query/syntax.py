@@ -1,7 +1,7 @@
 """Qiao's query language: the lexer, the parser and the syntax tree.
 
 Words (all must match; when that finds nothing, any may), "quoted phrases", field:value for
-title/source/category/lang, -exclusion or NOT, OR, AND (all, never any), word^N boosts, and
+title/source/category/lang/author/tags, -exclusion or NOT, OR, AND (all, never any), word^N boosts, and
 parentheses. The syntax is bilingual, so it is parsed here rather than by Whoosh's QueryParser.
 """
 
@@ -12,8 +12,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from search.options import FILTERS
+
 TEXT_FIELD_PREFIXES = ("title",)
-FILTER_FIELDS = ("source", "category", "lang")
+FILTER_FIELDS = FILTERS  # exact-value fields: source:, category:, lang:, author:, tags:
+FIELD_ALIASES = {"tag": "tags"}  # tag:trade reads as tags:trade
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Phrase:
 
 @dataclass(frozen=True)
 class FieldValue:
-    """field:value on an exact-value field (source, category, lang): a filter, not scored."""
+    """field:value on an exact-value field (source, category, lang, author, tags): a filter, not scored."""
 
     field: str
     value: str
@@ -106,6 +109,7 @@ def _lex(text: str) -> list[_Token]:
         if not 0 < boost < math.inf:
             boost = 1.0
         name = (m.group("field") or "").lower() or None
+        name = FIELD_ALIASES.get(name, name) if name else None
         if name is not None and name not in TEXT_FIELD_PREFIXES + FILTER_FIELDS:
             if kind == "word":
                 tokens.append(_Token("word", f"{m.group('field')}:{m.group('word')}", boost=boost))
