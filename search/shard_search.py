@@ -39,7 +39,13 @@ from search.query.statistics import Statistics, statistics
 from search.ranking import Ranking
 from search.schema import FACET_FIELDS, MULTI_VALUED_FACETS
 from search.shards import is_sharded, shard_dirs
-from search.whoosh_glue import NO_KEY, facet_codes, facet_counts, term_counts, term_postings
+from search.whoosh_glue import (
+    NO_KEY,
+    facet_codes,
+    facet_counts,
+    term_counts,
+    term_postings,
+)
 
 if TYPE_CHECKING:
     from search.query.search import Plan
