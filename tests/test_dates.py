@@ -7,6 +7,7 @@ archive and relative words are read from that day; the tests that say so pass ``
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from search.cli import main as qiao
-from search.index import QiaoIndex
+from search.index import QiaoIndex, delete
 from search.query.dates import ARCHIVE_DAYS, anchor, read_dates
 from search.query.search import get_article, search
 from search.query.syntax import plain_words
@@ -286,3 +287,13 @@ def test_an_article_opened_from_a_dated_search_marks_its_words_not_its_dates(see
     assert "<mark>香港</mark>" in article["highlights"]["title"]
     assert "<mark>" not in article["highlights"]["body"].replace("<mark>香港</mark>", "")
     assert "<mark>" not in get_article(seeds, "u7193ae498458cb63", q="上周")["highlights"]["body"]
+
+
+def test_the_anchor_is_the_newest_article_still_in_the_index(small_index_dir: Path) -> None:
+    with QiaoIndex(small_index_dir) as index:  # newest: hk-en of 2024-02-03, then evil of 2024-01-02
+        assert [h.id for h in search(index, "本月", today=TODAY).hits] == ["hk-en"]
+    delete(["hk-en"], small_index_dir)
+    with QiaoIndex(small_index_dir) as index:
+        result = search(index, "本月", today=TODAY)
+        assert [h.id for h in result.hits] == ["evil"]
+        assert (str(result.dates.start), str(result.dates.relative_to)) == ("2024-01-01", "2024-01-02")
