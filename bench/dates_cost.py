@@ -10,7 +10,9 @@ median kept:
   with it replaced by one that finds no date (for a query without a date: what reading costs
   every search; with one: the reading, the index's date span and the filter, against searching
   the date as words);
-- sorts: relevance_recent and date_asc against relevance and date, the same query.
+- sorting: relevance_recent and date_asc against relevance and date, the same query;
+- the reading alone: ``read_dates`` of each query against ``parse`` of it (the query parser's
+  time, as a scale), the median of 1,001 runs, in microseconds.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from unittest import mock
 
 from search.index import QiaoIndex, build
 from search.query import search as search_module
+from search.query.dates import read_dates
+from search.query.syntax import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 DATED = ("香港 经济", "Hong Kong economy", "香港 2023年10月", "重庆 去年", "上周 台风", "May 2023 Hong Kong",
@@ -61,6 +66,13 @@ def report(index_dir: Path, repeat: int) -> None:
             times = [median_ms(lambda q=q, s=sort: search_module.search(index, q, sort=s), repeat)
                      for sort in ("relevance", "relevance_recent", "date", "date_asc")]
             print(f"{q:<22}{times[0]:>10.1f}{times[1]:>17.1f}{times[2]:>8.1f}{times[3]:>9.1f}")
+        print()
+        span = search_module._days(index.searcher())
+        print(f"{'query':<22}{'parse µs':>10}{'read_dates µs':>15}")
+        for q in DATED:
+            parsing = median_ms(lambda q=q: parse(q), 1001) * 1000
+            reading = median_ms(lambda q=q: read_dates(q, date.today(), lambda: span), 1001) * 1000
+            print(f"{q:<22}{parsing:>10.1f}{reading:>15.1f}")
 
 
 def main() -> None:
