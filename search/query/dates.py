@@ -26,8 +26,10 @@ the newest) stays words: ``香港 1997年`` finds the articles that mention 1997
 
 Several dates in one query make one filter from the earliest start to the latest end.
 
-Why a grammar of our own: dateparser reads one date in a string of English, not a date among
-search words; it is large and slow to import, and has no Chinese relative words (上周, 近一个月).
+Why a grammar of our own: dateparser 1.5.0's ``search_dates``, tried on these queries, gives a
+day rather than a range, reads ``2023 budget``, ``Theresa May`` and the 去年 of ``去年同期`` as
+dates and ``2023年10月`` as a day of the year 1, finds none in ``last week`` or ``近一个月``, and
+took 40-500 ms a query (8 s for the first); README.md, "Dates in words", has the numbers.
 """
 
 from __future__ import annotations
