@@ -24,6 +24,8 @@ from search.errors import QiaoError
 from search.export import FORMATS, to_csv, to_jsonl
 from search.generations import CURRENT
 from search.options import SearchOptions, options
+from search.query import complete as completing
+from search.query import related as relating
 from search.query.results import SearchResult
 from search.query.search import search as run_search
 
@@ -310,6 +312,42 @@ def search(index_dir: Path, as_json: bool, output: str, **fields: object) -> Non
         click.echo(to_jsonl(result), nl=False)
     else:
         _print_result(result)
+
+
+@main.command()
+@click.argument("text")
+@index_option
+@click.option("--limit", type=int, default=completing.DEFAULT_LIMIT, show_default=True,
+              help=f"At most this many suggestions (1 to {completing.MAX_LIMIT}).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/suggest.")
+def suggest(text: str, index_dir: Path, limit: int, as_json: bool) -> None:
+    """Suggestions for TEXT as typed so far: its last word completed, and titles."""
+    with qindex.QiaoIndex(index_dir) as ix:
+        found = completing.complete(ix, text, limit=limit)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
+        return
+    for s in found.suggestions:
+        click.echo(f"{s.kind:<6} {s.articles:>6}  {s.text}" + (f"  id={s.id}" if s.id else ""))
+
+
+@main.command()
+@click.argument("article_id", metavar="ID")
+@index_option
+@click.option("--limit", type=int, default=relating.DEFAULT_LIMIT, show_default=True,
+              help=f"At most this many articles (1 to {relating.MAX_LIMIT}).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/articles/ID/related.")
+def related(article_id: str, index_dir: Path, limit: int, as_json: bool) -> None:
+    """The articles most like the article ID (without it and its copies)."""
+    with qindex.QiaoIndex(index_dir) as ix:
+        found = relating.related(ix, article_id, limit=limit)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
+        return
+    click.echo(f"{len(found.hits)} related in {found.processing_time_ms} ms — searched as: {found.query or '(no distinctive words)'}")
+    for n, hit in enumerate(found.hits, start=1):
+        meta = " · ".join(x for x in (hit.lang, hit.source, hit.published or "") if x)
+        click.echo(f"{n}. {hit.title}  [{meta}]  id={hit.id}")
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")

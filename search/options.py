@@ -140,6 +140,20 @@ class SearchOptions:
         return tuple(sorted(self.to_params().items()))
 
 
+def integer_param(params: Mapping[str, str], name: str, default: int) -> int:
+    """A whole-number URL parameter, parsed as strictly as SearchOptions' (``default`` when empty).
+
+    >>> integer_param({"limit": "5"}, "limit", 8), integer_param({}, "limit", 8)
+    (5, 8)
+    """
+    value = params.get(name, "").strip()
+    if not value:
+        return default
+    if not _INTEGER.fullmatch(value):
+        raise QueryError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
 def _options() -> Iterator[tuple[Any, Option]]:
     """Each field of SearchOptions with its Option."""
     for f in fields(SearchOptions):

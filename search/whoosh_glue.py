@@ -11,7 +11,9 @@ the installed Whoosh is the pinned one (``check_whoosh_version``).
 What is read from a segment (posting blocks aside: a WordQuery keeps its own for one search)
 is cached in one bounded, thread-safe cache keyed by the segment's identity (``SegmentCache``):
 field lengths, sort keys, facet codes and the lexicons of ``search.strings``. A segment never
-changes once written (deletions are kept apart), so nothing in it goes stale.
+changes once written (deletions are kept apart), so nothing in it goes stale. What is made from
+all the segments a searcher reads (``per_searcher``: the prefix tables of search.query.complete)
+is kept in a small cache of its own, keyed by the segments and their deletion counts.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ WHOOSH_VERSION = "2.7.5"  # the pin in pyproject.toml; the only layout this modu
 Block = tuple[np.ndarray, object, Sequence[bytes]]
 NO_KEY = np.iinfo(np.uint64).max  # a sortable field's key where a document has no value
 SEGMENT_CACHE_ITEMS = 256  # a segment's field lengths, lexicons, sort keys, facet codes: ~20 items
+SEARCHER_CACHE_ITEMS = 4
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)])
 
 
@@ -150,7 +153,10 @@ class SegmentCache:
         segment = segment_key(reader)
         if segment is None:
             return load()
-        key = (*segment, kind, name)
+        return self.get_key((*segment, kind, name), load)
+
+    def get_key(self, key: tuple[object, ...], load: Callable[[], T]) -> T:
+        """The data kept under ``key``, loaded on first use."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -164,11 +170,36 @@ class SegmentCache:
 
 
 SEGMENT_CACHE = SegmentCache(SEGMENT_CACHE_ITEMS)
+# What is made from a whole searcher's segments (search.query.complete's prefix tables): large,
+# and replaced after a commit; a few states are kept, for searchers still reading an older one.
+SEARCHER_CACHE = SegmentCache(SEARCHER_CACHE_ITEMS)
 
 
 def per_segment(reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
     """Data read once from field ``name`` of the segment of ``reader``, kept in the segment cache."""
     return SEGMENT_CACHE.get(reader, kind, name, load)
+
+
+def searcher_key(searcher: Searcher) -> tuple[object, ...] | None:
+    """What names the state of the index a searcher reads: each of its segments and how many of
+    their documents are deleted (a deletion adds no segment); None when a reader has no segment."""
+    key: list[object] = []
+    for leaf, _ in searcher.leaf_searchers():
+        reader = leaf.reader()
+        segment = segment_key(reader)
+        if segment is None:
+            return None
+        key.append((*segment, reader.segment().deleted_count()))
+    return tuple(key)
+
+
+def per_searcher(searcher: Searcher, kind: str, load: Callable[[], T]) -> T:
+    """Data made once from every segment a searcher reads (e.g. from their ``per_segment`` data),
+    kept in a small cache of its own until a commit changes the segments or their deletions."""
+    key = searcher_key(searcher)
+    if key is None:
+        return load()
+    return SEARCHER_CACHE.get_key((kind, *key), load)
 
 
 # --- posting blocks -------------------------------------------------------------------------

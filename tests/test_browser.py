@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
 import feedparser
 import pytest
@@ -298,3 +299,84 @@ def test_choosing_oldest_first_in_the_sort_control_reorders_the_list(page: Page)
     page.wait_for_load_state()
     assert page.locator("li.hit time").first.inner_text() == "2016-02-17"
     assert page.locator('select[name="sort"]').input_value() == "date_asc"
+
+
+# --- suggestions while typing, related articles -----------------------------------------------
+
+
+def searched(url: str) -> str | None:
+    """The query of a search page's URL (None for another page)."""
+    parts = urlsplit(url)
+    return parse_qs(parts.query).get("q", [None])[0] if parts.path == "/" else None
+
+
+def suggestions(tab: Page) -> list[str]:
+    """The texts of the suggestion list once it is open."""
+    tab.locator("#q-suggestions li").first.wait_for()
+    return tab.locator("#q-suggestions li .text").all_inner_texts()
+
+
+def test_typing_opens_suggestions_and_the_arrows_and_enter_search_for_one(page: Page) -> None:
+    page.goto("/")
+    page.locator("#q").press_sequentially("香")
+    assert suggestions(page)[:4] == ["香港", "香港特区政府", "香江", "香港特区"]
+    box = page.locator("#q")
+    assert (box.get_attribute("role"), box.get_attribute("aria-expanded")) == ("combobox", "true")
+    assert page.locator("#q-suggestions").get_attribute("role") == "listbox"
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == "q-suggestion-1"
+    assert page.locator("#q-suggestion-1").get_attribute("aria-selected") == "true"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "suggestions.png")
+    box.press("Enter")
+    page.wait_for_url(lambda url: searched(url) == "香港特区政府")
+    assert box.input_value() == "香港特区政府"
+
+
+def test_escape_closes_the_suggestions_and_enter_then_searches_as_typed(page: Page) -> None:
+    page.goto("/")
+    page.locator("#q").press_sequentially("Hong Kon")
+    assert suggestions(page)[:2] == ["Hong Kong", "Hong Kong's"]
+    page.locator("#q").press("Escape")
+    assert page.locator("#q-suggestions").is_hidden()
+    assert page.locator("#q").get_attribute("aria-expanded") == "false"
+    page.locator("#q").press("Enter")
+    page.wait_for_url(lambda url: searched(url) == "Hong Kon")
+
+
+def test_choosing_a_suggested_title_opens_its_article(page: Page) -> None:
+    page.goto("/")
+    page.locator("#q").press_sequentially("hong kong pro")
+    found = suggestions(page)
+    assert found[6:] == ["Hong Kong protests continue through police opposition, rainstorms",
+                         "Hong Kong protesters surround downtown police complex"]
+    assert page.locator("#q-suggestion-6 .kind").inner_text() == "article"
+    for _ in range(7):
+        page.locator("#q").press("ArrowDown")
+    page.locator("#q").press("Enter")
+    page.wait_for_url("**/articles/u373a30f67c38b942")
+    assert page.locator("h1").inner_text() == "Hong Kong protests continue through police opposition, rainstorms"
+
+
+def test_the_page_has_no_suggestion_list_without_javascript(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(base_url=live_server, locale="en-US", java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto("/")
+    tab.locator("#q").fill("香")
+    assert tab.locator("#q-suggestions").count() == 0
+    assert tab.locator("#q").get_attribute("role") is None
+    context.close()
+
+
+def test_the_article_page_lists_related_articles_that_open(page: Page) -> None:
+    page.goto("/articles/u5cf08c845c51ccad")
+    related = page.locator("section.related")
+    assert related.locator("h2").inner_text() == "Related articles"
+    first = related.locator("li a").first
+    assert first.inner_text() == "中方：对联合国前秘书长加利逝世深感悲痛"
+    ARTIFACTS.mkdir(exist_ok=True)
+    related.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "related.png", full_page=True)
+    first.click()
+    page.wait_for_url("**/articles/u25e8ac51580f2b2c")

@@ -14,7 +14,8 @@ from search.articles import ArticleError, article_from_record
 from search.errors import ArticleNotFound, QiaoError, error_body
 from search.export import to_csv, to_jsonl
 from search.index import Outcome, add_articles, delete, stats
-from search.options import SearchOptions
+from search.options import SearchOptions, integer_param
+from search.query import complete, related
 from search.query.results import SearchResult
 from search.query.search import get_article
 from web.cache import cached_search
@@ -56,6 +57,22 @@ def _download(text: str, suffix: str, content_type: str) -> Response:
     response = Response(text, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="qiao-search.{suffix}"'
     return response
+
+
+@bp.get("/api/suggest")
+def suggest() -> dict[str, object]:
+    """Suggestions for the text typed so far: the last word completed, and titles."""
+    limit = integer_param(request.args, "limit", complete.DEFAULT_LIMIT)
+    with using_index() as index:
+        return complete.complete(index, request.args.get("q", ""), limit=limit).to_dict()
+
+
+@bp.get("/api/articles/<path:article_id>/related")
+def related_articles(article_id: str) -> dict[str, object]:
+    """The articles most like one article, without it and its copies."""
+    limit = integer_param(request.args, "limit", related.DEFAULT_LIMIT)
+    with using_index() as index:
+        return related.related(index, article_id, limit=limit).to_dict()
 
 
 @bp.get("/api/articles/<path:article_id>")

@@ -92,6 +92,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "error_other": "Something went wrong",
         "unexpected": "an unexpected error occurred; it has been logged on the server",
         "home": "Back to search",
+        "related": "Related articles",
+        "suggestions": "Suggestions",
+        "suggest_article": "article",
+        "suggest_count": "{n} suggestions; use the arrow keys to choose",
     },
     "zh": {
         "title": "桥 · 新闻搜索",
@@ -170,6 +174,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "error_other": "出错了",
         "unexpected": "发生了意外错误，已记录在服务器日志中。",
         "home": "返回搜索",
+        "related": "相关报道",
+        "suggestions": "搜索建议",
+        "suggest_article": "文章",
+        "suggest_count": "{n} 条建议，可用方向键选择",
     },
 }
 

@@ -12,6 +12,7 @@ from typing import Any
 from search.articles import LANGS
 from search.export import CSV_FIELDS
 from search.options import MAX_PER_PAGE, options
+from search.query import complete, related
 from search.schema import FACET_FIELDS
 
 
@@ -149,6 +150,26 @@ SCHEMAS: dict[str, Any] = {
         "dictionary": STRING, "dictionary_changed": {"type": "boolean"}, "last_build": STRING,
     }),
     "Health": _object({"ok": {"const": True}, "status": {"const": "ok"}, "documents": INTEGER}),
+    "Suggestions": _object({
+        "ok": {"const": True},
+        "query": STRING,
+        "suggestions": {"type": "array", "maxItems": complete.MAX_LIMIT, "items": _object({
+            "text": {**STRING, "description": "A word: the typed text with its last word completed "
+                     "(重庆 香 gives 重庆 香港; Chinese in Simplified, English in lower case). A title: the title."},
+            "kind": {"enum": ["word", "title"]},
+            "articles": {**INTEGER, "description": "The articles with the word, or with this title."},
+            "id": {**NULLABLE_STRING, "description": "A title's newest article; null for a word."},
+        })},
+        "processing_time_ms": {"type": "number", "minimum": 0},
+    }),
+    "Related": _object({
+        "ok": {"const": True},
+        "id": STRING,
+        "query": {**STRING, "description": "The article's distinctive words, boosted by tf·idf, as the query "
+                  "that found the hits (empty when it has none)."},
+        "hits": {"type": "array", "items": _ref("Hit")},
+        "processing_time_ms": {"type": "integer", "minimum": 0},
+    }),
 }
 
 SEARCH_PARAMETERS = [_query(option.url, option.help, option.schema) for _, option in options()]
@@ -239,6 +260,40 @@ PATHS: dict[str, Any] = {
             },
         },
     },
+    "/api/suggest": {"get": {
+        "summary": "Suggestions while typing",
+        "description": "The typed text's last word completed from the index's words (a Chinese run's last "
+                       "word, in either script: 醫 and 医 complete alike), most articles first; then titles with a "
+                       "word that starts as the text does, the title of the most articles first, then the newest. "
+                       "Words take the first places, titles at least half when there are enough.",
+        "parameters": [
+            _query("q", "The text typed so far.", STRING),
+            _query("limit", f"At most this many suggestions (1 to {complete.MAX_LIMIT}).",
+                   {"type": "integer", "minimum": 1, "maximum": complete.MAX_LIMIT, "default": complete.DEFAULT_LIMIT}),
+        ],
+        "responses": {
+            "200": _json(_ref("Suggestions"), "The suggestions, words first (none for empty text)."),
+            "400": _error("A bad limit, or text longer than a query may be (bad_parameter, query_too_long)."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/api/articles/{id}/related": {"get": {
+        "summary": "Related articles",
+        "description": "The articles most like this one (MoreLikeThis: its distinctive words by tf·idf, searched as "
+                       "one query), without the article itself and its copies (titles and bodies sharing 70 % of "
+                       "their trigrams of Chinese characters, English words and numbers).",
+        "parameters": [
+            ARTICLE_ID,
+            _query("limit", f"At most this many articles (1 to {related.MAX_LIMIT}).",
+                   {"type": "integer", "minimum": 1, "maximum": related.MAX_LIMIT, "default": related.DEFAULT_LIMIT}),
+        ],
+        "responses": {
+            "200": _json(_ref("Related"), "The related articles, most alike first."),
+            "400": _error("A bad limit (bad_parameter)."),
+            "404": _error("No article with this id (not_found)."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
     "/api/stats": {"get": {
         "summary": "Index statistics",
         "responses": {

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from markupsafe import Markup
 
 from search.errors import QiaoError, QueryError
+from search.index import QiaoIndex
 from search.options import FILTERS, SORTS, SearchOptions, lang_value
 from search.options import options as search_options
-from search.query.results import SearchResult
+from search.query.related import related
+from search.query.results import Hit, SearchResult
 from search.query.search import get_article
 from web.cache import cached_search
 from web.i18n import error_message, lang_name, translate as _
@@ -85,7 +87,18 @@ def article(article_id: str) -> str:
             shown = get_article(ix, article_id, q=q)
         except QueryError:  # e.g. lang:xx in the query: show the article unmarked
             shown = get_article(ix, article_id)
-    return render_template("article.html", article=shown, q=q, form={"q": q})
+        alike = related_hits(ix, article_id)
+    return render_template("article.html", article=shown, q=q, form={"q": q}, related=alike)
+
+
+def related_hits(ix: QiaoIndex, article_id: str) -> tuple[Hit, ...]:
+    """The article's related articles for its page; none when their search cannot be run (it
+    timed out), which the page does without rather than fail."""
+    try:
+        return related(ix, article_id).hits
+    except QueryError:
+        current_app.logger.warning("related articles of %r not shown", article_id, exc_info=True)
+        return ()
 
 
 @bp.after_app_request
