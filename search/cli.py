@@ -362,6 +362,15 @@ def _terminal(fragment: str) -> str:
     return html.unescape(styled)
 
 
+def _dates(result: SearchResult) -> str:
+    """The date filter of a query's date words, as the CLI prints it."""
+    dates = result.dates
+    assert dates is not None
+    relative = f", relative to {dates.anchor} {dates.relative_to}" if dates.relative_to else ""
+    words = " ".join(dates.words)
+    return f"{dates.start or '…'} – {dates.end or '…'} (from “{words}”{relative}; not searched as words)"
+
+
 def _print_result(result: SearchResult) -> None:
     """Readable results for a terminal."""
     shown = " / ".join(result.searched_as)
@@ -373,6 +382,8 @@ def _print_result(result: SearchResult) -> None:
                + (f" — searched as: {shown}" if shown else "") + note)
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}")
+    if result.dates:
+        click.echo(f"Dates: {_dates(result)}")
     first = (result.page - 1) * result.per_page
     for n, hit in enumerate(result.hits, start=first + 1):
         if hit.partial and (n == first + 1 or not result.hits[n - first - 2].partial):

@@ -28,7 +28,8 @@ from search.errors import QueryError
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
-SORTS = ("relevance", "date")
+SORTS = ("relevance", "relevance_recent", "date", "date_asc")
+DATE_SORTS = ("date", "date_asc")  # by date: newest first, oldest first (undated articles last in both)
 SWITCH = {"on": True, "off": False}  # the URL values of a yes-or-no option
 FILTERS = ("lang", "source", "category", "author", "tags")  # the options that are field filters
 LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
@@ -36,9 +37,10 @@ _INTEGER = re.compile(r"[+-]?\d{1,9}")
 _DATE_HELP = "YYYY-MM-DD, YYYY-MM or YYYY"
 _QUERY_HELP = (
     'The query: words (all must match, else any), "phrases", -exclusions, OR, AND (all, never any), '
-    'word^N and "phrase"^N boosts, title:/source:/category:/lang:/author:/tags: prefixes. Empty or '
-    "without words to rank by, with a filter: the matching articles, newest first; empty without a "
-    "filter: no hits."
+    'word^N and "phrase"^N boosts, title:/source:/category:/lang:/author:/tags: prefixes; dates in words '
+    "(2023年10月, 去年, 上周, May 2023, last week) filter by date instead of matching as words. Empty or "
+    "without words to rank by, with a filter: the matching articles, newest first (oldest with "
+    "sort=date_asc); empty without a filter: no hits."
 )
 
 
@@ -77,8 +79,9 @@ class SearchOptions:
                                _STRING)
     date_from: str | None = _option(None, "from", "--from", f"Earliest date: {_DATE_HELP}.", _STRING)
     date_to: str | None = _option(None, "to", "--to", f"Latest date, inclusive: {_DATE_HELP}.", _STRING)
-    sort: str = _option("relevance", "sort", "--sort", "relevance or date (newest first), in any case.",
-                        {"enum": list(SORTS), "default": "relevance"})
+    sort: str = _option("relevance", "sort", "--sort", "relevance; relevance_recent (relevance, newer articles "
+                        "first among near-ties: a score within 5 % of another's); date (newest first); date_asc "
+                        "(oldest first). In any case.", {"enum": list(SORTS), "default": "relevance"})
     collapse: bool = _option(True, "collapse", "--collapse/--no-collapse",
                              "on: one hit a story, its near-duplicate reports listed under it as similar "
                              "(total_hits counts stories); off: every article.",

@@ -23,6 +23,7 @@ import importlib.metadata
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 import numpy as np
@@ -38,6 +39,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
+from whoosh.util.times import datetime_to_long, long_to_datetime
 
 T = TypeVar("T")
 WHOOSH_DISTRIBUTION = "whoosh-reloaded"
@@ -289,6 +291,28 @@ def sort_keys(reader: IndexReader, name: str) -> np.ndarray:
         return np.array(list(reader.column_reader(name, translate=False)), np.uint64)
 
     return per_segment(reader, "sort keys", name, load)
+
+
+def date_range(searcher: Searcher, name: str) -> tuple[datetime, datetime] | None:
+    """The earliest and latest value of a sortable date field among the live documents of the
+    index of ``searcher``; None when no document has one. Read from the sort keys."""
+    low, high = None, None
+    for reader, _ in searcher.reader().leaf_readers():
+        keys = sort_keys(reader, name)
+        if not len(keys):  # an empty segment (an empty shard's reader has no deletions to read)
+            continue
+        live = np.ones(len(keys), bool)
+        live[deleted_docs(reader)] = False
+        keys = keys[live & (keys != NO_KEY)]
+        if len(keys):
+            low = int(keys.min()) if low is None else min(low, int(keys.min()))
+            high = int(keys.max()) if high is None else max(high, int(keys.max()))
+    return None if low is None or high is None else (long_to_datetime(low), long_to_datetime(high))
+
+
+def date_key(moment: datetime) -> int:
+    """A date as the sort keys of a date field hold it (microseconds)."""
+    return datetime_to_long(moment)
 
 
 def _segment_codes(reader: IndexReader, name: str) -> tuple[list[object], np.ndarray]:

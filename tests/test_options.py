@@ -78,7 +78,7 @@ def test_cache_key_is_equal_for_searches_that_give_the_same_result() -> None:
 @pytest.mark.parametrize(("params", "message"), [
     ({"page": "two"}, "page must be a whole number"),
     ({"per_page": "1000"}, "per_page must be between 1 and 100"),
-    ({"sort": "oldest"}, "sort must be one of relevance, date"),
+    ({"sort": "oldest"}, "sort must be one of relevance, relevance_recent, date, date_asc"),
     ({"from": "2024", "to": "2023"}, "is after to"),
     ({"from": "May 2023"}, "from must be a date"),
 ])

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from search import open_index, search
 from search.cli import main as qiao
 from search.index import QiaoIndex, add, build, delete
+from search.options import SORTS
 from search.stories import THRESHOLD, signature, story_text
 from web import create_app
 from web.server import close
@@ -181,3 +182,10 @@ def test_cli_says_how_many_articles_the_stories_hold_and_lists_the_similar(story
     assert similar.startswith("   + 2 similar reports (") and set(similar.split(": ")[1].split()) == {first, sina, sohu} - {
         next(line for line in out if "id=" in line).rsplit("id=", 1)[1]}
     assert every.startswith("3 results in ") and "similar reports" not in every
+
+
+def test_every_sort_collapses_the_copies(stories: QiaoIndex) -> None:
+    copies = set(record_ids(wire_copies()))
+    for sort in SORTS:
+        hits = [h for h in search(stories, QUERY, sort=sort, per_page=50).hits if h.id in copies]
+        assert [(h.similar.count, {h.id, *h.similar.ids}) for h in hits] == [(2, copies)], sort

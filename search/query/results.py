@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from datetime import time as dtime
 
+from search.query.dates import DateWords
+
 
 @dataclass(frozen=True)
 class Report:
@@ -102,6 +104,7 @@ class SearchResult:
     fallback: str | None
     searched_as: tuple[str, ...]
     suggestion: str | None = None  # the query with misspelled words corrected (search.query.suggest)
+    dates: DateWords | None = None  # the date filter the query's words made (search.query.dates)
     total_articles: int = 0  # the matching articles; total_hits counts stories when collapsed
     collapsed: bool = False  # one hit a story (search.stories), with its similar reports
 
@@ -125,6 +128,7 @@ class SearchResult:
             "fallback": self.fallback,
             "searched_as": list(self.searched_as),
             "suggestion": self.suggestion,
+            "dates": self.dates.to_dict() if self.dates else None,
             "total_articles": self.total_articles,
             "collapsed": self.collapsed,
         }
