@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,12 +33,20 @@ from whoosh.reading import IndexReader, MultiReader
 from whoosh.searching import Searcher
 
 from search.generations import open_generation
+from search.options import DATE_SORTS
 from search.proximity import PROXIMITY_DOCS, with_proximity
 from search.query.statistics import Statistics, statistics
 from search.ranking import Ranking
 from search.schema import FACET_FIELDS, MULTI_VALUED_FACETS
 from search.shards import is_sharded, shard_dirs
-from search.whoosh_glue import facet_codes, facet_counts, term_counts, term_postings
+from search.whoosh_glue import (
+    NO_KEY,
+    facet_codes,
+    facet_counts,
+    group_keys,
+    term_counts,
+    term_postings,
+)
 
 if TYPE_CHECKING:
     from search.query.search import Plan
@@ -146,49 +154,109 @@ class ShardRanked:
     facets: Facets
 
 
-def rank_shard(shard: Shard, query: wq.Query, stats: Statistics, plan: Plan, matches: MatchesOf) -> ShardRanked:
+def rank_shard(
+    shard: Shard, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking, matches: MatchesOf,
+) -> ShardRanked:
     """One shard's rank round: every match of ``query`` (restricted already) scored with ``stats``
     by ``matches``; the best ``plan.limit`` kept, by relevance also the PROXIMITY_DOCS after them
-    (proximity may raise those above the rest), with the total and the facet counts."""
-    docs, scores, dates = matches(shard, query, stats, by_date=plan.sort == "date")
-    keep = _order(docs, scores, dates)[: plan.limit + (0 if dates is not None else PROXIMITY_DOCS)]
+    (proximity may raise those above the rest), with the total and the facet counts.
+
+    By relevance_recent, also the best ``plan.limit`` with the recency factor: an article outside
+    the shard's best by score may rise into the page by it (proximity only adds to the others)."""
+    docs, scores, dates = matches(shard, query, stats, by_date=plan.sort != "relevance")
+    if plan.collapse:  # every match kept: a story's best article may be in another shard
+        keep = np.arange(len(docs))
+    elif plan.sort in DATE_SORTS:
+        keep = _order(docs, scores, dates, plan.sort)[: plan.limit]
+    else:
+        keep = _order(docs, scores, None, "relevance")[: plan.limit + PROXIMITY_DOCS]
+        if plan.sort == "relevance_recent":
+            recent = _order(docs, scores * recency(dates, plan, ranking), dates, plan.sort)[: plan.limit]
+            keep = np.union1d(keep, recent)
     facets = facets_of(shard.searcher, docs - shard.start)
     return ShardRanked(docs[keep], scores[keep], None if dates is None else dates[keep], len(docs), facets)
 
 
 def rank_shards(
     searcher: ShardedSearcher, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking, matches: MatchesOf,
-) -> tuple[list[tuple[int, float]], int, Facets]:
-    """The rank round over every shard, merged: the top ``plan.limit`` (document number, score)
-    pairs, the total and the facet counts, as ``search.query.search.rank`` gives on one index.
-    ``matches`` finds a shard's matches (search.query.search's, with its time limit)."""
-    found = [rank_shard(shard, query, stats, plan, matches) for shard in searcher.shards]
+) -> tuple[Best, np.ndarray, Facets]:
+    """The rank round over every shard, merged: the best matches (``best_first``) with the merged
+    document numbers they index, and the facet counts, as ``search.query.search.rank`` gives on
+    one index. ``matches`` finds a shard's matches (search.query.search's, with its time limit)."""
+    found = [rank_shard(shard, query, stats, plan, ranking, matches) for shard in searcher.shards]
     docs = np.concatenate([f.docs for f in found])
     scores = np.concatenate([f.scores for f in found])
-    dates = np.concatenate([f.dates for f in found]) if plan.sort == "date" else None
-    scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
-    total = sum(f.total for f in found)
-    return list(zip(docs[top].tolist(), scores[top].tolist())), total, summed_facets([f.facets for f in found])
+    dates = np.concatenate([f.dates for f in found]) if plan.sort != "relevance" else None
+    best = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
+    if not plan.collapse:  # the shards kept their best only: the total is theirs
+        best = replace(best, total=sum(f.total for f in found), articles=sum(f.total for f in found))
+    return best, docs, summed_facets([f.facets for f in found])
+
+
+@dataclass(frozen=True)
+class Best:
+    """The best matches, as positions in the arrays of matches ranked: the top ``plan.limit``
+    (when collapsing, one a story: its best match), the final scores, how many matches (or
+    stories) there are, and each top story's other matches, best first."""
+
+    top: np.ndarray
+    scores: np.ndarray
+    total: int  # stories when collapsing, else articles
+    articles: int
+    similar: dict[int, list[int]] = field(default_factory=dict)  # a top position: its story's others
 
 
 def best_first(
     searcher: Searcher, query: wq.Query, docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None,
     stats: Statistics, plan: Plan, ranking: Ranking,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The matches' final scores and the positions of the best ``plan.limit`` of them, on one index
-    or merged from shards. By relevance the best rise by how close the query's words stand in them;
-    not a question's, whose neighbouring words are rarely a phrase (docs/relevance.md)."""
-    if dates is None and not plan.question:
+) -> Best:
+    """The best ``plan.limit`` matches with their final scores, on one index or merged from shards.
+    By relevance the best rise by how close the query's words stand in them; not a question's,
+    whose neighbouring words are rarely a phrase (docs/relevance.md). By relevance_recent, each
+    score is then multiplied by its article's recency factor. Collapsing, the best match of each
+    story (search.stories) stands for it, and the others are listed under it."""
+    if plan.sort not in DATE_SORTS and not plan.question:
         scores = with_proximity(searcher, query, docs, scores, stats, ranking)
-    return scores, _order(docs, scores, dates)[: plan.limit]
+    if plan.sort == "relevance_recent":
+        scores = scores * recency(dates, plan, ranking)
+    order = _order(docs, scores, dates, plan.sort)
+    if not plan.collapse:
+        return Best(order[: plan.limit], scores, len(docs), len(docs))
+    keys = group_keys(searcher, "story")[docs[order]]  # each match's story, best match first
+    _, first = np.unique(keys, return_index=True)
+    heads = np.sort(first)  # ranks of each story's best match
+    top = heads[: plan.limit]
+    shown = np.isin(keys, keys[top])
+    others: dict[int, list[int]] = {}
+    for rank in np.flatnonzero(shown).tolist():
+        others.setdefault(int(keys[rank]), []).append(int(order[rank]))
+    similar = {int(order[r]): others[int(keys[r])][1:] for r in top.tolist()}
+    return Best(order[top], scores, len(heads), len(docs), {p: o for p, o in similar.items() if o})
 
 
-def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None) -> np.ndarray:
-    """Positions of matches, best first: by date (newest, none last) when given, then score, then number."""
+def recency(dates: np.ndarray | None, plan: Plan, ranking: Ranking) -> np.ndarray:
+    """Each match's recency factor (``Ranking.recency``): its age in days before ``plan.anchor``."""
+    assert dates is not None and plan.anchor is not None
+    ages = (plan.anchor - dates.astype(np.float64)) / DAY
+    return ranking.recency(np.where(dates == NO_KEY, np.nan, ages))
+
+
+DAY = 86_400_000_000  # a day in a date's sort key (microseconds)
+
+
+def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None, sort: str) -> np.ndarray:
+    """Positions of matches, best first: by relevance, score then number; by relevance_recent, the
+    newer first among equal scores; by date, newest first (date_asc: oldest), then score, then
+    number. An article without a date (NO_KEY) comes last by date, and as the oldest otherwise."""
     if dates is None:
         return np.lexsort((docs, -scores))
-    # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
-    return np.lexsort((docs, -scores, -dates.astype(np.int64)))
+    # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 as an int64.
+    newest_first = -dates.astype(np.int64)
+    if sort == "relevance_recent":
+        return np.lexsort((docs, newest_first, -scores))
+    if sort == "date_asc":
+        return np.lexsort((docs, -scores, dates))
+    return np.lexsort((docs, -scores, newest_first))
 
 
 def facets_of(searcher: Searcher, docs: np.ndarray) -> Facets:

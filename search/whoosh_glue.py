@@ -18,10 +18,12 @@ is kept in a small cache of its own, keyed by the segments and their deletion co
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 import numpy as np
@@ -37,6 +39,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
+from whoosh.util.times import datetime_to_long, long_to_datetime
 
 T = TypeVar("T")
 WHOOSH_DISTRIBUTION = "whoosh-reloaded"
@@ -290,6 +293,28 @@ def sort_keys(reader: IndexReader, name: str) -> np.ndarray:
     return per_segment(reader, "sort keys", name, load)
 
 
+def date_range(searcher: Searcher, name: str) -> tuple[datetime, datetime] | None:
+    """The earliest and latest value of a sortable date field among the live documents of the
+    index of ``searcher``; None when no document has one. Read from the sort keys."""
+    low, high = None, None
+    for reader, _ in searcher.reader().leaf_readers():
+        keys = sort_keys(reader, name)
+        if not len(keys):  # an empty segment (an empty shard's reader has no deletions to read)
+            continue
+        live = np.ones(len(keys), bool)
+        live[deleted_docs(reader)] = False
+        keys = keys[live & (keys != NO_KEY)]
+        if len(keys):
+            low = int(keys.min()) if low is None else min(low, int(keys.min()))
+            high = int(keys.max()) if high is None else max(high, int(keys.max()))
+    return None if low is None or high is None else (long_to_datetime(low), long_to_datetime(high))
+
+
+def date_key(moment: datetime) -> int:
+    """A date as the sort keys of a date field hold it (microseconds)."""
+    return datetime_to_long(moment)
+
+
 def _segment_codes(reader: IndexReader, name: str) -> tuple[list[object], np.ndarray]:
     """A sortable field's distinct values in this segment (None for a segment without its column),
     and each document's number among them; cached."""
@@ -314,6 +339,28 @@ def facet_codes(searcher: Searcher, name: str) -> tuple[list[object], np.ndarray
         for values, local in parts
     ]
     return list(numbers), np.concatenate(codes) if codes else np.empty(0, np.int64)
+
+
+def group_keys(searcher: Searcher, name: str) -> np.ndarray:
+    """Each document's key of a sortable text field, by document number over the whole ``searcher``
+    (every segment, and every shard of a search.shard_search.ShardedSearcher): 63 bits of the
+    value's blake2b, the same for a value in any segment or shard; a document without a value
+    has a key of its own (its number with the top bit set)."""
+    def load(reader: IndexReader) -> np.ndarray:
+        column = reader.column_reader(name) if reader.has_column(name) else [None] * reader.doc_count_all()
+        return np.array([_hash63(v) if v else 0 for v in column], np.uint64)
+
+    parts = [per_segment(reader, "group keys", name, lambda r=reader: load(r)) for reader, _ in searcher.reader().leaf_readers()]
+    keys = np.concatenate(parts) if parts else np.empty(0, np.uint64)
+    missing = keys == 0
+    keys[missing] = np.flatnonzero(missing).astype(np.uint64) | np.uint64(1 << 63)
+    return keys
+
+
+def _hash63(value: object) -> int:
+    """63 bits of the blake2b of a column value (text, or bytes as Whoosh may keep them), never 0."""
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    return (int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") >> 1) or 1
 
 
 def _segment_term_postings(reader: IndexReader, name: str) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -275,6 +275,56 @@ def test_the_csv_link_downloads_the_page_as_csv(page: Page, tmp_path: Path) -> N
     assert lines[1].startswith("u98fab581d6b9849a,翁借錢醫癱妻 奔波守病榻,")
 
 
+def test_one_story_shows_its_similar_reports(browser: Browser, story_server: str) -> None:
+    context = browser.new_context(base_url=story_server, locale="en-US", viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    try:
+        tab.goto("/")
+        search_for(tab, "尼泊尔 地震勘探")
+        stories = total(tab)
+        similar = tab.locator("li.hit details.similar")
+        assert similar.count() == 1
+        summary = similar.locator("summary").inner_text()
+        assert summary.startswith("2 similar reports: ")
+        similar.locator("summary").click()
+        assert similar.locator("li a").count() == 2 and similar.locator("li a").first.is_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=ARTIFACTS / "similar-reports.png", full_page=True)
+        tab.locator(".collapse-note a", has_text="Show every article").click()
+        tab.wait_for_load_state()
+        assert tab.locator("li.hit details.similar").count() == 0
+        assert total(tab) == stories + 2  # the two copies listed too
+    finally:
+        context.close()
+
+
+def test_dates_in_words_show_a_chip_that_removes_them(page: Page) -> None:
+    page.goto("/")
+    search_for(page, "香港 2023年10月")
+    assert total(page) == 5
+    assert {t[:7] for t in page.locator("li.hit time").all_inner_texts()} == {"2023-10"}
+    chip = page.locator('.active a.chip[data-kind="dates"]')
+    assert chip.inner_text().startswith("2023年10月: 2023-10-01 – 2023-10-31")
+    assert page.locator(".searched-as .dates").inner_text() == "dates 2023-10-01 – 2023-10-31 (from “2023年10月”)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "dates-chip.png", full_page=True)
+    chip.click()
+    page.wait_for_load_state()
+    assert total(page) == 18
+    assert page.locator("#q").input_value() == "香港"
+
+
+def test_choosing_oldest_first_in_the_sort_control_reorders_the_list(page: Page) -> None:
+    page.goto("/?q=香港")
+    page.locator("details.options summary").click()
+    page.locator('select[name="sort"]').select_option("date_asc")
+    page.locator("details.options button").click()
+    page.wait_for_load_state()
+    assert page.locator("li.hit time").first.inner_text() == "2016-02-17"
+    assert page.locator('select[name="sort"]').input_value() == "date_asc"
+
+
 # --- suggestions while typing, related articles -----------------------------------------------
 
 

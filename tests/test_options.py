@@ -27,7 +27,7 @@ def test_cli_search_has_an_argument_or_option_for_each_field_and_no_other() -> N
             assert isinstance(param, click.Argument)
             continue
         assert isinstance(param, click.Option)
-        assert param.opts == [option.flag]
+        assert param.opts + param.secondary_opts == option.flag.split("/")  # --collapse/--no-collapse: both
         assert param.help == option.help
         assert param.default == getattr(DEFAULTS, name)
         assert (param.type is click.INT) == (option.schema.get("type") == "integer")
@@ -55,7 +55,7 @@ def test_page_links_keep_every_url_parameter_but_the_page() -> None:
 
 @pytest.mark.parametrize("params", [
     {"q": "Hong Kong", "page": "2", "per_page": "20", "lang": "en", "source": "Reuters",
-     "category": "world", "from": "2023-05", "to": "2024", "sort": "date"},
+     "category": "world", "from": "2023-05", "to": "2024", "sort": "date", "collapse": "off"},
     {"q": "香港"},
     {},
 ])
@@ -78,7 +78,7 @@ def test_cache_key_is_equal_for_searches_that_give_the_same_result() -> None:
 @pytest.mark.parametrize(("params", "message"), [
     ({"page": "two"}, "page must be a whole number"),
     ({"per_page": "1000"}, "per_page must be between 1 and 100"),
-    ({"sort": "oldest"}, "sort must be one of relevance, date"),
+    ({"sort": "oldest"}, "sort must be one of relevance, relevance_recent, date, date_asc"),
     ({"from": "2024", "to": "2023"}, "is after to"),
     ({"from": "May 2023"}, "from must be a date"),
 ])

@@ -41,7 +41,7 @@ SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 SEED_TITLE = ("Actively serve the national strategy and strengthen all-round cooperation "
               "between Chongqing and Hong Kong")
 SEARCH_KEYS = ["ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
-               "hits", "facets", "fallback", "searched_as", "suggestion"]
+               "hits", "facets", "fallback", "searched_as", "suggestion", "dates", "total_articles", "collapsed"]
 
 
 def error_of(response: TestResponse) -> tuple[int, str]:
@@ -79,7 +79,7 @@ def test_search_keys_are_in_a_fixed_order(client: FlaskClient) -> None:
     body = client.get("/api/search?q=香港").get_json()
     assert list(body) == SEARCH_KEYS
     assert list(body["hits"][0]) == ["id", "title", "url", "source", "category", "lang", "published",
-                                     "score", "highlights", "partial", "author", "tags"]
+                                     "score", "highlights", "partial", "author", "tags", "similar"]
     assert list(body["facets"]) == ["lang", "source", "category", "year", "author", "tags"]
 
 
@@ -137,7 +137,7 @@ def test_search_sort_date_puts_newest_first(client: FlaskClient) -> None:
     ("per_page=1.5", "per_page must be a whole number, not '1.5'"),
     ("from=2023-02-30", "from must be a date like 2023-05-11, not '2023-02-30'"),
     ("to=yesterday", "to must be a date like 2023-05-11, not 'yesterday'"),
-    ("sort=newest", "sort must be one of relevance, date, not 'newest'"),
+    ("sort=newest", "sort must be one of relevance, relevance_recent, date, date_asc, not 'newest'"),
     ("lang=fr", "unknown language 'fr'; use one of: zh, zh-Hans, zh-Hant, en"),
     ("page=999", "page must be at most 2, the last page, not 999"),
 ])
@@ -381,6 +381,8 @@ CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("get", "/api/search", "/api/search?q=香港&page=0", {}, 400),
     ("get", "/api/search", "/api/search?q=香港", {"app": "no_index"}, 503),
     ("get", "/api/search", "/api/search?q=xyzzyqq", {}, 200),
+    ("get", "/api/search", "/api/search?q=香港 2023年10月", {}, 200),  # with dates in words
+    ("get", "/api/search", "/api/search?q=香港 上周&sort=relevance_recent", {}, 200),
     ("get", "/api/articles/{id}", f"/api/articles/{SEED_ID}", {}, 200),
     ("get", "/api/articles/{id}", "/api/articles/cq-hk?q=香港", {"app": "writable"}, 200),
     ("get", "/api/articles/{id}", "/api/articles/nope", {}, 404),

@@ -403,7 +403,7 @@ def test_chinese_page_says_an_unknown_article_in_chinese(client: FlaskClient) ->
     ("q=香港&page=two", "页码应为整数，而不是“two”"),
     ("q=香港&page=999", "页码最大为 2（最后一页），而不是 999"),
     ("q=香港&per_page=500", "每页条数应在 1 到 100 之间，而不是 500"),
-    ("q=香港&sort=oldest", "排序方式应为 relevance、date 之一，而不是“oldest”"),
+    ("q=香港&sort=oldest", "排序方式应为 relevance、relevance_recent、date、date_asc 之一，而不是“oldest”"),
     ("q=" + "香" * 2001, "查询有 2001 个字符，上限是 2000 个"),
     ("q=" + " ".join(f"w{n}" for n in range(257)), "查询有 257 个不同的词，上限是 256 个"),
 ], ids=["to", "from-after-to", "lang", "page", "page-not-a-number", "page-past-the-last", "per_page", "sort", "characters", "words"])

@@ -76,6 +76,16 @@ SCHEMAS: dict[str, Any] = {
                     "such hits follow the ones with every word, which alone make total_hits and the facets."},
         "author": STRING,
         "tags": STRINGS,
+        "similar": {
+            "oneOf": [{"type": "null"}, _ref("Similar")],
+            "description": "With collapse=on (the default): the other matching articles of this hit's story "
+                           "(its near-duplicates, found when indexed), collapsed under it; null with collapse=off.",
+        },
+    }),
+    "Similar": _object({
+        "count": {"type": "integer", "minimum": 0, "description": "How many similar reports matched too."},
+        "sources": {**STRINGS, "description": "Their sources, each once, best-ranked first."},
+        "ids": {**STRINGS, "description": "Their ids, best-ranked first (GET /api/articles/{id})."},
     }),
     "SearchResult": _object({
         "ok": {"const": True},
@@ -84,6 +94,10 @@ SCHEMAS: dict[str, Any] = {
         "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
         "total_hits": {"type": "integer", "minimum": 0},
         "total_pages": {"type": "integer", "minimum": 0},
+        "total_articles": {"type": "integer", "minimum": 0,
+                           "description": "The matching articles; total_hits and the pages count stories when "
+                                          "collapsed (one hit a story), articles otherwise. Facets count articles."},
+        "collapsed": {"type": "boolean", "description": "Whether hits are one a story (collapse=on)."},
         "processing_time_ms": {"type": "integer", "minimum": 0,
                                "description": "Milliseconds the search took; an answer from the cache "
                                               "repeats the time of the search that found it."},
@@ -96,6 +110,22 @@ SCHEMAS: dict[str, Any] = {
         "suggestion": {**NULLABLE_STRING, "description": "Did you mean: the query with its misspelled words "
                        "corrected from the index's own words (goverment: government, 相港: 香港), as typed otherwise; "
                        "only when fewer than 3 articles have all the words, else null."},
+        "dates": {
+            "oneOf": [{"type": "null"}, _ref("DateWords")],
+            "description": "The date filter made by the query's dates in words (2023年10月, 去年, last week), "
+                           "null when it has none. They are not searched as words; from/to apply too.",
+        },
+    }),
+    "DateWords": _object({
+        "from": {**NULLABLE_STRING, "description": "First day, YYYY-MM-DD; null: open (since 2020)."},
+        "to": {**NULLABLE_STRING, "description": "Last day, inclusive."},
+        "words": {**STRINGS, "description": "The date words as written: 2023年10月, May 2023, 上周."},
+        "relative_to": {**NULLABLE_STRING, "description": "The day relative words (上周, yesterday, 10月) "
+                        "were read from; null when none is relative."},
+        "anchor": {"enum": [None, "today", "newest article"], "description": "What relative_to is: today, "
+                   "or the newest article's day when that is over 30 days old (an archive)."},
+        "without": {**STRING, "description": "The query without its date words: what was searched, and "
+                    "the query of the same search without the date filter."},
     }),
     "Article": _object({
         "ok": {"const": True},

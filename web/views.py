@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from search.errors import QiaoError, QueryError
 from search.index import QiaoIndex
-from search.options import FILTERS, SearchOptions, lang_value
+from search.options import FILTERS, SORTS, SearchOptions, lang_value
 from search.options import options as search_options
 from search.query.related import related
 from search.query.results import Hit, SearchResult
@@ -49,6 +49,7 @@ class ActiveFilter:
 
     label: str
     url: str
+    kind: str = "filter"  # or "dates": the query's date words
 
 
 @bp.get("/")
@@ -70,10 +71,10 @@ def index() -> tuple[str, int]:
         error, status = error_message(e), e.status
     return render_template(
         "search.html", result=result, error=error, documents=documents,
-        facets=facet_lists(result) if result else {}, active=active_filters(),
+        facets=facet_lists(result) if result else {}, active=active_filters(result),
         pages=page_links(result) if result else [], examples=EXAMPLES, follow=follow_links(),
         form={name: request.args.get(name, "") for name in KEPT}, autofocus=not q.strip(),
-        facet_shown=FACET_SHOWN,
+        facet_shown=FACET_SHOWN, sorts=SORTS, unfiltered=unfiltered_url(result),
     ), status
 
 
@@ -165,9 +166,13 @@ def facet_lists(result: SearchResult) -> dict[str, list[FacetValue]]:
     return {name: values for name, values in lists.items() if values}
 
 
-def active_filters() -> list[ActiveFilter]:
-    """The filters in force, each with a link that removes it."""
+def active_filters(result: SearchResult | None) -> list[ActiveFilter]:
+    """The filters in force, each with a link that removes it; the query's date words are one,
+    removed by searching the query without them."""
     active = []
+    if result is not None and (dates := result.dates) is not None:
+        label = f"{' '.join(dates.words)}: {dates.start or '…'} – {dates.end or '…'}"
+        active.append(ActiveFilter(label, url_with({"q": dates.without}), "dates"))
     for name in FILTERS:
         if value := request.args.get(name, "").strip():
             label = lang_name(lang_value(value)) if name == "lang" else value
@@ -177,6 +182,14 @@ def active_filters() -> list[ActiveFilter]:
         label = selected_year() or f"{start or '…'} – {end or '…'}"
         active.append(ActiveFilter(label, url_with({"from": None, "to": None})))
     return active
+
+
+def unfiltered_url(result: SearchResult | None) -> str:
+    """This search without its filters, its date range and its query's date words."""
+    changes: dict[str, object] = {name: None for name in (*FILTERS, "from", "to")}
+    if result is not None and result.dates is not None:
+        changes["q"] = result.dates.without
+    return url_with(changes)
 
 
 def follow_links() -> dict[str, str]:
