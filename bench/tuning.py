@@ -79,7 +79,8 @@ def run(collection: Collection, index_dir: Path, ranking: Ranking) -> dict[str, 
     with QiaoIndex(index_dir) as ix:
         for qid, q in collection.queries.items():
             try:
-                found[qid] = [h.id for h in search(ix, plain(q), per_page=DEPTH, ranking=ranking).hits]
+                # collapse off, as bench/relevance.py: judgments are per document
+                found[qid] = [h.id for h in search(ix, plain(q), per_page=DEPTH, ranking=ranking, collapse=False).hits]
             except QueryError:
                 found[qid] = []
     return found
