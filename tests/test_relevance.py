@@ -10,7 +10,7 @@ pytest.importorskip("ir_measures", reason="the eval extra: pip install -e '.[eva
 pytest.importorskip("bm25s", reason="the eval extra: pip install -e '.[eval]'")
 
 from bench.relevance import (  # noqa: E402
-    Collection, Doc, build_qiao, evaluate, plain, read_smart, run_bm25, run_qiao,
+    Collection, Doc, build_qiao, evaluate, lisa, plain, read_smart, run_bm25, run_qiao,
 )
 
 DOCS = (
@@ -29,6 +29,30 @@ def test_read_smart_joins_wrapped_lines_per_field(tmp_path: Path) -> None:
         ("1", {"T": "Wing in a slipstream .", "W": "line one line two"}),
         ("2", {"W": "only text"}),
     ]
+
+
+def test_lisa_parts_title_from_abstract_at_a_line_of_spaces_too(tmp_path: Path) -> None:
+    # Two records as LISA0.001 and LISA1.501 write them: CRLF lines, and between title and
+    # abstract an empty line in one file, a line of five spaces in the other.
+    (tmp_path / "LISA0.001").write_bytes(
+        b"Document    1\r\nTHE INDIAN COUNCIL OF LIBRARY AND INFORMATION SERVICES RESEARCH AND TRAINING:\r\n"
+        b"A PROPOSAL FOR CONSIDERATION.\r\n\r\nCRITICALLY EXAMINES THE INDIAN LIBRARY SCENE.\r\n"
+        b"********************************************\r\n")
+    (tmp_path / "LISA1.501").write_bytes(
+        b"Document 1501\r\nA CONVERSATION WITH DON ROBERTS. PART TWO.\r\n     \r\n"
+        b"IN THE 2ND PART OF AN OCT 80 TELEPHONE INTERVIEW DON ROBERTS DISCUSSES THE\r\n"
+        b"PAPERLESS REVOLUTION.\r\n********************************************\r\n")
+    (tmp_path / "LISA.QUE").write_bytes(b"1\r\nI AM INTERESTED IN THE PAPERLESS REVOLUTION. #\r\n")
+    (tmp_path / "LISA.REL").write_bytes(b"Query 1\r\n1 Relevant Refs:\r\n1501 -1\r\n")
+    found = lisa(tmp_path)
+    assert [(d.id, d.title, d.body) for d in found.docs] == [
+        ("1", "THE INDIAN COUNCIL OF LIBRARY AND INFORMATION SERVICES RESEARCH AND TRAINING: A PROPOSAL FOR CONSIDERATION.",
+         "CRITICALLY EXAMINES THE INDIAN LIBRARY SCENE."),
+        ("1501", "A CONVERSATION WITH DON ROBERTS. PART TWO.",
+         "IN THE 2ND PART OF AN OCT 80 TELEPHONE INTERVIEW DON ROBERTS DISCUSSES THE PAPERLESS REVOLUTION."),
+    ]
+    assert found.queries == {"1": "I AM INTERESTED IN THE PAPERLESS REVOLUTION."}
+    assert found.qrels == {"1": {"1501": 1}}
 
 
 def test_plain_leaves_no_query_syntax() -> None:
