@@ -22,7 +22,10 @@ def by_hand(searcher, leaf, text: str, fields: dict[str, float]) -> dict[int, fl
     """BM25F of ``text`` in one segment, one posting at a time through Whoosh's own matchers."""
     top, reader = searcher, leaf.reader()
     n = top.doc_count_all()
-    df = len(documents_with(top, text, fields))
+    # BM25F's document frequency: documents with the word in any text field, once each; a part
+    # field's own count is the least it can be.
+    in_text = documents_with(top, text, {name: w for name, w in fields.items() if name not in PART_FIELDS})
+    df = max([len(in_text), *(top.doc_frequency(name, text) for name in fields if name in PART_FIELDS)])
     idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
     k1, b = RANKING.bm25(han=not text.isascii())
     tf: dict[int, float] = {}
