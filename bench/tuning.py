@@ -127,11 +127,13 @@ def shipped(chosen: list[Fold], scores: dict[str, dict[str, float]], reference: 
 
 def markdown(scores: dict[str, dict[str, float]], reference: dict[str, float], command: str, seconds: float) -> str:
     """The tuning section of docs/relevance.md."""
-    all_keys = list(scores)
+    all_keys = [k for k in scores if all(c in scores[k] for c in reference)]  # scored on every collection
     chosen = folds(scores, reference, all_keys)
     default = shipped(chosen, scores, reference)
     names = {"cisi": "CISI", "med": "MED", "cran": "Cranfield", "lisa": "LISA", "adi": "ADI"}
-    lines = [MARK_START, "", f"{len(all_keys)} rankings ({', '.join(f'{k}: {len(v)} values' for k, v in GRID.items())}); "
+    scored = f"{len(all_keys)} rankings" if len(all_keys) == len(scores) else (
+        f"{len(all_keys)} of the grid's {len(scores)} rankings (those scored on all five collections)")
+    lines = [MARK_START, "", f"{scored} ({', '.join(f'{k}: {len(v)} values' for k, v in GRID.items())}); "
              "MAP@100 on the held-out collection of each fold, beside BM25:", "",
              "| held out | chosen on the other four | Qiao | BM25 | change |", "|---|---|---:|---:|---:|"]
     for f in chosen:
