@@ -165,12 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="JSON file for every score")
     ap.add_argument("--only", nargs="+", choices=list(READERS), help="score only these collections")
     ap.add_argument("--merge", nargs="+", type=Path, help="no scoring: the folds of these --json files' scores")
-    ap.add_argument("--settings", type=int, nargs=2, metavar=("FIRST", "END"),
-                    help="score only the grid's settings FIRST to END - 1 (to share the work between processes)")
+    ap.add_argument("--settings", type=int, nargs="+", metavar="N",
+                    help="score only these settings of the grid (numbers from 0, in this order), to share the work")
     args = ap.parse_args(argv)
     started = time.perf_counter()
     grid = settings(GRID)
-    scored = grid[slice(*args.settings)] if args.settings else grid
+    scored = [grid[n] for n in args.settings] if args.settings else grid
     scores: dict[str, dict[str, float]] = {key(s): {} for s in grid}
     reference: dict[str, float] = {}
     for path in args.merge or ():
