@@ -68,6 +68,13 @@ class BuildRefused(QiaoError):
     status = 409
 
 
+class ShardUnavailable(QiaoError):
+    """A shard of the index did not answer (no copy of it alive): the search fails as a whole."""
+
+    code = "shard_unavailable"
+    status = 503
+
+
 class IndexMismatch(QiaoError):
     """The index was built by an analyzer this version of Qiao cannot query."""
 

@@ -37,7 +37,7 @@ from search.proximity import PROXIMITY_DOCS, with_proximity
 from search.query.statistics import Statistics, statistics
 from search.ranking import Ranking
 from search.schema import FACET_FIELDS
-from search.shards import is_sharded, shard_dirs
+from search.shards import RemoteShards, is_sharded, shard_dirs
 from search.whoosh_glue import facet_codes, facet_counts
 
 if TYPE_CHECKING:
@@ -123,8 +123,31 @@ def _leaf_readers(reader: IndexReader) -> list[tuple[IndexReader, int]]:
     return list(reader.leaf_readers())
 
 
+class WholeIndexSearcher(Searcher):
+    """A searcher of one shard whose collection statistics are the whole index's (``stats``):
+    what Whoosh's own scorers (of quoted English phrases) read, in a shard searched by itself."""
+
+    def __init__(self, reader: IndexReader, stats: Statistics) -> None:
+        super().__init__(reader, closereader=False)
+        self._doccount = stats.doc_count  # Searcher.doc_count_all and avg_field_length read it
+        self.stats = stats
+        own = self.doc_frequency  # Searcher copies the reader's as an attribute, so it is replaced as one
+
+        def doc_frequency(name: str, text: str | bytes) -> int:
+            word = text.decode("utf-8") if isinstance(text, bytes) else text
+            return stats.doc_frequencies.get((name, word), own(name, text))
+
+        self.doc_frequency = doc_frequency
+
+    def field_length(self, fieldname: str) -> int:
+        """The whole index's length of the field."""
+        return self.stats.field_lengths.get(fieldname, 0)
+
+
 def gather_statistics(searcher: Searcher, query: wq.Query) -> Statistics:
     """The statistics round: ``search.query.statistics.statistics``, summed over the shards of a ShardedSearcher."""
+    if isinstance(searcher, RemoteShards):
+        return sum(searcher.statistics(query), Statistics())
     if not isinstance(searcher, ShardedSearcher):
         return statistics(searcher, query)
     return sum((statistics(shard.searcher, query) for shard in searcher.shards), Statistics())
@@ -157,12 +180,16 @@ def rank_shard(shard: Shard, query: wq.Query, stats: Statistics, plan: Plan, mat
 
 
 def rank_shards(
-    searcher: ShardedSearcher, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking, matches: MatchesOf,
+    searcher: ShardedSearcher | RemoteShards, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking, matches: MatchesOf,
 ) -> tuple[list[tuple[int, float]], int, Facets]:
     """The rank round over every shard, merged: the top ``plan.limit`` (document number, score)
     pairs, the total and the facet counts, as ``search.query.search.rank`` gives on one index.
-    ``matches`` finds a shard's matches (search.query.search's, with its time limit)."""
-    found = [rank_shard(shard, query, stats, plan, matches) for shard in searcher.shards]
+    ``matches`` finds a shard's matches (search.query.search's, with its time limit); remote
+    shards run ``rank_shard`` in their own processes."""
+    if isinstance(searcher, RemoteShards):
+        found = searcher.rank(query, stats, plan)
+    else:
+        found = [rank_shard(shard, query, stats, plan, matches) for shard in searcher.shards]
     docs = np.concatenate([f.docs for f in found])
     scores = np.concatenate([f.scores for f in found])
     dates = np.concatenate([f.dates for f in found]) if plan.sort == "date" else None

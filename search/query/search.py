@@ -42,6 +42,7 @@ from search.shard_search import (
     gather_statistics,
     rank_shards,
 )
+from search.shards import RemoteShards
 from search.whoosh_glue import facet_codes, facet_counts, sort_keys
 
 MAX_QUERY_WORDS = 256
@@ -103,7 +104,8 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
     answer = _answer(searcher, tree, compiled, stats, plan, ranking)
     _check_page(answer.ranked.total, asked)
     hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
-    suggestion = suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
+    # Shards in other processes have no "did you mean" round yet (docs/scale-out.md).
+    suggestion = None if isinstance(searcher, RemoteShards) else suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
                         answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion)
 
@@ -206,7 +208,7 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
     query = plan.query
     if plan.restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
-    if isinstance(searcher, ShardedSearcher):  # each shard ranked, the best merged (search.shard_search)
+    if isinstance(searcher, ShardedSearcher | RemoteShards):  # each shard ranked, the best merged (search.shard_search)
         return Ranked(*rank_shards(searcher, query, stats, plan, ranking, _matches))
     docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
     scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
@@ -215,10 +217,11 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
 
 
 def _matches(
-    searcher: Searcher, query: wq.Query, stats: Statistics, *, by_date: bool,
+    searcher: Searcher, query: wq.Query, stats: Statistics, *, by_date: bool, seconds: float = SEARCH_SECONDS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates."""
-    deadline = time.perf_counter() + SEARCH_SECONDS
+    """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates,
+    found within ``seconds``."""
+    deadline = time.perf_counter() + seconds
     docs, scores, dates = [], [], []
     try:
         for leaf, offset in searcher.leaf_searchers():
@@ -252,8 +255,12 @@ def _page_of(answer: Answer, asked: SearchOptions) -> list[tuple[int, float, boo
 def fetch(searcher: Searcher, chosen: Sequence[tuple[int, float, bool]], highlighter: Highlighter) -> tuple[Hit, ...]:
     """The hits of (document number, score, partial): stored fields, with title and body highlighted."""
     hits = []
-    for docnum, score, partial in chosen:
-        stored = searcher.stored_fields(docnum)
+    docnums = [docnum for docnum, _, _ in chosen]
+    if isinstance(searcher, RemoteShards):  # one call to each owning shard
+        fields = searcher.stored_fields_of(docnums)
+    else:
+        fields = [searcher.stored_fields(docnum) for docnum in docnums]
+    for (_, score, partial), stored in zip(chosen, fields, strict=True):
         highlights = {
             "title": highlighter.whole(stored.get("title", "")),
             "body": highlighter.fragments(stored.get("body", "")),

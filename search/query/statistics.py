@@ -68,5 +68,7 @@ def statistics(searcher: Searcher, query: wq.Query) -> Statistics:
     for leaf in query.leaves():
         if isinstance(leaf, WordQuery):
             frequencies.update(leaf.doc_frequencies(searcher))
+        elif isinstance(leaf, wq.Phrase):  # scored by Whoosh, which reads them from the searcher
+            frequencies.update({(leaf.fieldname, word): searcher.doc_frequency(leaf.fieldname, word) for word in leaf.words})
     collection = Statistics.of_collection(searcher)
     return Statistics(collection.doc_count, collection.field_lengths, frequencies)
