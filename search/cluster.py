@@ -47,8 +47,15 @@ from search.matching import WordQuery
 from search.proximity import leaf_bonus
 from search.query.statistics import Statistics, statistics
 from search.shard_build import Routed, build_shard
-from search.shard_search import Shard, ShardRanked, WholeIndexSearcher, rank_shard
+from search.shard_search import (
+    Shard,
+    ShardRanked,
+    WholeIndexSearcher,
+    rank_shard,
+    summed_counts,
+)
 from search.shards import RemoteShards, ShardState, shard_dirs, shard_name, shard_of
+from search.whoosh_glue import facet_codes, facet_counts
 
 PARSE_BATCH = 64  # input files parsed by one map task
 SHARD_BITS = 40  # a hit's number through Ray: its shard << SHARD_BITS | its number in the shard
@@ -159,6 +166,12 @@ class ShardServer:
         """The shard's live articles."""
         return self._current().doc_count()
 
+    def live_counts(self, names: list[str]) -> tuple[int, dict[str, dict[str, int]]]:
+        """The shard's live articles, and their counts by each value of the fields ``names``."""
+        searcher = self._current()
+        live = np.fromiter(searcher.reader().all_doc_ids(), np.int64)
+        return len(live), {name: facet_counts(*facet_codes(searcher, name), live) for name in names}
+
     def statistics(self, query: wq.Query) -> Statistics:
         """The statistics round on this shard."""
         return statistics(self._current(), query)
@@ -228,7 +241,7 @@ class RayShards(RemoteShards):
     def __init__(self, index: ClusterIndex) -> None:
         self.index = index
         self.schema = index.schema
-        self.deadline = time.monotonic() + SEARCH_SECONDS
+        self.deadline = time.monotonic() + index.seconds
 
     def _each(self, method: str, calls: dict[int, tuple[Any, ...]], *, budget: bool = False) -> dict[int, Any]:
         """``method(*args)`` on one live copy of each shard of ``calls`` ({shard: args}), at once;
@@ -245,7 +258,7 @@ class RayShards(RemoteShards):
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=max(0.0, left)) if left > 0 else ([], None)
             if not ready:
                 late = ", ".join(shard_name(shard) for shard in sorted(pending.values()))
-                raise QueryError(f"the search took longer than {SEARCH_SECONDS:g} s: {late} did not answer in time; "
+                raise QueryError(f"the search took longer than {self.index.seconds:g} s: {late} did not answer in time; "
                                  "use fewer or more specific words", code="query_timeout")
             shard = pending.pop(ready[0])
             try:
@@ -307,6 +320,10 @@ class RayShards(RemoteShards):
     def doc_count(self) -> int:
         return sum(self._all("doc_count"))
 
+    def live_counts(self, names: Sequence[str]) -> tuple[int, dict[str, dict[str, int]]]:
+        found = self._all("live_counts", list(names))
+        return sum(n for n, _ in found), {name: summed_counts([counts[name] for _, counts in found]) for name in names}
+
     def key_terms(self, docnums: Sequence[int], fieldname: str, numterms: int = 5,
                   model: type[classify.ExpansionModel] = classify.Bo1Model) -> list[tuple[str, float]]:
         """Whoosh's ``Searcher.key_terms`` over the shards: each shard's weights of the words of
@@ -334,10 +351,11 @@ class ClusterIndex:
     """A sharded index served by Ray actors, ``replicas`` copies of each shard; in a coordinator,
     it stands where a QiaoIndex stands (``searcher``, ``state``, ``meta``)."""
 
-    def __init__(self, index_dir: Path, address: str, replicas: int = 1) -> None:
+    def __init__(self, index_dir: Path, address: str, replicas: int = 1, *, seconds: float = SEARCH_SECONDS) -> None:
         connect(address)
         self.index_dir = index_dir
         self.replicas = replicas
+        self.seconds = seconds  # each request's budget across its rounds
         self.turn = itertools.count()  # which copy of each shard the next request asks first
         self.gen_dir = current_generation(index_dir)
         self.meta = IndexMeta.read(self.gen_dir)

@@ -220,8 +220,10 @@ def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None) -> np
 
 def summed_facets(parts: Sequence[Facets]) -> Facets:
     """Facet counts of shards added up, each field's largest first (as ``facet_counts`` orders them)."""
-    summed: Facets = {}
-    for name in FACET_FIELDS:
-        counts = sum((Counter(part.get(name, {})) for part in parts), Counter())
-        summed[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return summed
+    return {name: summed_counts([part.get(name, {}) for part in parts]) for name in FACET_FIELDS}
+
+
+def summed_counts(parts: Sequence[dict[str, int]]) -> dict[str, int]:
+    """Counts by value of shards added up, largest first (as ``facet_counts`` orders them)."""
+    counts = sum((Counter(part) for part in parts), Counter())
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -134,3 +134,7 @@ class RemoteShards(ABC):
     @abstractmethod
     def stored_fields_of(self, docs: Sequence[int]) -> list[dict[str, Any]]:
         """The fetch round: the stored fields of the hits ``docs``, in order."""
+
+    @abstractmethod
+    def live_counts(self, names: Sequence[str]) -> tuple[int, dict[str, dict[str, int]]]:
+        """The live articles of every shard, and their counts by each value of the fields ``names``."""
