@@ -24,6 +24,7 @@ from search.generations import current_generation
 from search.index import QiaoIndex, add_articles, build, delete, stats, verify
 from search.query.search import search
 from search.shards import Manifest, is_sharded, shard_dirs, shard_of
+from search.writing import content_hash, to_document
 
 from .conftest import SEEDS, SMALL
 
@@ -220,3 +221,31 @@ def test_the_cli_takes_the_shard_count_from_qiao_shards(tmp_path: Path) -> None:
     one = runner.invoke(main, ["index", "build", str(SEEDS / "chongqing-hong-kong-2023-05-11.txt"),
                                "--index", str(index_dir), "--shards", "1"], env={"QIAO_SHARDS": "3"})
     assert one.exit_code == 0 and not is_sharded(current_generation(index_dir))
+
+
+@pytest.fixture
+def tech_in_shards(tmp_path: Path) -> Path:
+    """The BBC's technology articles of the seeds built into 4 shards."""
+    index_dir = tmp_path / "index"
+    build([SEEDS / "en-bbc" / "tech"], index_dir, shards=SHARDS)
+    return index_dir
+
+
+def test_verify_finds_a_shard_whose_files_are_not_its_builds(tech_in_shards: Path) -> None:
+    gen_dir = current_generation(tech_in_shards)
+    assert [len(s.checksum) for s in Manifest.read(gen_dir).shards] == [64] * SHARDS
+    assert verify(tech_in_shards).problems == ()
+    (gen_dir / "shard-01" / "stray.seg").write_bytes(b"not the build's")
+    assert verify(tech_in_shards).problems == (
+        "the files of shard-01 are not those its build wrote (checksum); rebuild the index",
+    )
+
+
+def test_verify_finds_an_article_in_a_shard_it_does_not_route_to(tech_in_shards: Path) -> None:
+    article = replace(SMALL[0], id="stray")
+    wrong = (shard_of("stray", SHARDS) + 1) % SHARDS
+    ix = whoosh.index.open_dir(shard_dirs(current_generation(tech_in_shards))[wrong])
+    with ix.writer() as writer:
+        writer.add_document(**to_document(article, content_hash(article), "add"))
+    ix.close()
+    assert f"1 articles of shard-0{wrong} belong in another shard, e.g. 'stray'" in verify(tech_in_shards).problems
