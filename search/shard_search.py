@@ -143,6 +143,10 @@ class WholeIndexSearcher(Searcher):
         """The whole index's length of the field."""
         return self.stats.field_lengths.get(fieldname, 0)
 
+    def _subsearcher(self, reader: IndexReader) -> Searcher:
+        """A segment's searcher: Whoosh's own, reading the statistics of this one, its parent."""
+        return Searcher(reader, fromindex=self._ix, weighting=self.weighting, parent=self)
+
 
 def gather_statistics(searcher: Searcher, query: wq.Query) -> Statistics:
     """The statistics round: ``search.query.statistics.statistics``, summed over the shards of a ShardedSearcher."""

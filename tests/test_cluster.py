@@ -104,6 +104,20 @@ def test_searches_through_shard_actors_equal_in_process(actors, in_process_dir: 
     _assert_same(search(actors, asked).to_dict(), want)
 
 
+@pytest.mark.parametrize("options", QUERIES[:4], ids=lambda o: " ".join(f"{k}={v}" for k, v in o.items()))
+def test_one_shard_of_several_segments_through_an_actor_equals_in_process(
+    seeds_index_dir: Path, seeds: QiaoIndex, ray_cluster: str, options: dict,
+) -> None:
+    from search.cluster import ClusterIndex, stop_actors
+
+    assert len(seeds.searcher().leaf_searchers()) > 1  # the build's writer processes made a segment each
+    index = ClusterIndex(seeds_index_dir, ray_cluster, replicas=1)
+    try:
+        _assert_same(search(index, **options).to_dict(), search(seeds, **options).to_dict())
+    finally:
+        stop_actors(seeds_index_dir)
+
+
 def test_articles_and_stats_through_shard_actors(actors, in_process_dir: Path) -> None:
     with QiaoIndex(in_process_dir) as local:
         want_article = get_article(local, "en-bbc/business/004.txt", q="economy")
