@@ -56,7 +56,7 @@ SCHEMAS: dict[str, Any] = {
         "error": _object({
             "code": {**STRING, "description": "bad_parameter, bad_request, unauthorized, forbidden, "
                      "not_found, method_not_allowed, payload_too_large, index_not_found, index_busy, "
-                     "index_mismatch, internal, ..."},
+                     "index_mismatch, query_timeout, shard_unavailable, internal, ..."},
             "message": STRING,
         }),
     }),
@@ -143,8 +143,10 @@ PATHS: dict[str, Any] = {
                                "same index; miss when it was searched; absent when the cache is off.",
                 "schema": {"enum": ["hit", "miss"]},
             }}},
-            "400": _error("A bad parameter (code bad_parameter), e.g. a page past the last."),
-            "503": _error("No index (index_not_found)."),
+            "400": _error("A bad parameter (code bad_parameter), e.g. a page past the last; a search over its "
+                          "2 s (query_timeout), also when a shard served by Ray did not answer within it."),
+            "503": _error("No index (index_not_found), or a shard with no copy answering, served by Ray "
+                          "(shard_unavailable): never a partial answer."),
         },
     }},
     "/api/articles": {"post": {
