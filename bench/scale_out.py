@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="index the first N lines only (0: all)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, help="also write the numbers as JSON here")
+    parser.add_argument("--no-ray", action="store_true", help="only the local builds and in-process latency")
     args = parser.parse_args()
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     with tempfile.TemporaryDirectory(prefix="qiao-scale-") as tmp:
@@ -54,6 +55,13 @@ def main() -> None:
         builds = {}
         builds["S=1, local processes"] = _build(corpus, work / "s1", "--shards", "1")
         builds["S=4, local processes"] = _build(corpus, work / "s4", "--shards", "4")
+        if args.no_ray:
+            _print_builds(builds)
+            report.update(builds=builds, latency=_latencies(work, None, args.rounds), loadavg_end=os.getloadavg())
+            print(f"load average at start {report['loadavg_start']}, at end {report['loadavg_end']}")
+            if args.out:
+                args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+            return
         builds["S=4, Ray local (start included)"] = _build(corpus, work / "ray-local", "--shards", "4", "--ray", "local")
         head = _start_head()
         try:
@@ -163,11 +171,9 @@ def _stop(head: subprocess.Popen) -> None:
             pass
 
 
-def _latencies(work: Path, address: str, rounds: int) -> dict[str, dict]:
-    """Query latency of the benchmark's queries on each layout, in this process and through Ray actors."""
-    import ray
-
-    from search.cluster import ClusterIndex, connect, stop_actors
+def _latencies(work: Path, address: str | None, rounds: int) -> dict[str, dict]:
+    """Query latency of the benchmark's queries on each layout, in this process and (with a Ray
+    ``address``) through Ray actors."""
     from search.index import QiaoIndex
 
     queries = load_queries(HERE / "queries.tsv")
@@ -175,6 +181,19 @@ def _latencies(work: Path, address: str, rounds: int) -> dict[str, dict]:
     for name, index_dir in (("S=1 in process", work / "s1"), ("S=4 in process", work / "s4")):
         with QiaoIndex(index_dir) as index:
             found[name] = _timed(index, queries, rounds)
+    if address is not None:
+        found.update(_ray_latencies(work, address, queries, rounds))
+    _print_latencies(found)
+    return found
+
+
+def _ray_latencies(work: Path, address: str, queries: list[dict], rounds: int) -> dict[str, dict]:
+    """Query latency through Ray actors, one copy of each shard, and an actor's resident memory."""
+    import ray
+
+    from search.cluster import ClusterIndex, connect, stop_actors
+
+    found = {}
     connect(address)
     for name, index_dir in (("S=1 Ray actors", work / "s1"), ("S=4 Ray actors", work / "s4")):
         index = ClusterIndex(index_dir, address, replicas=1)
@@ -183,6 +202,10 @@ def _latencies(work: Path, address: str, rounds: int) -> dict[str, dict]:
         pids = ray.get([copies[0].pid.remote() for copies in index.actors])
         found[name]["actor_rss_mb"] = [_rss_mb(pid) for pid in pids]
         stop_actors(index_dir)
+    return found
+
+
+def _print_latencies(found: dict[str, dict]) -> None:
     print("| layout | searches | median ms | p90 ms | p99 ms | mean ms | errors | actor RSS MB |")
     print("|---|---|---|---|---|---|---|---|")
     for name, f in found.items():
@@ -191,7 +214,6 @@ def _latencies(work: Path, address: str, rounds: int) -> dict[str, dict]:
     for name, f in found.items():
         if f["first_error"]:
             print(f"{name}: first error: {f['first_error']}")
-    return found
 
 
 def _timed(index: object, queries: list[dict], rounds: int) -> dict[str, float]:

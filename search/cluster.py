@@ -55,7 +55,7 @@ from search.shard_search import (
     summed_counts,
 )
 from search.shards import RemoteShards, ShardState, shard_dirs, shard_name, shard_of
-from search.whoosh_glue import facet_codes, facet_counts
+from search.whoosh_glue import facet_codes, facet_counts, latest_commit
 
 PARSE_BATCH = 64  # input files parsed by one map task
 SHARD_BITS = 40  # a hit's number through Ray: its shard << SHARD_BITS | its number in the shard
@@ -387,9 +387,7 @@ class ClusterIndex:
 
     def state(self) -> tuple[str, tuple[int, ...]]:
         """The generation and each shard's latest Whoosh commit (a cache keyed by it is never stale)."""
-        import whoosh.index
-
-        return str(self.gen_dir), tuple(whoosh.index.version_in(str(f))[0] for f in self.folders)
+        return str(self.gen_dir), tuple(latest_commit(str(f)) for f in self.folders)
 
     def wait_ready(self, seconds: float) -> None:
         """Wait until every copy of every shard has opened it; a QiaoError after ``seconds``."""

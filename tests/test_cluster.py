@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,13 +22,13 @@ import whoosh.index
 
 from search.errors import QueryError, ShardUnavailable
 from search.generations import current_generation
-from search.index import QiaoIndex, build, stats, verify
+from search.index import QiaoIndex, add_articles, build, stats, verify
 from search.options import SearchOptions
 from search.query.search import get_article, search
 from search.shards import Manifest, shard_dirs
 from web import create_app
 
-from .conftest import SEEDS, qiao_command, qiao_serve
+from .conftest import SEEDS, SMALL, qiao_command, qiao_serve
 from .test_shards import QUERIES, SHARDS
 
 pytestmark = pytest.mark.system
@@ -177,6 +178,15 @@ def test_a_shard_with_no_copy_alive_fails_the_search_with_a_clear_error(lone_cop
     assert answer.status_code == 503
     assert answer.get_json() == {"ok": False, "status": 503, "error": {
         "code": "shard_unavailable", "message": "no copy of shard-02 answers (1 tried)"}}
+
+
+def test_an_added_article_is_found_through_the_shard_actors(lone_copies) -> None:
+    article = replace(SMALL[1], id="added-through-ray", title="Zyzzogeton markets rally")
+    before = lone_copies.state()
+    assert search(lone_copies, "zyzzogeton").total_hits == 0
+    assert [o.status for o in add_articles([article], lone_copies.index_dir).outcomes] == ["added"]
+    assert lone_copies.state() != before  # a cache keyed by it misses
+    assert [h.id for h in search(lone_copies, "zyzzogeton").hits] == ["added-through-ray"]
 
 
 def test_a_search_over_its_budget_fails_with_a_clear_error(lone_copies) -> None:
