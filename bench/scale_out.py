@@ -67,12 +67,12 @@ def main() -> None:
         try:
             address = f"127.0.0.1:{RAY_PORT}"
             time.sleep(5)  # the head's own start settles
-            idle_started, idle = time.perf_counter(), _group_cpu(head.pid)
+            idle_started, idle = time.perf_counter(), _tree_cpu(head.pid)
             time.sleep(10)
-            idle_rate = (_group_cpu(head.pid) - idle) / (time.perf_counter() - idle_started)
-            before = _group_cpu(head.pid)
+            idle_rate = (_tree_cpu(head.pid) - idle) / (time.perf_counter() - idle_started)
+            before = _tree_cpu(head.pid)
             build = _build(corpus, work / "ray-head", "--shards", "4", "--ray", address)
-            cluster = _group_cpu(head.pid) - before - idle_rate * build["wall_s"]
+            cluster = _tree_cpu(head.pid) - before - idle_rate * build["wall_s"]
             build["cluster_cpu_s"] = round(cluster, 1)
             build["cluster_idle_cpu_per_s"] = round(idle_rate, 2)
             builds["S=4, running Ray head"] = build
@@ -126,18 +126,27 @@ def _print_builds(builds: dict[str, dict]) -> None:
         print(f"| {name} | {b['wall_s']} | {cpu} | {b['bytes'] / 1e6:.0f} |")
 
 
-def _group_cpu(group: int) -> float:
-    """CPU seconds of every process of a process group, with those of its children that ended."""
+def _tree_cpu(root: int) -> float:
+    """CPU seconds of process ``root`` and all its descendants, with those of their children that
+    ended (Ray's workers are the raylet's children, each in a session of its own)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    parent, cpu = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == group:  # the fields after the name: state, ppid, pgrp, …, utime is the 12th
-            total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
-    return total / tick
+        pid = int(stat.parent.name)  # the fields after the name: state, ppid, …; utime is the 12th
+        parent[pid], cpu[pid] = int(fields[1]), sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    inside = {root}
+    grew = True  # a child may have a lower number than its parent: repeat until no more join
+    while grew:
+        grew = False
+        for pid, ppid in parent.items():
+            if ppid in inside and pid not in inside:
+                inside.add(pid)
+                grew = True
+    return sum(cpu.get(pid, 0) for pid in inside) / tick
 
 
 def _start_head() -> subprocess.Popen:
