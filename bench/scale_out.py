@@ -9,8 +9,9 @@ With ``--limit N`` the first N lines of the corpus are indexed. It measures, eac
 ``qiao index build`` process: a build of 1 shard and of 4 shards by local processes (wall
 time, and CPU time of the build and its worker processes), and builds of 4 shards on Ray:
 ``--ray local`` (a Ray started and stopped by the build, as the README's command) and on a
-running Ray head (started here, ``ray start --head``; its CPU is not the build's and is not
-counted). Then query latency: the benchmark's queries (bench/queries.tsv, with their filters;
+running Ray head (started here, ``ray start --head``). The CPU of a Ray build's workers is not
+counted: they are not the build's children, and Ray reaps them without adding up their time.
+``--no-ray`` measures the local builds and the in-process latency only. Then query latency: the benchmark's queries (bench/queries.tsv, with their filters;
 ``--rounds`` times each after one warm-up round, top 10 with highlights and facets) through
 ``search()`` on 1 shard and on 4 shards in this process, and on 1 and 4 shards served by Ray
 actors (one copy each, this process the coordinator), with the resident memory of an actor.
@@ -66,16 +67,7 @@ def main() -> None:
         head = _start_head()
         try:
             address = f"127.0.0.1:{RAY_PORT}"
-            time.sleep(5)  # the head's own start settles
-            idle_started, idle = time.perf_counter(), _tree_cpu(head.pid)
-            time.sleep(10)
-            idle_rate = (_tree_cpu(head.pid) - idle) / (time.perf_counter() - idle_started)
-            before = _tree_cpu(head.pid)
-            build = _build(corpus, work / "ray-head", "--shards", "4", "--ray", address)
-            cluster = _tree_cpu(head.pid) - before - idle_rate * build["wall_s"]
-            build["cluster_cpu_s"] = round(cluster, 1)
-            build["cluster_idle_cpu_per_s"] = round(idle_rate, 2)
-            builds["S=4, running Ray head"] = build
+            builds["S=4, running Ray head"] = _build(corpus, work / "ray-head", "--shards", "4", "--ray", address)
             report["builds"] = builds
             _print_builds(builds)
             report["latency"] = _latencies(work, address, args.rounds)
@@ -117,36 +109,11 @@ def _print_builds(builds: dict[str, dict]) -> None:
     print("| build | wall s | CPU s | index MB |")
     print("|---|---|---|---|")
     for name, b in builds.items():
-        if "cluster_cpu_s" in b:  # the driver's, and the Ray node's beyond its idle rate
-            cpu = f"{b['cpu_s']} driver + {b['cluster_cpu_s']} Ray node (idle {b['cluster_idle_cpu_per_s']} CPU s/s taken off)"
-        elif "Ray" in name:
-            cpu = f"{b['cpu_s']} (Ray's workers not counted)"
+        if "Ray" in name:  # Ray reaps its workers without adding their time to anyone's
+            cpu = f"{b['cpu_s']} (the driver; Ray's workers not counted)"
         else:
             cpu = b["cpu_s"]
         print(f"| {name} | {b['wall_s']} | {cpu} | {b['bytes'] / 1e6:.0f} |")
-
-
-def _tree_cpu(root: int) -> float:
-    """CPU seconds of process ``root`` and all its descendants, with those of their children that
-    ended (Ray's workers are the raylet's children, each in a session of its own)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parent, cpu = {}, {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(stat.parent.name)  # the fields after the name: state, ppid, …; utime is the 12th
-        parent[pid], cpu[pid] = int(fields[1]), sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
-    inside = {root}
-    grew = True  # a child may have a lower number than its parent: repeat until no more join
-    while grew:
-        grew = False
-        for pid, ppid in parent.items():
-            if ppid in inside and pid not in inside:
-                inside.add(pid)
-                grew = True
-    return sum(cpu.get(pid, 0) for pid in inside) / tick
 
 
 def _start_head() -> subprocess.Popen:
