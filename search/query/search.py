@@ -217,11 +217,11 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
 
 
 def _matches(
-    searcher: Searcher, query: wq.Query, stats: Statistics, *, by_date: bool, seconds: float = SEARCH_SECONDS,
+    searcher: Searcher, query: wq.Query, stats: Statistics, *, by_date: bool, seconds: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates,
-    found within ``seconds``."""
-    deadline = time.perf_counter() + seconds
+    found within ``seconds`` (SEARCH_SECONDS by default)."""
+    deadline = time.perf_counter() + (SEARCH_SECONDS if seconds is None else seconds)
     docs, scores, dates = [], [], []
     try:
         for leaf, offset in searcher.leaf_searchers():
