@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import signal
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -61,6 +62,7 @@ PARSE_BATCH = 64  # input files parsed by one map task
 SHARD_BITS = 40  # a hit's number through Ray: its shard << SHARD_BITS | its number in the shard
 NAMESPACE = "qiao"  # the Ray namespace of the shard actors' names
 SEARCH_SECONDS = 2.0  # one request's budget across its rounds (search.query.search's limit)
+CONNECT_SECONDS = 5.0  # a Ray head answers a connection within this, or is taken as down
 
 
 # --- connecting -----------------------------------------------------------------------------
@@ -75,6 +77,8 @@ def connect(address: str) -> None:
         raise QiaoError("Ray is not installed: pip install 'qiao[cluster]'", code="cluster_unavailable") from None
     if ray.is_initialized():
         return
+    if address != "local":
+        check_reachable(address)
     sigterm = signal.getsignal(signal.SIGTERM)  # ray.init installs its own; a gunicorn worker keeps gunicorn's
     try:
         ray.init(address=address, namespace=NAMESPACE, logging_level="ERROR", log_to_driver=False,
@@ -84,6 +88,18 @@ def connect(address: str) -> None:
     finally:
         if sigterm is not None:
             signal.signal(signal.SIGTERM, sigterm)
+
+
+def check_reachable(address: str) -> None:
+    """A QiaoError at once when nothing answers at ``address`` ("host:port"): ray.init would wait minutes."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise QiaoError(f"a Ray address is host:port (or local), not {address!r}", code="cluster_unavailable")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as e:
+        raise QiaoError(f"cannot reach the Ray cluster at {address}: {e.strerror or e}; start it with "
+                        f"ray start --head --port {port}, or use --ray local", code="cluster_unavailable") from None
 
 
 # --- the build ------------------------------------------------------------------------------

@@ -249,3 +249,13 @@ def test_verify_finds_an_article_in_a_shard_it_does_not_route_to(tech_in_shards:
         writer.add_document(**to_document(article, content_hash(article), "add"))
     ix.close()
     assert f"1 articles of shard-0{wrong} belong in another shard, e.g. 'stray'" in verify(tech_in_shards).problems
+
+
+def test_a_ray_build_to_a_cluster_nobody_runs_is_a_clear_error(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    built = CliRunner().invoke(main, ["index", "build", str(SEEDS / "chongqing-hong-kong-2023-05-11.txt"),
+                                      "--index", str(index_dir), "--shards", "2", "--ray", "127.0.0.1:18299"])
+    assert built.exit_code == 2
+    assert built.output == ("error: cannot reach the Ray cluster at 127.0.0.1:18299: Connection refused; "
+                            "start it with ray start --head --port 18299, or use --ray local\n")
+    assert not list(index_dir.glob("gen-*"))

@@ -170,6 +170,10 @@ def ray_cluster(cluster: str | None, index_dir: Path) -> Iterator[str | None]:
     if cluster is None:
         yield None
         return
+    if cluster != "local":
+        from search.cluster import check_reachable
+
+        check_reachable(cluster)  # an error now, before serving
     head = start_local_ray() if cluster == "local" else None
     address = cluster if head is None else head[1]
     try:
