@@ -30,6 +30,7 @@ import socket
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ from search.shard_search import (
     summed_counts,
 )
 from search.shards import RemoteShards, ShardState, shard_dirs, shard_name, shard_of
-from search.whoosh_glue import facet_codes, facet_counts, latest_commit
+from search.whoosh_glue import date_range, facet_codes, facet_counts, latest_commit
 
 PARSE_BATCH = 64  # input files parsed by one map task
 SHARD_BITS = 40  # a hit's number through Ray: its shard << SHARD_BITS | its number in the shard
@@ -188,18 +189,22 @@ class ShardServer:
         live = np.fromiter(searcher.reader().all_doc_ids(), np.int64)
         return len(live), {name: facet_counts(*facet_codes(searcher, name), live) for name in names}
 
+    def date_range(self, name: str) -> tuple[datetime, datetime] | None:
+        """The earliest and latest value of the date field ``name`` in this shard."""
+        return date_range(self._current(), name)
+
     def statistics(self, query: wq.Query) -> Statistics:
         """The statistics round on this shard."""
         return statistics(self._current(), query)
 
-    def rank(self, query: wq.Query, stats: Statistics, plan: Any, seconds: float) -> ShardRanked:
+    def rank(self, query: wq.Query, stats: Statistics, plan: Any, ranking: Any, seconds: float) -> ShardRanked:
         """The rank round on this shard, given ``seconds`` of the request's budget."""
         from search.query.search import _matches
 
         searcher = self._current()
         whole = WholeIndexSearcher(searcher.reader(), stats)
         shard = Shard(searcher, tuple(whole.leaf_searchers()), 0)
-        return rank_shard(shard, query, stats, plan, partial(_matches, seconds=seconds))
+        return rank_shard(shard, query, stats, plan, ranking, partial(_matches, seconds=seconds))
 
     def proximity(self, words: list[WordQuery], docs: np.ndarray, stats: Statistics, idf: np.ndarray, ranking: Any) -> np.ndarray:
         """The proximity bonus of ``docs`` (sorted) of this shard."""
@@ -312,8 +317,8 @@ class RayShards(RemoteShards):
     def statistics(self, query: wq.Query) -> list[Statistics]:
         return self._all("statistics", query)
 
-    def rank(self, query: wq.Query, stats: Statistics, plan: Any) -> list[ShardRanked]:
-        found = self._all("rank", query, stats, plan, budget=True)
+    def rank(self, query: wq.Query, stats: Statistics, plan: Any, ranking: Any) -> list[ShardRanked]:
+        found = self._all("rank", query, stats, plan, ranking, budget=True)
         return [replace(f, docs=f.docs + (shard << SHARD_BITS)) for shard, f in enumerate(found)]
 
     def proximity(self, words: list[WordQuery], docs: np.ndarray, stats: Statistics, idf: np.ndarray, ranking: Any) -> np.ndarray:
@@ -335,6 +340,10 @@ class RayShards(RemoteShards):
 
     def doc_count(self) -> int:
         return sum(self._all("doc_count"))
+
+    def date_range(self, name: str) -> tuple[datetime, datetime] | None:
+        found = [r for r in self._all("date_range", name) if r is not None]
+        return (min(r[0] for r in found), max(r[1] for r in found)) if found else None
 
     def live_counts(self, names: Sequence[str]) -> tuple[int, dict[str, dict[str, int]]]:
         found = self._all("live_counts", list(names))

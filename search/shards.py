@@ -124,7 +124,7 @@ class RemoteShards(ABC):
         """The statistics round: each shard's ``search.query.statistics.Statistics``, in shard order."""
 
     @abstractmethod
-    def rank(self, query: Any, stats: Any, plan: Any) -> list[Any]:
+    def rank(self, query: Any, stats: Any, plan: Any, ranking: Any) -> list[Any]:
         """The rank round: each shard's ``search.shard_search.ShardRanked``, in shard order."""
 
     @abstractmethod
@@ -134,6 +134,10 @@ class RemoteShards(ABC):
     @abstractmethod
     def stored_fields_of(self, docs: Sequence[int]) -> list[dict[str, Any]]:
         """The fetch round: the stored fields of the hits ``docs``, in order."""
+
+    @abstractmethod
+    def date_range(self, name: str) -> Any:
+        """The earliest and latest value of the date field ``name`` over every shard (``search.whoosh_glue.date_range``)."""
 
     @abstractmethod
     def live_counts(self, names: Sequence[str]) -> tuple[int, dict[str, dict[str, int]]]:

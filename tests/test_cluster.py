@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import pytest
 import whoosh.index
+from markupsafe import escape
 
 from search.errors import QueryError, ShardUnavailable
 from search.generations import current_generation
@@ -187,6 +188,16 @@ def test_an_added_article_is_found_through_the_shard_actors(lone_copies) -> None
     assert [o.status for o in add_articles([article], lone_copies.index_dir).outcomes] == ["added"]
     assert lone_copies.state() != before  # a cache keyed by it misses
     assert [h.id for h in search(lone_copies, "zyzzogeton").hits] == ["added-through-ray"]
+
+
+def test_what_ray_does_not_serve_yet_is_a_clear_error(lone_copies, ray_cluster: str) -> None:
+    client = create_app({"INDEX_DIR": lone_copies.index_dir, "RAY_ADDRESS": ray_cluster, "REPLICAS": 1}).test_client()
+    for url in ("/api/suggest?q=香", "/api/articles/en-bbc/business/004.txt/related"):
+        answer = client.get(url)
+        assert (answer.status_code, answer.get_json()["error"]["code"]) == (501, "not_served_by_ray")
+    page = client.get("/articles/en-bbc/business/004.txt")  # the article, without its related ones
+    title = get_article(lone_copies, "en-bbc/business/004.txt")["title"]
+    assert page.status_code == 200 and str(escape(title)) in page.get_data(as_text=True)
 
 
 def test_a_search_over_its_budget_fails_with_a_clear_error(lone_copies) -> None:

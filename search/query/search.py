@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 import numpy as np
 from whoosh import classify
@@ -27,8 +28,9 @@ from whoosh.searching import Searcher
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.matching import TooSlow, WordQuery, evaluate
-from search.options import SearchOptions
+from search.options import DATE_SORTS, SearchOptions
 from search.query.compile import CompiledQuery, compile_query, filter_query
+from search.query.dates import DateWords, anchor, read_dates
 from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, article_fields
 from search.query.statistics import Statistics
@@ -39,11 +41,12 @@ from search.schema import FACET_FIELDS
 from search.shard_search import (
     ShardedSearcher,
     best_first,
+    facets_of,
     gather_statistics,
     rank_shards,
 )
 from search.shards import RemoteShards
-from search.whoosh_glue import facet_codes, facet_counts, sort_keys
+from search.whoosh_glue import date_key, date_range, sort_keys
 
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
@@ -70,6 +73,7 @@ class Plan:
     sort: str
     limit: int
     question: bool  # ranked by any word, then with feedback words; not raised by proximity
+    anchor: int | None = None  # sort=relevance_recent: the anchor day as a date sort key, ages count from it
 
 
 @dataclass(frozen=True)
@@ -81,25 +85,35 @@ class Answer:
     partial_from: float = math.inf  # the hits from this rank on have only some of the words
 
 
-def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = RANKING, **options: object) -> SearchResult:
+def search(
+    index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = RANKING, today: date | None = None,
+    **options: object,
+) -> SearchResult:
     """Search the index: ranked, highlighted hits of one page, with facet counts.
 
     ``q`` is the query text with ``options`` the other fields of SearchOptions (``page``,
     ``per_page``, ``lang``, ``source``, ``category``, ``date_from``, ``date_to``, ``sort``), or
-    one SearchOptions. With no words to rank by (an empty query with filters, or a query of
-    filters and exclusions), the matching articles are listed newest first. A page past the
-    last one of the hits is a QueryError.
+    one SearchOptions. Dates in the query's words (search.query.dates) filter by date, with
+    from/to if given too (both apply); relative ones are read from ``today`` (default: the
+    clock's), or from the newest article's day in an archive. With no words to rank by (an
+    empty query with filters, or a query of filters and exclusions), the matching articles are
+    listed newest first (oldest first by date_asc). A page past the last one of the hits is a
+    QueryError.
     """
     started = time.perf_counter()
     asked = q if isinstance(q, SearchOptions) else SearchOptions(q=q, **options)  # type: ignore[arg-type]
-    restrict = _restriction(asked)
     searcher = index.searcher()
-    tree = parse(asked.q)
+    today = today or date.today()
+    dates = read_dates(asked.q, today, lambda: _days(searcher))
+    restrict = _restriction(asked, dates)
+    tree = parse(dates.without if dates else asked.q)
     compiled = _checked(compile_query(tree, searcher.schema, ranking))
     plan = _plan(asked, compiled, restrict, ranking)
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
-                            {name: {} for name in FACET_FIELDS}, None, ())
+                            {name: {} for name in FACET_FIELDS}, None, (), dates=dates)
+    if plan.sort == "relevance_recent":
+        plan = replace(plan, anchor=_anchor_key(searcher, today))
     stats = gather_statistics(searcher, plan.query)
     answer = _answer(searcher, tree, compiled, stats, plan, ranking)
     _check_page(answer.ranked.total, asked)
@@ -107,7 +121,20 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
     # Shards in other processes have no "did you mean" round yet (docs/scale-out.md).
     suggestion = None if isinstance(searcher, RemoteShards) else suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
-                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion)
+                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion, dates)
+
+
+def _days(searcher: Searcher) -> tuple[date, date] | None:
+    """The days of the index's oldest and newest articles; None when none has a date."""
+    found = searcher.date_range("published") if isinstance(searcher, RemoteShards) else date_range(searcher, "published")
+    return None if found is None else (found[0].date(), found[1].date())
+
+
+def _anchor_key(searcher: Searcher, today: date) -> int:
+    """The day sort=relevance_recent counts ages from (search.query.dates.anchor), as a sort key."""
+    days = _days(searcher)
+    day = anchor(today, days[1] if days else None).day
+    return date_key(datetime.combine(day, datetime.min.time()))
 
 
 def _checked(compiled: CompiledQuery) -> CompiledQuery:
@@ -133,18 +160,23 @@ def _plan(
         return None
     if query is None:
         query, restrict = wq.ConstantScoreQuery(restrict, 0.0), None
-    sort = asked.sort if compiled.words else "date"
-    question = sort == "relevance" and compiled.relaxable and len(set(compiled.words)) >= QUESTION_WORDS
+    sort = asked.sort if compiled.words or asked.sort in DATE_SORTS else "date"
+    question = sort not in DATE_SORTS and compiled.relaxable and len(set(compiled.words)) >= QUESTION_WORDS
     wanted = asked.page * asked.per_page
     limit = max(wanted, ranking.feedback_docs) if question else wanted
     return Plan(query, restrict, sort, limit, question)
 
 
-def _restriction(options: SearchOptions) -> wq.Query | None:
-    """The query that results are restricted to: the filters and the date range."""
+def _restriction(options: SearchOptions, dates: DateWords | None) -> wq.Query | None:
+    """The query that results are restricted to: the filters and the date range, the range of
+    from/to and that of the query's date words both (their intersection)."""
     parts: list[wq.Query] = [filter_query(name, value) for name, value in options.filters.items()]
     start, end = options.dates
-    if start or end:
+    if dates is not None:
+        first, last = dates.bounds
+        start = max(start, first) if start and first else start or first
+        end = min(end, last) if end and last else end or last
+    if start or end:  # (start after end, when from/to and the date words share no day: none)
         parts.append(wq.DateRange("published", start, end))
     if not parts:
         return None
@@ -166,7 +198,7 @@ def _answer(
         return _with_feedback(searcher, answer, stats, relaxed, ranking)
     if not strict.total:
         return _or_fallback(searcher, strict, stats, relaxed, ranking)
-    if plan.sort == "relevance" and strict.total < plan.limit:
+    if plan.sort not in DATE_SORTS and strict.total < plan.limit:
         return _continued(searcher, strict, stats, relaxed, ranking)
     return Answer(strict)
 
@@ -210,17 +242,17 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
     if isinstance(searcher, ShardedSearcher | RemoteShards):  # each shard ranked, the best merged (search.shard_search)
         return Ranked(*rank_shards(searcher, query, stats, plan, ranking, _matches))
-    docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
+    docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort != "relevance")
     scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
-    facets = {name: facet_counts(*facet_codes(searcher, name), docs) for name in FACET_FIELDS}
-    return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets)
+    return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets_of(searcher, docs))
 
 
 def _matches(
     searcher: Searcher, query: wq.Query, stats: Statistics, *, by_date: bool, seconds: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates,
-    found within ``seconds`` (SEARCH_SECONDS by default)."""
+    which the sorts by date and relevance_recent read, found within ``seconds`` (SEARCH_SECONDS
+    by default)."""
     deadline = time.perf_counter() + (SEARCH_SECONDS if seconds is None else seconds)
     docs, scores, dates = [], [], []
     try:
@@ -275,14 +307,17 @@ def _ms(started: float) -> int:
 
 
 def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, object]:
-    """A stored article; with ``q``, its title, body and captions as escaped HTML with the query marked."""
+    """A stored article; with ``q``, its title, body and captions as escaped HTML with the query's
+    words marked (not its dates in words, which filtered the search it came from)."""
     searcher = index.searcher()
     stored = searcher.document(id=article_id)
     if stored is None:
         raise ArticleNotFound(f"no article with id {article_id!r}")
     article = article_fields(stored)
     if q:
-        highlighter = compile_query(parse(q), searcher.schema).highlighter
+        dates = read_dates(q, date.today(), lambda: _days(searcher))
+        marked = dates.without if dates else q  # the words the search matched, not its date words
+        highlighter = compile_query(parse(marked), searcher.schema).highlighter
         article["highlights"] = {
             "title": highlighter.whole(article["title"]),  # type: ignore[arg-type]
             "body": highlighter.whole(article["body"]),  # type: ignore[arg-type]
