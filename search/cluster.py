@@ -25,6 +25,7 @@ the budget with a query_timeout: never a partial answer.
 from __future__ import annotations
 
 import itertools
+import math
 import signal
 import socket
 import time
@@ -64,6 +65,9 @@ SHARD_BITS = 40  # a hit's number through Ray: its shard << SHARD_BITS | its num
 NAMESPACE = "qiao"  # the Ray namespace of the shard actors' names
 SEARCH_SECONDS = 2.0  # one request's budget across its rounds (search.query.search's limit)
 CONNECT_SECONDS = 5.0  # a Ray head answers a connection within this, or is taken as down
+# A shard's copy silent this long has the call sent to its next copy too (a hedged request):
+# it may have died unnoticed (Ray restarts it, which takes seconds) or be busy with another.
+HEDGE_SECONDS = 0.5
 
 
 # --- connecting -----------------------------------------------------------------------------
@@ -265,23 +269,46 @@ class RayShards(RemoteShards):
         self.deadline = time.monotonic() + index.seconds
 
     def _each(self, method: str, calls: dict[int, tuple[Any, ...]], *, budget: bool = False) -> dict[int, Any]:
-        """``method(*args)`` on one live copy of each shard of ``calls`` ({shard: args}), at once;
-        the answers by shard. A dead copy's call goes to the next copy; a shard that none answers,
-        or that misses the deadline, fails the request. ``budget`` passes the seconds left last."""
+        """``method(*args)`` on one copy of each shard of ``calls`` ({shard: args}), at once; the
+        answers by shard. A copy that is dead, or silent for HEDGE_SECONDS (it may have died
+        unnoticed, or be busy), has the call sent to the next copy too, and the first answer
+        counts. A shard that no copy answers, or that misses the deadline, fails the request.
+        ``budget`` passes the seconds left as the last argument."""
         import ray
 
         start = next(self.index.turn)
-        tries = dict.fromkeys(calls, 0)
+        sent = dict.fromkeys(calls, 1)  # copies asked, by shard
+        asked_at = dict.fromkeys(calls, time.monotonic())
         pending = {self._call(shard, start, method, calls[shard], budget): shard for shard in calls}
         answers: dict[int, Any] = {}
-        while pending:
-            left = self.deadline - time.monotonic()
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=max(0.0, left)) if left > 0 else ([], None)
-            if not ready:
-                late = ", ".join(shard_name(shard) for shard in sorted(pending.values()))
+
+        def ask_next(shard: int) -> bool:
+            """Send the shard's call to its next copy, if it has one not asked yet."""
+            if sent[shard] >= self.index.replicas:
+                return False
+            pending[self._call(shard, start + sent[shard], method, calls[shard], budget)] = shard
+            sent[shard] += 1
+            asked_at[shard] = time.monotonic()
+            return True
+
+        while len(answers) < len(calls):
+            now = time.monotonic()
+            waiting = {shard for shard in pending.values() if shard not in answers}
+            hedge = min((asked_at[s] + HEDGE_SECONDS for s in waiting if sent[s] < self.index.replicas), default=math.inf)
+            left = self.deadline - now
+            if left <= 0:
+                late = ", ".join(shard_name(shard) for shard in sorted(waiting))
                 raise QueryError(f"the search took longer than {self.index.seconds:g} s: {late} did not answer in time; "
                                  "use fewer or more specific words", code="query_timeout")
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=max(0.0, min(left, hedge - now)))
+            if not ready:
+                for shard in waiting:
+                    if time.monotonic() >= asked_at[shard] + HEDGE_SECONDS:
+                        ask_next(shard)
+                continue
             shard = pending.pop(ready[0])
+            if shard in answers:
+                continue  # another copy answered first
             try:
                 answers[shard] = ray.get(ready[0])
             except ray.exceptions.RayTaskError as e:
@@ -289,10 +316,8 @@ class RayShards(RemoteShards):
                     raise e.cause from None
                 raise ShardUnavailable(f"{shard_name(shard)} failed: {type(e.cause).__name__}: {e.cause}") from None
             except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
-                tries[shard] += 1
-                if tries[shard] >= self.index.replicas:
+                if not ask_next(shard) and shard not in pending.values():
                     raise ShardUnavailable(f"no copy of {shard_name(shard)} answers ({self.index.replicas} tried)") from None
-                pending[self._call(shard, start + tries[shard], method, calls[shard], budget)] = shard
         return answers
 
     def _call(self, shard: int, turn: int, method: str, args: tuple[Any, ...], budget: bool) -> Any:

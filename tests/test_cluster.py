@@ -114,6 +114,7 @@ def test_one_shard_of_several_segments_through_an_actor_equals_in_process(
 
     assert len(seeds.searcher().leaf_searchers()) > 1  # the build's writer processes made a segment each
     index = ClusterIndex(seeds_index_dir, ray_cluster, replicas=1)
+    index.wait_ready(120)
     try:
         _assert_same(search(index, **options).to_dict(), search(seeds, **options).to_dict())
     finally:
