@@ -6,8 +6,9 @@ its functions, so the embedded one-machine default needs none of it.
 
 Build (``parse`` and ``build_all``, called by ``search.shard_build.write_shards``): the map
 parses the input files in Ray tasks (PARSE_BATCH files each), read back in input order; the
-driver keeps the first article of each id and routes it to its shard
-(``search.shards.shard_of``); the reduce is one Ray task per shard running
+driver keeps the first article of each id, gives it its story (``search.stories``, in input
+order before routing, as a local build does: ``search.writing.keep_first``) and routes it to its
+shard (``search.shards.shard_of``); the reduce is one Ray task per shard running
 ``search.shard_build.build_shard``, the writer of a local build, in input order. The driver
 publishes the manifest and the generation once every task is done: a task that fails or is
 killed fails the build, and the old shard set stays live. Every node must see the input and the
@@ -16,7 +17,7 @@ index folder at the same paths (a shared filesystem).
 Serving (``ClusterIndex``): each shard has ``replicas`` copies, Ray actors (``ShardServer``)
 that keep a Whoosh searcher of it open. The process that searches is the coordinator: its
 ``RayShards`` runs the rounds of ``search.query.search`` (statistics, rank, proximity, fetch,
-feedback) against one copy of every shard at once, all of a request's rounds within one budget
+feedback; collapsing one hit a story, each shard's matches come with their story keys) against one copy of every shard at once, all of a request's rounds within one budget
 of SEARCH_SECONDS. A copy that died is left for another (Ray restarts it: ``max_restarts``); a
 shard none of whose copies answers fails the request with ShardUnavailable, and one that misses
 the budget with a query_timeout: never a partial answer.

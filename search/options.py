@@ -30,6 +30,7 @@ MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
 SORTS = ("relevance", "relevance_recent", "date", "date_asc")
 DATE_SORTS = ("date", "date_asc")  # by date: newest first, oldest first (undated articles last in both)
+SWITCH = {"on": True, "off": False}  # the URL values of a yes-or-no option
 FILTERS = ("lang", "source", "category", "author", "tags")  # the options that are field filters
 LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
 _INTEGER = re.compile(r"[+-]?\d{1,9}")
@@ -81,6 +82,10 @@ class SearchOptions:
     sort: str = _option("relevance", "sort", "--sort", "relevance; relevance_recent (relevance, newer articles "
                         "first among near-ties: a score within 5 % of another's); date (newest first); date_asc "
                         "(oldest first). In any case.", {"enum": list(SORTS), "default": "relevance"})
+    collapse: bool = _option(True, "collapse", "--collapse/--no-collapse",
+                             "on: one hit a story, its near-duplicate reports listed under it as similar "
+                             "(total_hits counts stories); off: every article.",
+                             {"enum": list(SWITCH), "default": "on"})
 
     def __post_init__(self) -> None:
         if self.page < 1:
@@ -122,7 +127,11 @@ class SearchOptions:
             value = value if f.name == "q" else value.strip()
             if not value:
                 continue
-            if option.schema.get("type") == "integer":
+            if f.type == "bool":
+                if value.lower() not in SWITCH:
+                    raise QueryError(f"{option.url} must be on or off, not {value!r}")
+                given[f.name] = SWITCH[value.lower()]
+            elif option.schema.get("type") == "integer":
                 if not _INTEGER.fullmatch(value):
                     raise QueryError(f"{option.url} must be a whole number, not {value!r}")
                 given[f.name] = int(value)
@@ -132,12 +141,19 @@ class SearchOptions:
 
     def to_params(self) -> dict[str, str]:
         """The URL parameters of these options, those at their default left out."""
-        return {option.url: str(value) for f, option in _options()
+        return {option.url: _param(value) for f, option in _options()
                 if (value := getattr(self, f.name)) != f.default and value is not None}
 
     def key(self) -> tuple[tuple[str, str], ...]:
         """A hashable key: equal for two searches that must give the same result."""
         return tuple(sorted(self.to_params().items()))
+
+
+def _param(value: object) -> str:
+    """An option's value as a URL parameter: a yes-or-no as on or off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def integer_param(params: Mapping[str, str], name: str, default: int) -> int:

@@ -1,11 +1,12 @@
 """Building an index of S > 1 shards: read and route in input order, build each shard in a process.
 
-The articles are read as a one-shard build reads them (``search.writing.read_articles``: input
-order, the first article of an id kept) and each goes to its shard (``search.shards.shard_of``).
-Each shard is then written by a process of its own (at most one per CPU) with the writer of
-``search.writing``, in input order. The manifest is written last, once every shard is complete;
-``search.writing.build`` then swaps the generation in. A shard that fails removes the whole new
-generation: nothing is published and the old index stays live.
+The articles are read as a one-shard build reads them (``search.writing.keep_first``: input
+order, the first article of an id kept, its story found before any routing) and each goes to its
+shard (``search.shards.shard_of``). Each shard is then written by a process of its own (at most
+one per CPU) with the writer of ``search.writing``, in input order. The manifest is written
+last, once every shard is complete; ``search.writing.build`` then swaps the generation in. A
+shard that fails removes the whole new generation: nothing is published and the old index stays
+live.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from search.articles import Article, iter_articles
 from search.generations import IndexMeta, fsync_tree, write_meta
 from search.schema import build_schema
 from search.shards import Manifest, ShardState, checksum, shard_name, shard_of
+from search.stories import Story
 from search.whoosh_glue import Codec
 from search.writing import WRITER_LIMIT_MB, Read, keep_first, to_document
 
-Routed = list[tuple[Article, str]]  # a shard's articles and their content hashes, in input order
+Routed = list[tuple[Article, str, Story]]  # a shard's articles, their content hashes and stories, in input order
 
 
 def write_shards(
@@ -47,7 +49,9 @@ def write_shards(
 
             ray_cluster.connect(cluster)
             items, build_all = ray_cluster.parse(paths), ray_cluster.build_all
-        read = keep_first(items, progress, lambda article, digest: routed[shard_of(article.id, shards)].append((article, digest)))
+        read = keep_first(
+            items, progress, lambda article, digest, story: routed[shard_of(article.id, shards)].append((article, digest, story)),
+        )
         states = build_all(gen_dir, segmenter, dictionary, routed)
         Manifest(tuple(states), ANALYZER_VERSION, dictionary.digest).write(gen_dir)
     except BaseException:
@@ -78,8 +82,8 @@ def build_shard(folder: Path, segmenter: str, dictionary: Dictionary, articles: 
     try:
         writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec())
         try:
-            for article, digest in articles:
-                writer.add_document(**to_document(article, digest, "build"))
+            for article, digest, story in articles:
+                writer.add_document(**to_document(article, digest, "build", story))
             writer.commit()
         except BaseException:
             writer.cancel()

@@ -26,11 +26,20 @@ from search.generations import current_generation
 from search.index import QiaoIndex, add_articles, build, stats, verify
 from search.options import SearchOptions
 from search.query.search import get_article, search
-from search.shards import Manifest, shard_dirs
+from search.shards import Manifest, shard_dirs, shard_of
 from web import create_app
 
-from .conftest import SEEDS, SMALL, qiao_command, qiao_serve
+from .conftest import (
+    SEEDS,
+    SMALL,
+    qiao_command,
+    qiao_serve,
+    record_ids,
+    wire_copies,
+    write_jsonl,
+)
 from .test_shards import QUERIES, SHARDS
+from .test_stories import QUERY
 
 pytestmark = pytest.mark.system
 
@@ -66,13 +75,13 @@ def actors(ray_built_dir: Path, ray_cluster: str):
     stop_actors(ray_built_dir)
 
 
-def _shard_contents(index_dir: Path) -> list[list[tuple[str, str]]]:
-    """Each shard's (id, content hash) in document order."""
+def _shard_contents(index_dir: Path) -> list[list[tuple[str, str, str]]]:
+    """Each shard's (id, content hash, story) in document order."""
     found = []
     for folder in shard_dirs(current_generation(index_dir)):
         ix = whoosh.index.open_dir(folder)
         with ix.searcher() as searcher:
-            found.append([(f["id"], f["content_hash"]) for f in searcher.all_stored_fields()])
+            found.append([(f["id"], f["content_hash"], f["story"]) for f in searcher.all_stored_fields()])
         ix.close()
     return found
 
@@ -104,6 +113,33 @@ def test_searches_through_shard_actors_equal_in_process(actors, in_process_dir: 
     with QiaoIndex(in_process_dir) as local:
         want = search(local, asked).to_dict()
     _assert_same(search(actors, asked).to_dict(), want)
+
+
+def test_a_story_in_three_shards_collapses_through_shard_actors_as_in_process(tmp_path: Path, ray_cluster: str) -> None:
+    from search.cluster import ClusterIndex, stop_actors
+
+    copies = record_ids(wire_copies())
+    assert sorted(shard_of(i, SHARDS) for i in copies) == [1, 2, 3]
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    shutil.copy(SEEDS / "zh-news.jsonl", folder / "zh-news.jsonl")
+    write_jsonl(folder / "copies.jsonl", wire_copies()[1:])
+    build([folder], tmp_path / "local", shards=SHARDS)
+    build([folder], tmp_path / "ray", shards=SHARDS, cluster=ray_cluster)
+    assert _shard_contents(tmp_path / "ray") == _shard_contents(tmp_path / "local")
+    index = ClusterIndex(tmp_path / "ray", ray_cluster, replicas=1)
+    index.wait_ready(120)
+    try:
+        got = search(index, QUERY, per_page=50)
+        story = [h for h in got.hits if h.id in copies]
+        assert [(h.similar.count, {h.id, *h.similar.ids}) for h in story] == [(2, set(copies))]
+        assert got.total_articles == got.total_hits + 2
+        with QiaoIndex(tmp_path / "local") as local:
+            for options in ({}, {"sort": "date"}, {"collapse": False}):
+                asked = SearchOptions(q=QUERY, per_page=50, **options)
+                _assert_same(search(index, asked).to_dict(), search(local, asked).to_dict())
+    finally:
+        stop_actors(tmp_path / "ray")
 
 
 @pytest.mark.parametrize("options", QUERIES[:4], ids=lambda o: " ".join(f"{k}={v}" for k, v in o.items()))

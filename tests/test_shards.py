@@ -24,6 +24,7 @@ from search.generations import current_generation
 from search.index import QiaoIndex, add_articles, build, delete, stats, verify
 from search.query.search import search
 from search.shards import Manifest, is_sharded, shard_dirs, shard_of
+from search.stories import Story
 from search.writing import content_hash, to_document
 
 from .conftest import SEEDS, SMALL
@@ -255,7 +256,7 @@ def test_verify_finds_an_article_in_a_shard_it_does_not_route_to(tech_in_shards:
     wrong = (shard_of("stray", SHARDS) + 1) % SHARDS
     ix = whoosh.index.open_dir(shard_dirs(current_generation(tech_in_shards))[wrong])
     with ix.writer() as writer:
-        writer.add_document(**to_document(article, content_hash(article), "add"))
+        writer.add_document(**to_document(article, content_hash(article), "add", Story(article.id)))
     ix.close()
     assert f"1 articles of shard-0{wrong} belong in another shard, e.g. 'stray'" in verify(tech_in_shards).problems
 
