@@ -272,6 +272,9 @@ def search_options(command: Callable[..., None]) -> Callable[..., None]:
             command = click.argument(name, metavar="QUERY")(command)
             continue
         default = getattr(defaults, name)
+        if isinstance(default, bool):  # a switch: --xlang/--no-xlang
+            command = click.option(option.flag, name, default=default, show_default=True, help=option.help)(command)
+            continue
         kind = int if option.schema.get("type") == "integer" else str
         command = click.option(option.flag, name, type=kind, default=default, show_default=default is not None,
                                help=option.help)(command)

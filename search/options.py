@@ -72,6 +72,10 @@ class SearchOptions:
     date_to: str | None = _option(None, "to", "--to", f"Latest date, inclusive: {_DATE_HELP}.", _STRING)
     sort: str = _option("relevance", "sort", "--sort", "relevance or date (newest first), in any case.",
                         {"enum": list(SORTS), "default": "relevance"})
+    xlang: bool = _option(True, "xlang", "--xlang/--no-xlang", "Cross-language search: on (the default) also "
+                          "finds the articles of the other language through the query's translations, when "
+                          "the query is in one language and the index has both; off turns it off.",
+                          {"enum": ["on", "off"], "default": "on"})
 
     def __post_init__(self) -> None:
         if self.page < 1:
@@ -117,18 +121,37 @@ class SearchOptions:
                 if not _INTEGER.fullmatch(value):
                     raise QueryError(f"{option.url} must be a whole number, not {value!r}")
                 given[f.name] = int(value)
+            elif isinstance(f.default, bool):
+                given[f.name] = _switch(option.url, value)
             else:
                 given[f.name] = value
         return cls(**given)
 
     def to_params(self) -> dict[str, str]:
         """The URL parameters of these options, those at their default left out."""
-        return {option.url: str(value) for f, option in _options()
+        return {option.url: _param(value) for f, option in _options()
                 if (value := getattr(self, f.name)) != f.default and value is not None}
 
     def key(self) -> tuple[tuple[str, str], ...]:
         """A hashable key: equal for two searches that must give the same result."""
         return tuple(sorted(self.to_params().items()))
+
+
+_SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
+
+
+def _switch(name: str, value: str) -> bool:
+    """An on/off URL parameter (also true/false, 1/0, in any case)."""
+    if value.lower() not in _SWITCH:
+        raise QueryError(f"{name} must be on or off, not {value!r}")
+    return _SWITCH[value.lower()]
+
+
+def _param(value: object) -> str:
+    """An option's value as a URL parameter: a switch as on or off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def _options() -> Iterator[tuple[Any, Option]]:

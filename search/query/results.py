@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from datetime import time as dtime
 
+from search.bridge import Translation
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -50,6 +52,7 @@ class SearchResult:
     fallback: str | None
     searched_as: tuple[str, ...]
     suggestion: str | None = None  # the query with misspelled words corrected (search.query.suggest)
+    translations: tuple[Translation, ...] = ()  # the query's words in the other language or region (search.bridge)
 
     @property
     def total_pages(self) -> int:
@@ -70,6 +73,7 @@ class SearchResult:
             "facets": self.facets,
             "fallback": self.fallback,
             "searched_as": list(self.searched_as),
+            "translations": [t.to_dict() for t in self.translations],
             "suggestion": self.suggestion,
         }
 

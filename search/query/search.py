@@ -15,6 +15,7 @@ question is ranked by any of its words and then again with words of its best art
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,8 @@ from whoosh import classify
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from search.analysis import has_han
+from search.bridge import USER_GLOSSARY, Bridge
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.matching import TooSlow, WordQuery, evaluate
@@ -33,7 +36,7 @@ from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, article_fields
 from search.query.statistics import Statistics
 from search.query.suggest import suggest
-from search.query.syntax import Node, parse
+from search.query.syntax import AllOf, AnyOf, Excluded, Node, Phrase, Words, parse
 from search.ranking import RANKING, Ranking
 from search.schema import FACET_FIELDS
 from search.shard_search import (
@@ -49,6 +52,7 @@ SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a
 # A query of this many different words or more is a question: ranked by any of its words, then
 # again with words from its best articles (pseudo-relevance feedback, search.ranking's).
 QUESTION_WORDS = 5
+_LETTERS = re.compile("[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -94,18 +98,52 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
     restrict = _restriction(asked)
     searcher = index.searcher()
     tree = parse(asked.q)
-    compiled = _checked(compile_query(tree, searcher.schema, ranking))
+    bridge = _bridge(index, searcher, tree, asked, ranking)
+    compiled = _checked(compile_query(tree, searcher.schema, ranking, bridge=bridge))
     plan = _plan(asked, compiled, restrict, ranking)
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
                             {name: {} for name in FACET_FIELDS}, None, ())
     stats = gather_statistics(searcher, plan.query)
-    answer = _answer(searcher, tree, compiled, stats, plan, ranking)
+    answer = _answer(searcher, tree, compiled, stats, plan, ranking, bridge)
     _check_page(answer.ranked.total, asked)
     hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
     suggestion = suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
-                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion)
+                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion,
+                        compiled.translations)
+
+
+def _bridge(index: QiaoIndex, searcher: Searcher, tree: Node | None, asked: SearchOptions, ranking: Ranking) -> Bridge | None:
+    """The bridge of a search (search.bridge), None without one: with ``xlang`` on, Chinese words
+    meet their regional variants in an index with Chinese, and a query in one language meets
+    its translations in an index of both."""
+    if not asked.xlang or tree is None:
+        return None
+    langs = {str(v) for v in facet_codes(searcher, "lang")[0]}
+    chinese_index = bool(langs & {"zh-Hans", "zh-Hant"})
+    text = " ".join(_texts(tree))
+    han, latin = has_han(text), bool(_LETTERS.search(text))
+    if not chinese_index or not han and not latin:
+        return None
+    translate = "en" in langs and han != latin
+    if not translate and not han:
+        return None
+    segmenter = searcher.schema["body"].analyzer.items[0].segmenter()
+    fields = list(ranking.with_parts(ranking.fields))
+    return Bridge(searcher, segmenter, fields, translate=translate, user_glossary=index.index_dir / USER_GLOSSARY,
+                  sources=ranking.translation_sources)
+
+
+def _texts(node: Node) -> list[str]:
+    """The text of the words and phrases of a query tree (filters left out)."""
+    if isinstance(node, (Words, Phrase)):
+        return [node.text]
+    if isinstance(node, Excluded):
+        return _texts(node.node)
+    if isinstance(node, (AllOf, AnyOf)):
+        return [t for n in node.nodes for t in _texts(n)]
+    return []
 
 
 def _checked(compiled: CompiledQuery) -> CompiledQuery:
@@ -151,6 +189,7 @@ def _restriction(options: SearchOptions) -> wq.Query | None:
 
 def _answer(
     searcher: Searcher, tree: Node | None, compiled: CompiledQuery, stats: Statistics, plan: Plan, ranking: Ranking,
+    bridge: Bridge | None = None,
 ) -> Answer:
     """Strict first (every word); then, as the query and its matches ask, the OR fallback, the
     continuation with articles that have some of the words, or a question's feedback round.
@@ -158,7 +197,7 @@ def _answer(
     strict = rank(searcher, plan, stats, ranking)
     if not compiled.relaxable:
         return Answer(strict)
-    relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True).query)
+    relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True, bridge=bridge).query)
     if plan.question:
         answer = _or_fallback(searcher, strict, stats, relaxed, ranking)
         return _with_feedback(searcher, answer, stats, relaxed, ranking)
