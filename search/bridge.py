@@ -77,6 +77,11 @@ class Translation:
     targets: tuple[str, ...]  # as shown: 香港; cooperate, collaborate
     members: tuple[Member, ...]  # as indexed: ('香港',); ('cooper',), ('collabor',)
 
+    @property
+    def lang(self) -> str:
+        """The language of the targets: zh or en."""
+        return "zh" if HAN_RUN.search(self.targets[0]) else "en"
+
     def to_dict(self) -> dict[str, object]:
         """The translation as the JSON API gives it."""
         return {"source": self.source, "targets": list(self.targets)}
@@ -119,6 +124,11 @@ class Dictionaries:
     proper_words: frozenset[str]  # the dictionary's proper nouns (重庆)
     commonness: dict[str, int]  # jieba's frequency of the dictionary's Chinese words
     names: frozenset[str]  # jieba's words tagged as names of people, places or organisations
+
+    @functools.cached_property
+    def longest_glossary_name(self) -> int:
+        """The most terms of an English name of the glossary."""
+        return max(map(len, self.glossary_chinese), default=0)
 
 
 def read_glossary(path: Path) -> dict[str, tuple[str, ...]]:
@@ -302,11 +312,13 @@ class Bridge:
     in the index are used. ``fields``: the fields a word is searched in."""
 
     def __init__(self, searcher: Searcher, segmenter: Segmenter, fields: Sequence[str], *,
-                 translate: bool, user_glossary: Path | None = None, sources: Sequence[str] = SOURCES) -> None:
+                 translate: bool, chinese_query: bool = False, user_glossary: Path | None = None,
+                 sources: Sequence[str] = SOURCES) -> None:
         self.searcher = searcher
         self.segmenter = segmenter
         self.fields = tuple(fields)
         self.translate = translate  # across languages; regional variants are always looked up
+        self.chinese_query = chinese_query  # a query with Chinese: its Chinese words are translated, not its Latin ones
         self.d = dictionaries(user_glossary if user_glossary is not None and user_glossary.is_file() else None)
         self._df: dict[str, int] = {}
         self.sources = frozenset(sources)
@@ -330,9 +342,10 @@ class Bridge:
         """(start, end, translation) spans of English query words (term, as typed): each the
         longest phrase with a translation in the index, None for a word without."""
         spans: list[tuple[int, int, Translation | None]] = []
+        longest = max(MAX_PHRASE, self.d.longest_glossary_name)
         i = 0
         while i < len(words):
-            for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+            for n in range(min(longest, len(words) - i), 0, -1):
                 found = self._english_phrase(words[i : i + n])
                 if found is not None:
                     spans.append((i, i + n, found))
@@ -422,11 +435,12 @@ class Bridge:
         return Translation(typed, tuple(dict.fromkeys(s for s, _ in kept)), self._present([m for _, m in kept]))
 
     def _cover(self, word: str) -> list[str]:
-        """The dictionary words that cover ``word``, longest first from the left."""
+        """The dictionary words of two or more characters in ``word``, longest first from the left
+        (a single character is too ambiguous: 后 is after, behind and queen)."""
         parts, i = [], 0
         while i < len(word):
             for end in range(len(word), i, -1):
-                if word[i:end] in self.d.english_of and end - i < len(word):
+                if 1 < end - i < len(word) and word[i:end] in self.d.english_of:
                     parts.append(word[i:end])
                     i = end
                     break

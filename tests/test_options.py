@@ -27,7 +27,7 @@ def test_cli_search_has_an_argument_or_option_for_each_field_and_no_other() -> N
             assert isinstance(param, click.Argument)
             continue
         assert isinstance(param, click.Option)
-        assert param.opts == [option.flag]
+        assert "/".join(param.opts + param.secondary_opts) == option.flag  # a switch: --xlang/--no-xlang
         assert param.help == option.help
         assert param.default == getattr(DEFAULTS, name)
         assert (param.type is click.INT) == (option.schema.get("type") == "integer")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 from whoosh import query as wq
@@ -194,7 +194,7 @@ def _words(node: Words, ctx: _Context, negated: bool, strict: bool) -> _Part:
             atoms += run_atoms
             han += strings
         else:
-            run_atoms, found = _latin_words(analysed, fields, node.boost, ctx, bridge)
+            run_atoms, found = _latin_words(piece, analysed, fields, node.boost, ctx, bridge)
             atoms += run_atoms
         translations += found
         tokens += analysed
@@ -216,11 +216,12 @@ def _words(node: Words, ctx: _Context, negated: bool, strict: bool) -> _Part:
 
 
 def _latin_words(
-    tokens: list[Token], fields: dict[str, float], boost: float, ctx: _Context, bridge: Bridge | None,
+    text: str, tokens: list[Token], fields: dict[str, float], boost: float, ctx: _Context, bridge: Bridge | None,
 ) -> tuple[list[wq.Query], list[Translation]]:
-    """The atoms of English words: each word, or with a bridge that translates, each phrase
-    with a translation (hong kong) matching as itself or as its translations."""
-    if bridge is None or not bridge.translate:
+    """The atoms of the English words ``tokens`` of ``text``: each word, or with a bridge that
+    translates, each phrase with a translation (hong kong) matching as itself or as its
+    translations; a translation's source is the phrase as typed (Belt and Road)."""
+    if bridge is None or not bridge.translate or bridge.chinese_query:
         return [_word(t.text, fields, boost, ctx) for t in tokens], []
     atoms: list[wq.Query] = []
     found: list[Translation] = []
@@ -230,6 +231,7 @@ def _latin_words(
         if translation is None:
             atoms.append(own)
             continue
+        translation = replace(translation, source=text[tokens[start].startchar : tokens[end - 1].endchar])
         atoms.append(wq.Or([own, _translated(translation, fields, boost * ctx.ranking.translation_weight, ctx)]))
         found.append(translation)
     return atoms, found

@@ -116,8 +116,9 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
 
 def _bridge(index: QiaoIndex, searcher: Searcher, tree: Node | None, asked: SearchOptions, ranking: Ranking) -> Bridge | None:
     """The bridge of a search (search.bridge), None without one: with ``xlang`` on, Chinese words
-    meet their regional variants in an index with Chinese, and a query in one language meets
-    its translations in an index of both."""
+    meet their regional variants in an index with Chinese, and in an index of both languages a
+    query meets its translations: an English query's words, or a Chinese query's Chinese words
+    (its Latin words are mostly names, brands and numbers, written the same in both)."""
     if not asked.xlang or tree is None:
         return None
     langs = {str(v) for v in facet_codes(searcher, "lang")[0]}
@@ -126,13 +127,13 @@ def _bridge(index: QiaoIndex, searcher: Searcher, tree: Node | None, asked: Sear
     han, latin = has_han(text), bool(_LETTERS.search(text))
     if not chinese_index or not han and not latin:
         return None
-    translate = "en" in langs and han != latin
+    translate = "en" in langs
     if not translate and not han:
         return None
     segmenter = searcher.schema["body"].analyzer.items[0].segmenter()
     fields = list(ranking.with_parts(ranking.fields))
-    return Bridge(searcher, segmenter, fields, translate=translate, user_glossary=index.index_dir / USER_GLOSSARY,
-                  sources=ranking.translation_sources)
+    return Bridge(searcher, segmenter, fields, translate=translate, chinese_query=han,
+                  user_glossary=index.index_dir / USER_GLOSSARY, sources=ranking.translation_sources)
 
 
 def _texts(node: Node) -> list[str]:
