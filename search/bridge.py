@@ -50,6 +50,7 @@ SOURCES = ("glossary", "dictionary", "names", "variants")  # where translations 
 GLOSSARY = Path(__file__).parent / "data" / "glossary.tsv"
 USER_GLOSSARY = "glossary.tsv"  # an index's own additions, in its folder (beside userdict.txt)
 CEDICT = Path(__file__).parent / "data" / "cedict.tsv.gz"  # CC-CEDICT's glosses (scripts/make_dictionary.py)
+CEDICT_ENGLISH = Path(__file__).parent / "data" / "cedict-english.tsv.gz"  # the same, by English terms
 MAX_CHINESE = 4  # Chinese words an English word or phrase becomes, the commonest first
 MAX_ENGLISH = 6  # English glosses a Chinese word becomes, in the dictionary's order
 MAX_PHRASE = 3  # the longest English phrase looked up as one (world health organization)
@@ -64,7 +65,6 @@ _SKIP = re.compile(r"^(cl:|variant of|old variant|also written|see |surname |abb
 _FILLER = re.compile(r"\b(sb|sth|sb's|sth's|one's|oneself|etc|lit\.|fig\.)(?=\s|$)")
 _LEAD = re.compile(r"^(to|a|an|the)\s+")
 _GLOSS = re.compile(r"[a-z][a-z' -]*")
-_WORD = re.compile(LATIN_WORD)
 
 Member = tuple[str, ...]  # indexed terms that must all be in an article (hong kong)
 
@@ -196,17 +196,26 @@ def _cedict() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], d
 
 @functools.cache
 def chinese_of() -> dict[Member, tuple[str, ...]]:
-    """English terms to the Chinese words with that gloss, likeliest first: the commonest, a
-    word's first glosses before its later ones, a single character at a tenth. Made on the
+    """English terms to the Chinese words with that gloss, likeliest first (``english_index``),
+    as scripts/make_dictionary.py wrote them (search/data/cedict-english.tsv.gz); read on the
     first English query (a Chinese one needs only the glosses)."""
-    english, _, commonness, _ = _cedict()
+    found: dict[Member, tuple[str, ...]] = {}
+    with gzip.open(CEDICT_ENGLISH, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if not line.startswith("#"):
+                key, words = line.rstrip("\n").split("\t")
+                found[tuple(key.split())] = tuple(words.split("|"))
+    return found
+
+
+def english_index(english: dict[str, tuple[str, ...]], commonness: dict[str, int]) -> dict[Member, tuple[str, ...]]:
+    """English terms to the Chinese words with that gloss, likeliest first: the commonest, a
+    word's first glosses before its later ones, a single character at a tenth."""
     scored: dict[Member, list[tuple[float, str]]] = defaultdict(list)
-    stems: dict[str, str] = {}  # a gloss is folded already: its words need only their stems
     for word, glosses in english.items():
         common = commonness.get(word, 0) * (SINGLE_CHARACTER if len(word) == 1 else 1.0)
         for rank, gloss in enumerate(glosses):
-            key = tuple(stems.get(w) or stems.setdefault(w, latin_term(w)) for w in _WORD.findall(gloss) if w not in STOP)
-            if key:
+            if key := terms(gloss):
                 scored[key].append((common / (1 + rank), word))
     return {
         key: _likeliest([w for _, w in sorted(found, key=lambda c: -c[0])]) for key, found in scored.items()

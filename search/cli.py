@@ -320,6 +320,9 @@ def _print_result(result: SearchResult) -> None:
     note = " (no article has all the words; showing those with any)" if result.fallback else ""
     click.echo(f"{result.total_hits} results in {result.processing_time_ms} ms"
                + (f" — searched as: {shown}" if shown else "") + note)
+    if result.translations:
+        click.echo("also searched as: " + " · ".join(f"{t.source} → {' / '.join(t.targets)}" for t in result.translations)
+                   + " (--no-xlang: only as typed)")
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}")
     first = (result.page - 1) * result.per_page

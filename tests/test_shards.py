@@ -49,6 +49,9 @@ QUERIES = [
     {"q": "title:香港"},
     {"q": "重庆"},
     {"q": "election", "sort": "date"},
+    {"q": "Hong Kong cooperation"},  # translated: synonym sets, their document frequencies summed over shards
+    {"q": "香港 合作 OR 网络"},
+    {"q": "Brazil", "xlang": False},
 ]
 
 

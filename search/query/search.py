@@ -315,7 +315,9 @@ def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, 
         raise ArticleNotFound(f"no article with id {article_id!r}")
     article = article_fields(stored)
     if q:
-        highlighter = compile_query(parse(q), searcher.schema).highlighter
+        tree = parse(q)
+        bridge = _bridge(index, searcher, tree, SearchOptions(q=q), RANKING)  # translations are marked too
+        highlighter = compile_query(tree, searcher.schema, bridge=bridge).highlighter
         article["highlights"] = {
             "title": highlighter.whole(article["title"]),  # type: ignore[arg-type]
             "body": highlighter.whole(article["body"]),  # type: ignore[arg-type]
