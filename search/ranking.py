@@ -29,6 +29,7 @@ class Ranking:
     proximity_weight: float = 0.5  # the bonus for query words close together (BM25TP; 0: none)
     proximity_pairs: str = "next"  # which query words pair: "all", or "next" (next to each other in the query)
     translation_weight: float = 0.5  # a query word's translations (search.bridge) against the word itself
+    translated_feedback: bool = True  # whether a translated question is ranked again with feedback words
     # Where translations come from (search.bridge): an evaluation leaves one out to see what it adds.
     translation_sources: tuple[str, ...] = ("glossary", "dictionary", "names", "variants")
 

@@ -70,7 +70,7 @@ def test_bad_parameter_in_json_mode_is_an_error_body_and_exit_2(seeds_index_dir:
 
 
 def test_page_past_the_last_is_an_error_and_exit_2(seeds_index_dir: Path) -> None:
-    out = qiao("search", "香港", "--index", str(seeds_index_dir), "--page", "999")
+    out = qiao("search", "香港", "--index", str(seeds_index_dir), "--page", "999", "--no-xlang")
     assert (out.exit_code, out.stdout, out.stderr) == (2, "", "error: page must be at most 2, the last page, not 999\n")
 
 

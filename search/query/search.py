@@ -201,6 +201,8 @@ def _answer(
     relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True, bridge=bridge).query)
     if plan.question:
         answer = _or_fallback(searcher, strict, stats, relaxed, ranking)
+        if bridge is not None and bridge.translate and compiled.translations and not ranking.translated_feedback:
+            return answer  # its best articles are of both languages: their words would pull one way
         return _with_feedback(searcher, answer, stats, relaxed, ranking)
     if not strict.total:
         return _or_fallback(searcher, strict, stats, relaxed, ranking)
