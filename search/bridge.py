@@ -122,13 +122,21 @@ class Dictionaries:
     glossary_chinese: dict[Member, tuple[str, ...]]  # ('hong', 'kong'): 香港
     variants: dict[str, tuple[str, ...]]  # 网络: 网路 (OpenCC's phrases, folded)
     proper_words: frozenset[str]  # the dictionary's proper nouns (重庆)
-    commonness: dict[str, int]  # jieba's frequency of the dictionary's Chinese words
     names: frozenset[str]  # jieba's words tagged as names of people, places or organisations
 
     @functools.cached_property
     def longest_glossary_name(self) -> int:
         """The most terms of an English name of the glossary."""
         return max(map(len, self.glossary_chinese), default=0)
+
+
+def _glossary_version(path: Path | None) -> tuple[Path | None, tuple[int, int]]:
+    """An index's glossary file and its version (modification time, size); None when there is none."""
+    try:
+        stat = path.stat() if path is not None else None
+    except OSError:
+        stat = None
+    return (path, (stat.st_mtime_ns, stat.st_size)) if stat is not None else (None, (0, 0))
 
 
 def read_glossary(path: Path) -> dict[str, tuple[str, ...]]:
@@ -153,35 +161,33 @@ def _glossary_chinese(glossary: dict[str, tuple[str, ...]]) -> dict[Member, tupl
     return {k: tuple(dict.fromkeys(v)) for k, v in reverse.items()}
 
 
-@functools.cache
-def dictionaries(user_glossary: Path | None = None) -> Dictionaries:
-    """The dictionaries, read once per process (and per index glossary)."""
-    english, proper, commonness, names = _cedict()
+@functools.lru_cache(maxsize=8)
+def dictionaries(user_glossary: Path | None = None, version: tuple[int, int] = (0, 0)) -> Dictionaries:
+    """The dictionaries, read once per process; with an index's own glossary, once per ``version``
+    of it (its modification time and size), so that an edited glossary is read again."""
+    english, proper, names = _cedict()
     glossary = {**read_glossary(GLOSSARY)}
     if user_glossary is not None:
         for word, extra in read_glossary(user_glossary).items():
             glossary[word] = tuple(dict.fromkeys(extra + glossary.get(word, ())))
     return Dictionaries(english, proper, glossary,
                         _glossary_chinese(glossary), _variants(),
-                        frozenset(w for words in proper.values() for w in words), commonness, names)
+                        frozenset(w for words in proper.values() for w in words), names)
 
 
 @functools.cache
-def _cedict() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], dict[str, int], frozenset[str]]:
+def _cedict() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], frozenset[str]]:
     """CC-CEDICT's glosses by simplified headword (a proper noun's pinyin among them), its proper
-    nouns by their pinyin, jieba's commonness of its words and jieba's names (search/data/cedict.tsv.gz,
-    written by scripts/make_dictionary.py)."""
+    nouns by their pinyin, and jieba's names (search/data/cedict.tsv.gz, written by
+    scripts/make_dictionary.py)."""
     english: dict[str, tuple[str, ...]] = {}
     proper: dict[str, list[str]] = defaultdict(list)
-    commonness: dict[str, int] = {}
     names: list[str] = []
     with gzip.open(CEDICT, "rt", encoding="utf-8") as lines:
         for line in lines:
             if line.startswith("#"):
                 continue
-            word, common, name, reading, glosses = line.rstrip("\n").split("\t")
-            if common != "0":
-                commonness[word] = int(common)
+            word, _, name, reading, glosses = line.rstrip("\n").split("\t")
             if name == "1":
                 names.append(word)
             found = glosses.split("|") if glosses else []
@@ -191,7 +197,7 @@ def _cedict() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], d
                     found.append(reading)
             if found:
                 english[word] = tuple(dict.fromkeys(found))
-    return english, {k: tuple(v) for k, v in proper.items()}, commonness, frozenset(names)
+    return english, {k: tuple(v) for k, v in proper.items()}, frozenset(names)
 
 
 @functools.cache
@@ -328,7 +334,7 @@ class Bridge:
         self.fields = tuple(fields)
         self.translate = translate  # across languages; regional variants are always looked up
         self.chinese_query = chinese_query  # a query with Chinese: its Chinese words are translated, not its Latin ones
-        self.d = dictionaries(user_glossary if user_glossary is not None and user_glossary.is_file() else None)
+        self.d = dictionaries(*_glossary_version(user_glossary))
         self._df: dict[str, int] = {}
         self.sources = frozenset(sources)
 

@@ -132,6 +132,7 @@ def test_a_user_glossary_in_the_index_folder_adds_names(yuan_index: QiaoIndex) -
     assert [t.to_dict() for t in result.translations][0] == {
         "source": "Belt and Road Science Conference", "targets": ["一带一路科技交流大会"]}
     assert [h.title for h in result.hits] == ["首届“一带一路”科技交流大会在重庆开幕"]
+    assert search(yuan_index, "Belt and Road Science Conference", lang="zh").translations == before  # removed: gone
 
 
 def test_an_english_query_on_an_english_index_is_unchanged(tmp_path: Path) -> None:
