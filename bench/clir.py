@@ -12,11 +12,11 @@ sentence of its answer, an article in the other language. The corpus is indexed 
 (``plain``: no character is read as query syntax, the case kept), 10 hits, the whole corpus
 searched.
 
-Rows: monolingual Qiao (``xlang`` off), then the bridge with each of its sources left out in
-turn (glossary, dictionary, names, regional variants), then the bridge whole with each weight of
-translated words. The weight is chosen on one half of the queries (``--pick``: those at even
-places in the file, per direction) and reported on the other half, so the number it is judged
-by did not choose it; the table also gives all queries.
+Rows: monolingual Qiao (``xlang`` off); the bridge with each weight of translated words, with
+and without feedback words for translated questions; then the chosen setting with each source
+of translations left out in turn (glossary, dictionary, names, regional variants). The setting
+is chosen on one half of the queries (those at even places of each direction in the file) and
+reported on the other half too, so a number it is judged by did not choose it.
 """
 
 from __future__ import annotations
@@ -109,18 +109,23 @@ def measure(folder: Path, index_dir: Path, log: Callable[[str], None]) -> dict[s
         log(f"{name}: {scores(rows[name], queries)} ({time.perf_counter() - started:.0f} s)")
 
     run("monolingual (xlang off)", RANKING, xlang=False)
-    for weight in WEIGHTS:
-        run(f"bridge, weight {weight:g}", replace(RANKING, translation_weight=weight))
-    by_pick = {w: _mean_mrr(scores(rows[f"bridge, weight {w:g}"], pick)) for w in WEIGHTS}
-    chosen = max(WEIGHTS, key=lambda w: (by_pick[w], -abs(w - RANKING.translation_weight)))
+    settings = {}
+    for feedback in (True, False):
+        for weight in WEIGHTS:
+            name = f"bridge, weight {weight:g}" + ("" if feedback else ", no feedback")
+            settings[name] = replace(RANKING, translation_weight=weight, translated_feedback=feedback)
+            run(name, settings[name])
+    by_pick = {name: _mean_mrr(scores(rows[name], pick)) for name in settings}
+    chosen = max(settings, key=lambda name: by_pick[name])
     for source in SOURCES:
         kept = tuple(s for s in SOURCES if s != source)
-        run(f"bridge without {source}", replace(RANKING, translation_weight=chosen, translation_sources=kept))
+        run(f"bridge without {source}", replace(settings[chosen], translation_sources=kept))
     index.close()
     table = {name: {"all": scores(found, queries), "pick": scores(found, pick), "report": scores(found, report)}
              for name, found in rows.items()}
-    return {"queries": len(queries), "pick": len(pick), "report": len(report), "chosen_weight": chosen,
-            "pick_mrr": {f"{w:g}": by_pick[w] for w in WEIGHTS}, "rows": table}
+    return {"queries": len(queries), "pick": len(pick), "report": len(report), "chosen": chosen,
+            "chosen_weight": settings[chosen].translation_weight,
+            "chosen_feedback": settings[chosen].translated_feedback, "pick_mrr": by_pick, "rows": table}
 
 
 def _mean_mrr(by_lang: dict[str, tuple[float, float, int]]) -> float:
@@ -131,22 +136,24 @@ def _mean_mrr(by_lang: dict[str, tuple[float, float, int]]) -> float:
 def markdown(result: dict[str, object], command: str, seconds: float) -> str:
     """The results as a Markdown section."""
     rows: dict[str, dict[str, dict[str, tuple[float, float, int]]]] = result["rows"]  # type: ignore[assignment]
-    chosen = result["chosen_weight"]
+    chosen = result["chosen"]
     lines = [
         (f"Measured by `{command}` in {seconds:.0f} s: {result['queries']} queries, each a human translation "
          "of one sentence of its answer, an article in the other language; the whole corpus (both "
          "languages) searched, 10 hits."),
         "",
-        (f"The weight of translated words was chosen on half of the queries ({result['pick']}, those at even "
-         f"places of each direction): {chosen:g}, the best mean MRR@10 there "
+        (f"The weight of translated words, and whether a translated question is ranked again with feedback "
+         f"words, were chosen on half of the queries ({result['pick']}, those at even places of each direction): "
+         f"{chosen}, the best mean MRR@10 of the two directions there "
          f"({', '.join(f'{w}: {m:.3f}' for w, m in result['pick_mrr'].items())}). "  # type: ignore[union-attr]
-         f"The columns \"held out\" are the other {result['report']} queries, which did not choose it."),
+         f"The columns \"held out\" are the other {result['report']} queries, which did not choose it; the "
+         "rows \"without\" leave one source of translations out of the chosen setting."),
         "",
         "| system | en→zh success@10 | en→zh MRR@10 | zh→en success@10 | zh→en MRR@10 | held out: en→zh success@10 | zh→en success@10 |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, by in rows.items():
-        mark = " (chosen)" if name == f"bridge, weight {chosen:g}" else ""
+        mark = " (chosen)" if name == chosen else ""
         every, held = by["all"], by["report"]
         lines.append(
             f"| {name}{mark} | {every['en'][0]:.3f} | {every['en'][1]:.3f} | {every['zh'][0]:.3f} | {every['zh'][1]:.3f} "
