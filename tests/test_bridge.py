@@ -185,6 +185,16 @@ def test_cli_no_xlang(seeds_index_dir: Path) -> None:
     assert {h["lang"] for h in off["hits"]} == {"en"}
 
 
+def test_cli_prints_the_translations(seeds_index_dir: Path) -> None:
+    out = CliRunner().invoke(main, ["search", "Li Jiachao", "--index", str(seeds_index_dir)])
+    lines = out.output.splitlines()
+    assert lines[0].startswith("2 results in ")
+    assert lines[1] == "also searched as: Li Jiachao → 李家超 (--no-xlang: only as typed)"  # the glossary's
+    assert lines[3].startswith("1. Actively serve the national strategy")  # as typed, first
+    assert lines[6].startswith("2. 香港各界人士热议施政报告")  # the seed article that names 李家超
+    assert "<mark>" not in out.output and "李家超" in lines[7]
+
+
 def test_page_shows_the_translations_and_the_switch(client: FlaskClient) -> None:
     page = client.get("/", query_string={"q": "Hong Kong cooperation"}, headers={"Accept-Language": "en"})
     html = page.get_data(as_text=True)

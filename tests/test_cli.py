@@ -44,7 +44,7 @@ def test_search_json_prints_the_api_shape(seeds_index_dir: Path) -> None:
 
 
 def test_search_prints_readable_results(seeds_index_dir: Path) -> None:
-    out = qiao("search", "Li Jiachao", "--index", str(seeds_index_dir))
+    out = qiao("search", "Li Jiachao", "--index", str(seeds_index_dir), "--no-xlang")
     assert out.exit_code == 0
     assert out.stdout.splitlines()[0].startswith("1 results in ")
     assert "searched as: Li / Jiachao" in out.stdout
@@ -52,7 +52,7 @@ def test_search_prints_readable_results(seeds_index_dir: Path) -> None:
 
 
 def test_search_marks_where_the_articles_with_some_of_the_words_start(seeds_index_dir: Path) -> None:
-    out = qiao("search", "Chongqing Hong Kong cooperation", "--index", str(seeds_index_dir), "--limit", "3")
+    out = qiao("search", "Chongqing Hong Kong cooperation", "--index", str(seeds_index_dir), "--limit", "3", "--no-xlang")
     lines = out.stdout.splitlines()
     assert lines[0].startswith("1 results in ")
     assert lines.index("— the articles with all of the words end here; these have some of them —") == 5

@@ -232,9 +232,18 @@ def _latin_words(
             atoms.append(own)
             continue
         translation = replace(translation, source=text[tokens[start].startchar : tokens[end - 1].endchar])
-        atoms.append(wq.Or([own, _translated(translation, fields, boost * ctx.ranking.translation_weight, ctx)]))
+        atoms.append(wq.Or([own, _translated(translation, fields, boost * _crossing(ctx.ranking, han=False), ctx)]))
         found.append(translation)
     return atoms, found
+
+
+def _crossing(ranking: Ranking, han: bool) -> float:
+    """The boost of a word's translations into the other script: the translation weight, times
+    the ratio of the two scripts' BM25 ceilings (k1 + 1), so that a translation saturates at
+    that weight of what the word itself can score (English words saturate higher: k1 2.0 against
+    Chinese 1.2) and a match of the word as typed ranks above an equal match of its translation."""
+    own, other = ranking.bm25(han=han)[0], ranking.bm25(han=not han)[0]
+    return ranking.translation_weight * (own + 1) / (other + 1)
 
 
 def _translated(translation: Translation, fields: dict[str, float], boost: float, ctx: _Context) -> SynonymQuery:
@@ -254,7 +263,7 @@ def _bridged(
         found.append(variants)
     english = bridge.chinese(word, typed) if bridge.translate else None
     if english is not None:
-        alternatives.append(_translated(english, fields, boost * ctx.ranking.translation_weight, ctx))
+        alternatives.append(_translated(english, fields, boost * _crossing(ctx.ranking, han=True), ctx))
         found.append(english)
     return (atom if len(alternatives) == 1 else wq.Or(alternatives)), found
 
