@@ -634,9 +634,9 @@ def raw_get(url: str, target: bytes) -> http.client.HTTPResponse:
 
 @pytest.mark.system
 def test_raw_utf8_query_on_qiao_serve_is_searched_as_if_percent_encoded(live_server: str) -> None:
-    with urllib.request.urlopen(f"{live_server}/api/search?q=%E9%A6%99%E6%B8%AF", timeout=30) as r:
+    with urllib.request.urlopen(f"{live_server}/api/search?q=%E9%A6%99%E6%B8%AF&xlang=off", timeout=30) as r:
         encoded = json.load(r)
-    response = raw_get(live_server, "/api/search?q=香港".encode())
+    response = raw_get(live_server, "/api/search?q=香港&xlang=off".encode())
     assert (response.status, response.getheader("Content-Type")) == (200, "application/json")
     raw = json.load(response)
     assert (raw["query"], raw["total_hits"]) == ("香港", 18)
@@ -646,7 +646,7 @@ def test_raw_utf8_query_on_qiao_serve_is_searched_as_if_percent_encoded(live_ser
 
 @pytest.mark.system
 def test_raw_utf8_query_on_qiao_serve_shows_the_search_page(live_server: str) -> None:
-    response = raw_get(live_server, "/?q=香港".encode())
+    response = raw_get(live_server, "/?q=香港&xlang=off".encode())
     assert (response.status, response.getheader("Content-Type")) == (200, "text/html; charset=utf-8")
     assert 'data-total="18"' in response.read().decode()
 
