@@ -39,6 +39,8 @@ from search.errors import (
 )
 from search.index import QiaoIndex, add, add_articles, build, delete, stats, verify
 from search.options import SearchOptions
+from search.query.complete import Completions, complete
+from search.query.related import Related, related
 from search.query.results import Hit, SearchResult
 from search.query.search import get_article, search
 
@@ -46,6 +48,7 @@ __all__ = [
     "Article",
     "ArticleNotFound",
     "BuildRefused",
+    "Completions",
     "Hit",
     "IndexBusy",
     "IndexMismatch",
@@ -53,14 +56,17 @@ __all__ = [
     "QiaoError",
     "QiaoIndex",
     "QueryError",
+    "Related",
     "SearchOptions",
     "SearchResult",
     "add",
     "add_articles",
     "build",
+    "complete",
     "delete",
     "get_article",
     "open_index",
+    "related",
     "search",
     "stats",
     "verify",

@@ -13,6 +13,9 @@ Two analyzers feed the index:
   parts of words, single characters, names jieba does not know and exact phrases.
 * ``PartAnalyzer`` — the dictionary words inside each longer word (中国人民银行 gives 人民银行,
   人民, 银行, 中国), without positions, so a query word finds the longer words it is part of.
+
+Exact values searched as fields (``author:``, ``tags:``) go through ``KeyTokenizer``: each value
+folded whole (``value_key``), so 張三 finds 张三 and Trade finds trade.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.analysis.filters import STOP_WORDS
 
 # Bump when a change to analysis changes the tokens an index holds.
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "4"
 SEGMENTERS = ("rjieba", "jieba")
 DEFAULT_SEGMENTER = "rjieba"
 RECENT_RUNS = 4096  # Han runs whose cut a segmenter keeps (more than an article has)
@@ -380,6 +383,46 @@ class EnglishStemFilter(Filter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         for t in tokens:
             t.text = latin_term(t.text)
+            yield t
+
+
+def value_key(value: str) -> str:
+    """An exact value as ``author:`` and ``tags:`` match it: folded, its spaces collapsed.
+
+    >>> value_key(" 韓旭爾 "), value_key("John  SMITH")
+    ('韩旭尔', 'john smith')
+    """
+    return " ".join(fold(value).text.split())
+
+
+class KeyTokenizer(Tokenizer):
+    """Exact values as tokens: a field's text cut at ``separators``, each part folded whole by
+    ``value_key``; with ``words``, also each word of a part of several (smith of John Smith).
+
+    >>> [t.text for t in KeyTokenizer(r"[,;，、；]", words=True)("John Smith、張三")]
+    ['john smith', 'john', 'smith', '张三']
+    """
+
+    def __init__(self, separators: str = ",", *, words: bool = False) -> None:
+        self.separators = separators
+        self.words = words
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, mode: str = "",
+                 **kwargs: object) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        keys: list[str] = []
+        for part in re.split(self.separators, value):
+            key = value_key(part)
+            keys += [key, *key.split()] if self.words and " " in key else [key]
+        for pos, text in enumerate(dict.fromkeys(k for k in keys if k), start_pos):
+            t.text, t.boost, t.stopped = text, 1.0, False
+            if keeporiginal:
+                t.original = text
+            if positions:
+                t.pos = pos
+            if chars:  # a key is folded: it spans the whole value
+                t.startchar, t.endchar = start_char, start_char + len(value)
             yield t
 
 

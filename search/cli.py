@@ -21,8 +21,11 @@ import click
 from search import index as qindex
 from search.analysis import DEFAULT_SEGMENTER, SEGMENTERS, Dictionary, analyze as analyze_text
 from search.errors import QiaoError
+from search.export import FORMATS, to_csv, to_jsonl
 from search.generations import CURRENT
 from search.options import SearchOptions, options
+from search.query import complete as completing
+from search.query import related as relating
 from search.query.results import SearchResult
 from search.query.search import search as run_search
 
@@ -284,9 +287,14 @@ def search_options(command: Callable[..., None]) -> Callable[..., None]:
 @main.command()
 @index_option
 @search_options
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/search.")
-def search(index_dir: Path, as_json: bool, **fields: object) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/search (= --format json).")
+@click.option("--format", "output", type=click.Choice(FORMATS, case_sensitive=False), default="text",
+              show_default=True, help="text for a terminal; json as GET /api/search; csv (UTF-8 with a BOM, "
+              "a header row) or jsonl (a hit a line): the hits of the page asked for (--limit, at most 100).")
+def search(index_dir: Path, as_json: bool, output: str, **fields: object) -> None:
     """Search the index for QUERY."""
+    output = "json" if as_json else output.lower()
+    as_json = output != "text"  # errors of the machine formats are the API's JSON error body
     try:
         asked = SearchOptions(**fields)  # type: ignore[arg-type]
         with qindex.QiaoIndex(index_dir) as ix:
@@ -299,10 +307,50 @@ def search(index_dir: Path, as_json: bool, **fields: object) -> None:
             raise
         click.echo(json.dumps(e.to_dict(), ensure_ascii=False))
         sys.exit(2)
-    if as_json:
+    if output == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif output == "csv":
+        click.echo(to_csv(result), nl=False)
+    elif output == "jsonl":
+        click.echo(to_jsonl(result), nl=False)
     else:
         _print_result(result)
+
+
+@main.command()
+@click.argument("text")
+@index_option
+@click.option("--limit", type=int, default=completing.DEFAULT_LIMIT, show_default=True,
+              help=f"At most this many suggestions (1 to {completing.MAX_LIMIT}).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/suggest.")
+def suggest(text: str, index_dir: Path, limit: int, as_json: bool) -> None:
+    """Suggestions for TEXT as typed so far: its last word completed, and titles."""
+    with qindex.QiaoIndex(index_dir) as ix:
+        found = completing.complete(ix, text, limit=limit)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
+        return
+    for s in found.suggestions:
+        click.echo(f"{s.kind:<6} {s.articles:>6}  {s.text}" + (f"  id={s.id}" if s.id else ""))
+
+
+@main.command()
+@click.argument("article_id", metavar="ID")
+@index_option
+@click.option("--limit", type=int, default=relating.DEFAULT_LIMIT, show_default=True,
+              help=f"At most this many articles (1 to {relating.MAX_LIMIT}).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /api/articles/ID/related.")
+def related(article_id: str, index_dir: Path, limit: int, as_json: bool) -> None:
+    """The articles most like the article ID (without it and its copies)."""
+    with qindex.QiaoIndex(index_dir) as ix:
+        found = relating.related(ix, article_id, limit=limit)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
+        return
+    click.echo(f"{len(found.hits)} related in {found.processing_time_ms} ms — searched as: {found.query or '(no distinctive words)'}")
+    for n, hit in enumerate(found.hits, start=1):
+        meta = " · ".join(x for x in (hit.lang, hit.source, hit.published or "") if x)
+        click.echo(f"{n}. {hit.title}  [{meta}]  id={hit.id}")
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
@@ -312,6 +360,15 @@ def _terminal(fragment: str) -> str:
     """Highlight HTML as terminal text: marks in bold, entities decoded."""
     styled = _MARK.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow"), fragment)
     return html.unescape(styled)
+
+
+def _dates(result: SearchResult) -> str:
+    """The date filter of a query's date words, as the CLI prints it."""
+    dates = result.dates
+    assert dates is not None
+    relative = f", relative to {dates.anchor} {dates.relative_to}" if dates.relative_to else ""
+    words = " ".join(dates.words)
+    return f"{dates.start or '…'} – {dates.end or '…'} (from “{words}”{relative}; not searched as words)"
 
 
 def _print_result(result: SearchResult) -> None:
@@ -325,11 +382,13 @@ def _print_result(result: SearchResult) -> None:
                    + " (--no-xlang: only as typed)")
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}")
+    if result.dates:
+        click.echo(f"Dates: {_dates(result)}")
     first = (result.page - 1) * result.per_page
     for n, hit in enumerate(result.hits, start=first + 1):
         if hit.partial and (n == first + 1 or not result.hits[n - first - 2].partial):
             click.echo("\n— the articles with all of the words end here; these have some of them —")
-        meta = " · ".join(x for x in (hit.lang, hit.source, hit.category, hit.published or "") if x)
+        meta = " · ".join(x for x in (hit.lang, hit.source, hit.category, hit.published or "", hit.author) if x)
         click.echo(f"\n{n}. {_terminal(hit.highlights['title'])}  [{meta}]  id={hit.id}")
         if hit.highlights["body"]:
             click.echo(f"   {_terminal(hit.highlights['body'])}")

@@ -28,14 +28,18 @@ from search.errors import QueryError
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
-SORTS = ("relevance", "date")
+SORTS = ("relevance", "relevance_recent", "date", "date_asc")
+DATE_SORTS = ("date", "date_asc")  # by date: newest first, oldest first (undated articles last in both)
+FILTERS = ("lang", "source", "category", "author", "tags")  # the options that are field filters
 LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
 _INTEGER = re.compile(r"[+-]?\d{1,9}")
 _DATE_HELP = "YYYY-MM-DD, YYYY-MM or YYYY"
 _QUERY_HELP = (
     'The query: words (all must match, else any), "phrases", -exclusions, OR, AND (all, never any), '
-    'word^N and "phrase"^N boosts, title:/source:/category:/lang: prefixes. Empty or without words to '
-    "rank by, with a filter: the matching articles, newest first; empty without a filter: no hits."
+    'word^N and "phrase"^N boosts, title:/source:/category:/lang:/author:/tags: prefixes; dates in words '
+    "(2023年10月, 去年, 上周, May 2023, last week) filter by date instead of matching as words. Empty or "
+    "without words to rank by, with a filter: the matching articles, newest first (oldest with "
+    "sort=date_asc); empty without a filter: no hits."
 )
 
 
@@ -68,10 +72,15 @@ class SearchOptions:
     lang: str | None = _option(None, "lang", "--lang", "zh, zh-Hans, zh-Hant or en, in any case.", _STRING)
     source: str | None = _option(None, "source", "--source", "Exact source, e.g. 中国新闻网.", _STRING)
     category: str | None = _option(None, "category", "--category", "Exact category.", _STRING)
+    author: str | None = _option(None, "author", "--author", "Author (a name, or one word of an English "
+                                 "name), in any case or script: 韩旭尔 finds 韓旭爾.", _STRING)
+    tags: str | None = _option(None, "tags", "--tag", "A tag, in any case or script: 头条要闻 finds 頭條要聞.",
+                               _STRING)
     date_from: str | None = _option(None, "from", "--from", f"Earliest date: {_DATE_HELP}.", _STRING)
     date_to: str | None = _option(None, "to", "--to", f"Latest date, inclusive: {_DATE_HELP}.", _STRING)
-    sort: str = _option("relevance", "sort", "--sort", "relevance or date (newest first), in any case.",
-                        {"enum": list(SORTS), "default": "relevance"})
+    sort: str = _option("relevance", "sort", "--sort", "relevance; relevance_recent (relevance, newer articles "
+                        "first among near-ties: a score within 5 % of another's); date (newest first); date_asc "
+                        "(oldest first). In any case.", {"enum": list(SORTS), "default": "relevance"})
     xlang: bool = _option(True, "xlang", "--xlang/--no-xlang", "Cross-language search: on (the default) also "
                           "finds the articles of the other language through the query's translations, when "
                           "the query is in one language and the index has both; off turns it off.",
@@ -100,8 +109,8 @@ class SearchOptions:
 
     @property
     def filters(self) -> dict[str, str]:
-        """The field filters given: lang, source and category."""
-        return {name: value for name in ("lang", "source", "category") if (value := getattr(self, name))}
+        """The field filters given: lang, source, category, author and tags."""
+        return {name: value for name in FILTERS if (value := getattr(self, name))}
 
     @property
     def narrowed(self) -> bool:
@@ -152,6 +161,18 @@ def _param(value: object) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     return str(value)
+def integer_param(params: Mapping[str, str], name: str, default: int) -> int:
+    """A whole-number URL parameter, parsed as strictly as SearchOptions' (``default`` when empty).
+
+    >>> integer_param({"limit": "5"}, "limit", 8), integer_param({}, "limit", 8)
+    (5, 8)
+    """
+    value = params.get(name, "").strip()
+    if not value:
+        return default
+    if not _INTEGER.fullmatch(value):
+        raise QueryError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
 
 
 def _options() -> Iterator[tuple[Any, Option]]:

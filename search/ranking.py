@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from search.schema import PART_FIELDS
 
 
@@ -35,6 +37,11 @@ class Ranking:
     translated_feedback: bool = False
     # Where translations come from (search.bridge): an evaluation leaves one out to see what it adds.
     translation_sources: tuple[str, ...] = ("glossary", "dictionary", "names", "variants")
+    # sort=relevance_recent: a score times 1 + recency_weight * 2 ** (-age / recency_half_life), the
+    # age in days before the anchor day (search.query.dates.anchor); so a newer article overtakes
+    # an older one only when their scores are within recency_weight of each other (docs/relevance.md).
+    recency_weight: float = 0.05
+    recency_half_life: float = 180.0
 
     @property
     def fields(self) -> dict[str, float]:
@@ -45,6 +52,12 @@ class Ranking:
         """The text fields and the part fields of their longer words, each at its text field's weight."""
         parts = {part: fields[text] * self.part_weight for part, text in PART_FIELDS.items() if text in fields}
         return {**fields, **parts}
+
+    def recency(self, ages: np.ndarray) -> np.ndarray:
+        """The factor each score is multiplied by for sort=relevance_recent, of ages in days (NaN:
+        no date, factor 1; an article dated after the anchor counts as age 0)."""
+        boost = self.recency_weight * np.exp2(-np.maximum(ages, 0.0) / self.recency_half_life)
+        return 1.0 + np.nan_to_num(boost, nan=0.0)
 
     def bm25(self, han: bool) -> tuple[float, float]:
         """k1 and b for a Chinese word (``han``) or another."""

@@ -11,7 +11,7 @@ from whoosh.analysis import Analyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
-from search.analysis import Dictionary, PartAnalyzer, WordAnalyzer
+from search.analysis import Dictionary, KeyTokenizer, PartAnalyzer, WordAnalyzer
 from search.whoosh_glue import Codec  # noqa: F401 - indexes built before the codec moved name it here
 
 # Text fields searched for words, with the weight of a match in each. A word is scored by BM25F
@@ -20,7 +20,14 @@ from search.whoosh_glue import Codec  # noqa: F401 - indexes built before the co
 # text field's weight (times the ranking's part weight) and normalised by its length (body's
 # parts include the captions'). The weights and BM25F's k1 and b are search.ranking's.
 PART_FIELDS = {"title_parts": "title", "parts": "body"}
-FACET_FIELDS = ("lang", "source", "category", "year")
+FACET_FIELDS = ("lang", "source", "category", "year", "author", "tags")
+# Facets whose values are a field's terms, several a document (the others are one value a document,
+# read from the field's column).
+MULTI_VALUED_FACETS = ("tags",)
+# The fields author: and tags: search: each value folded whole (search.analysis.value_key); an
+# author field may name several people, parted by these separators.
+KEY_FIELDS = {"author": "author_key", "tags": "tag_keys"}
+AUTHOR_SEPARATORS = r"[,;，、；]"
 
 
 class CompactPositions(Positions):
@@ -72,8 +79,10 @@ def build_schema(segmenter: str, dictionary: Dictionary) -> Schema:
         source=ID(stored=True, sortable=True),
         category=ID(stored=True, sortable=True),
         lang=ID(stored=True, sortable=True),
-        author=STORED(),
+        author=ID(stored=True, sortable=True),
+        author_key=ID(analyzer=KeyTokenizer(AUTHOR_SEPARATORS, words=True)),
         tags=KEYWORD(stored=True, commas=True, scorable=False),
+        tag_keys=ID(analyzer=KeyTokenizer(",")),
         content_hash=STORED(),
         origin=STORED(),
     )

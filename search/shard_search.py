@@ -33,12 +33,19 @@ from whoosh.reading import IndexReader, MultiReader
 from whoosh.searching import Searcher
 
 from search.generations import open_generation
+from search.options import DATE_SORTS
 from search.proximity import PROXIMITY_DOCS, with_proximity
 from search.query.statistics import Statistics, statistics
 from search.ranking import Ranking
-from search.schema import FACET_FIELDS
+from search.schema import FACET_FIELDS, MULTI_VALUED_FACETS
 from search.shards import is_sharded, shard_dirs
-from search.whoosh_glue import facet_codes, facet_counts
+from search.whoosh_glue import (
+    NO_KEY,
+    facet_codes,
+    facet_counts,
+    term_counts,
+    term_postings,
+)
 
 if TYPE_CHECKING:
     from search.query.search import Plan
@@ -146,13 +153,24 @@ class ShardRanked:
     facets: Facets
 
 
-def rank_shard(shard: Shard, query: wq.Query, stats: Statistics, plan: Plan, matches: MatchesOf) -> ShardRanked:
+def rank_shard(
+    shard: Shard, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking, matches: MatchesOf,
+) -> ShardRanked:
     """One shard's rank round: every match of ``query`` (restricted already) scored with ``stats``
     by ``matches``; the best ``plan.limit`` kept, by relevance also the PROXIMITY_DOCS after them
-    (proximity may raise those above the rest), with the total and the facet counts."""
-    docs, scores, dates = matches(shard, query, stats, by_date=plan.sort == "date")
-    keep = _order(docs, scores, dates)[: plan.limit + (0 if dates is not None else PROXIMITY_DOCS)]
-    facets = {name: facet_counts(*facet_codes(shard.searcher, name), docs - shard.start) for name in FACET_FIELDS}
+    (proximity may raise those above the rest), with the total and the facet counts.
+
+    By relevance_recent, also the best ``plan.limit`` with the recency factor: an article outside
+    the shard's best by score may rise into the page by it (proximity only adds to the others)."""
+    docs, scores, dates = matches(shard, query, stats, by_date=plan.sort != "relevance")
+    if plan.sort in DATE_SORTS:
+        keep = _order(docs, scores, dates, plan.sort)[: plan.limit]
+    else:
+        keep = _order(docs, scores, None, "relevance")[: plan.limit + PROXIMITY_DOCS]
+        if plan.sort == "relevance_recent":
+            recent = _order(docs, scores * recency(dates, plan, ranking), dates, plan.sort)[: plan.limit]
+            keep = np.union1d(keep, recent)
+    facets = facets_of(shard.searcher, docs - shard.start)
     return ShardRanked(docs[keep], scores[keep], None if dates is None else dates[keep], len(docs), facets)
 
 
@@ -162,10 +180,10 @@ def rank_shards(
     """The rank round over every shard, merged: the top ``plan.limit`` (document number, score)
     pairs, the total and the facet counts, as ``search.query.search.rank`` gives on one index.
     ``matches`` finds a shard's matches (search.query.search's, with its time limit)."""
-    found = [rank_shard(shard, query, stats, plan, matches) for shard in searcher.shards]
+    found = [rank_shard(shard, query, stats, plan, ranking, matches) for shard in searcher.shards]
     docs = np.concatenate([f.docs for f in found])
     scores = np.concatenate([f.scores for f in found])
-    dates = np.concatenate([f.dates for f in found]) if plan.sort == "date" else None
+    dates = np.concatenate([f.dates for f in found]) if plan.sort != "relevance" else None
     scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
     total = sum(f.total for f in found)
     return list(zip(docs[top].tolist(), scores[top].tolist())), total, summed_facets([f.facets for f in found])
@@ -177,18 +195,47 @@ def best_first(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The matches' final scores and the positions of the best ``plan.limit`` of them, on one index
     or merged from shards. By relevance the best rise by how close the query's words stand in them;
-    not a question's, whose neighbouring words are rarely a phrase (docs/relevance.md)."""
-    if dates is None and not plan.question:
+    not a question's, whose neighbouring words are rarely a phrase (docs/relevance.md). By
+    relevance_recent, each score is then multiplied by its article's recency factor."""
+    if plan.sort not in DATE_SORTS and not plan.question:
         scores = with_proximity(searcher, query, docs, scores, stats, ranking)
-    return scores, _order(docs, scores, dates)[: plan.limit]
+    if plan.sort == "relevance_recent":
+        scores = scores * recency(dates, plan, ranking)
+    return scores, _order(docs, scores, dates, plan.sort)[: plan.limit]
 
 
-def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None) -> np.ndarray:
-    """Positions of matches, best first: by date (newest, none last) when given, then score, then number."""
+def recency(dates: np.ndarray | None, plan: Plan, ranking: Ranking) -> np.ndarray:
+    """Each match's recency factor (``Ranking.recency``): its age in days before ``plan.anchor``."""
+    assert dates is not None and plan.anchor is not None
+    ages = (plan.anchor - dates.astype(np.float64)) / DAY
+    return ranking.recency(np.where(dates == NO_KEY, np.nan, ages))
+
+
+DAY = 86_400_000_000  # a day in a date's sort key (microseconds)
+
+
+def _order(docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None, sort: str) -> np.ndarray:
+    """Positions of matches, best first: by relevance, score then number; by relevance_recent, the
+    newer first among equal scores; by date, newest first (date_asc: oldest), then score, then
+    number. An article without a date (NO_KEY) comes last by date, and as the oldest otherwise."""
     if dates is None:
         return np.lexsort((docs, -scores))
-    # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 and sorts last.
-    return np.lexsort((docs, -scores, -dates.astype(np.int64)))
+    # Dates as microseconds; a missing one (NO_KEY, 2**64 - 1) becomes -1 as an int64.
+    newest_first = -dates.astype(np.int64)
+    if sort == "relevance_recent":
+        return np.lexsort((docs, newest_first, -scores))
+    if sort == "date_asc":
+        return np.lexsort((docs, -scores, dates))
+    return np.lexsort((docs, -scores, newest_first))
+
+
+def facets_of(searcher: Searcher, docs: np.ndarray) -> Facets:
+    """The facet counts of the documents ``docs`` of one index: each facet field's values, largest first."""
+    return {
+        name: term_counts(*term_postings(searcher, name), docs) if name in MULTI_VALUED_FACETS
+        else facet_counts(*facet_codes(searcher, name), docs)
+        for name in FACET_FIELDS
+    }
 
 
 def summed_facets(parts: Sequence[Facets]) -> Facets:

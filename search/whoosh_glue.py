@@ -11,7 +11,9 @@ the installed Whoosh is the pinned one (``check_whoosh_version``).
 What is read from a segment (posting blocks aside: a WordQuery keeps its own for one search)
 is cached in one bounded, thread-safe cache keyed by the segment's identity (``SegmentCache``):
 field lengths, sort keys, facet codes and the lexicons of ``search.strings``. A segment never
-changes once written (deletions are kept apart), so nothing in it goes stale.
+changes once written (deletions are kept apart), so nothing in it goes stale. What is made from
+all the segments a searcher reads (``per_searcher``: the prefix tables of search.query.complete)
+is kept in a small cache of its own, keyed by the segments and their deletion counts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import importlib.metadata
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 import numpy as np
@@ -35,6 +38,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
+from whoosh.util.times import datetime_to_long, long_to_datetime
 
 T = TypeVar("T")
 WHOOSH_DISTRIBUTION = "whoosh-reloaded"
@@ -43,6 +47,7 @@ WHOOSH_VERSION = "2.7.5"  # the pin in pyproject.toml; the only layout this modu
 Block = tuple[np.ndarray, object, Sequence[bytes]]
 NO_KEY = np.iinfo(np.uint64).max  # a sortable field's key where a document has no value
 SEGMENT_CACHE_ITEMS = 256  # a segment's field lengths, lexicons, sort keys, facet codes: ~20 items
+SEARCHER_CACHE_ITEMS = 4
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)])
 
 
@@ -148,7 +153,10 @@ class SegmentCache:
         segment = segment_key(reader)
         if segment is None:
             return load()
-        key = (*segment, kind, name)
+        return self.get_key((*segment, kind, name), load)
+
+    def get_key(self, key: tuple[object, ...], load: Callable[[], T]) -> T:
+        """The data kept under ``key``, loaded on first use."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -162,11 +170,36 @@ class SegmentCache:
 
 
 SEGMENT_CACHE = SegmentCache(SEGMENT_CACHE_ITEMS)
+# What is made from a whole searcher's segments (search.query.complete's prefix tables): large,
+# and replaced after a commit; a few states are kept, for searchers still reading an older one.
+SEARCHER_CACHE = SegmentCache(SEARCHER_CACHE_ITEMS)
 
 
 def per_segment(reader: IndexReader, kind: str, name: str, load: Callable[[], T]) -> T:
     """Data read once from field ``name`` of the segment of ``reader``, kept in the segment cache."""
     return SEGMENT_CACHE.get(reader, kind, name, load)
+
+
+def searcher_key(searcher: Searcher) -> tuple[object, ...] | None:
+    """What names the state of the index a searcher reads: each of its segments and how many of
+    their documents are deleted (a deletion adds no segment); None when a reader has no segment."""
+    key: list[object] = []
+    for leaf, _ in searcher.leaf_searchers():
+        reader = leaf.reader()
+        segment = segment_key(reader)
+        if segment is None:
+            return None
+        key.append((*segment, reader.segment().deleted_count()))
+    return tuple(key)
+
+
+def per_searcher(searcher: Searcher, kind: str, load: Callable[[], T]) -> T:
+    """Data made once from every segment a searcher reads (e.g. from their ``per_segment`` data),
+    kept in a small cache of its own until a commit changes the segments or their deletions."""
+    key = searcher_key(searcher)
+    if key is None:
+        return load()
+    return SEARCHER_CACHE.get_key((kind, *key), load)
 
 
 # --- posting blocks -------------------------------------------------------------------------
@@ -259,6 +292,28 @@ def sort_keys(reader: IndexReader, name: str) -> np.ndarray:
     return per_segment(reader, "sort keys", name, load)
 
 
+def date_range(searcher: Searcher, name: str) -> tuple[datetime, datetime] | None:
+    """The earliest and latest value of a sortable date field among the live documents of the
+    index of ``searcher``; None when no document has one. Read from the sort keys."""
+    low, high = None, None
+    for reader, _ in searcher.reader().leaf_readers():
+        keys = sort_keys(reader, name)
+        if not len(keys):  # an empty segment (an empty shard's reader has no deletions to read)
+            continue
+        live = np.ones(len(keys), bool)
+        live[deleted_docs(reader)] = False
+        keys = keys[live & (keys != NO_KEY)]
+        if len(keys):
+            low = int(keys.min()) if low is None else min(low, int(keys.min()))
+            high = int(keys.max()) if high is None else max(high, int(keys.max()))
+    return None if low is None or high is None else (long_to_datetime(low), long_to_datetime(high))
+
+
+def date_key(moment: datetime) -> int:
+    """A date as the sort keys of a date field hold it (microseconds)."""
+    return datetime_to_long(moment)
+
+
 def _segment_codes(reader: IndexReader, name: str) -> tuple[list[object], np.ndarray]:
     """A sortable field's distinct values in this segment (None for a segment without its column),
     and each document's number among them; cached."""
@@ -283,6 +338,46 @@ def facet_codes(searcher: Searcher, name: str) -> tuple[list[object], np.ndarray
         for values, local in parts
     ]
     return list(numbers), np.concatenate(codes) if codes else np.empty(0, np.int64)
+
+
+def _segment_term_postings(reader: IndexReader, name: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A field's terms in this segment, and its postings as (document number, term number) pairs,
+    deleted documents included; read once from the postings (a document may have several terms)."""
+    def load() -> tuple[list[str], np.ndarray, np.ndarray]:
+        terms: list[str] = []
+        docs: list[np.ndarray] = [np.empty(0, np.int64)]
+        numbers: list[np.ndarray] = [np.empty(0, np.int64)]
+        if name in reader.schema:
+            for term in reader.lexicon(name):
+                found, _ = postings(reader, name, term.decode("utf-8"))
+                docs.append(found.astype(np.int64))
+                numbers.append(np.full(len(found), len(terms), np.int64))
+                terms.append(term.decode("utf-8"))
+        return terms, np.concatenate(docs), np.concatenate(numbers)
+
+    return per_segment(reader, "term postings", name, load)
+
+
+def term_postings(searcher: Searcher, name: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A field's terms in the index of ``searcher``, and its postings as (document number, term
+    number) pairs, for the facet counts of a field with several values a document (tags)."""
+    terms: dict[str, int] = {}
+    docs, numbers = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for reader, offset in searcher.reader().leaf_readers():
+        local, found, number = _segment_term_postings(reader, name)
+        renumber = np.array([terms.setdefault(t, len(terms)) for t in local], np.int64)
+        docs.append(found + offset)
+        numbers.append(renumber[number])
+    return list(terms), np.concatenate(docs), np.concatenate(numbers)
+
+
+def term_counts(terms: list[str], docs: np.ndarray, numbers: np.ndarray, docnums: np.ndarray) -> dict[str, int]:
+    """How many of ``docnums`` have each of ``terms``, largest first (``term_postings``' pairs)."""
+    chosen = np.zeros(max(int(docs.max(initial=-1)), int(docnums.max(initial=-1))) + 1, bool)
+    chosen[docnums] = True
+    counts = np.bincount(numbers[chosen[docs]], minlength=len(terms)).tolist()
+    items = [(t, n) for t, n in zip(terms, counts) if n]
+    return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
 
 
 def facet_counts(values: list[object], codes: np.ndarray, docnums: np.ndarray) -> dict[str, int]:

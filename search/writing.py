@@ -112,26 +112,32 @@ def content_hash(article: Article) -> str:
 def to_document(article: Article, digest: str, origin: str) -> dict[str, object]:
     """The Whoosh document of an article; ``origin`` is "build" or "add" (see ``Dropped``)."""
     captions = "\n".join(article.captions)
+    tags = ",".join(article.tags)
     doc: dict[str, object] = {
         "id": article.id,
         "url": article.url,
         "title": article.title,
         "body": article.body,
-        "captions": captions,
+        # The tags are searched as words with the captions (plain words find an article's tags at
+        # the captions' weight); the captions are stored without them.
+        "captions": "\n".join((*article.captions, *article.tags)),
+        "_stored_captions": captions,
         "title_parts": article.title,
         "parts": f"{article.body}\n{captions}",
         "lang": article.lang,
-        "author": article.author,
-        "tags": ",".join(article.tags),
+        "tags": tags,
+        "tag_keys": tags,
         "content_hash": digest,
         "origin": origin,
     }
     if article.published is not None:
         doc["published"] = article.published
         doc["year"] = str(article.published.year)
-    for name in ("source", "category"):
+    for name in ("source", "category", "author"):
         if value := getattr(article, name):
             doc[name] = value
+    if article.author:
+        doc["author_key"] = article.author
     return doc
 
 

@@ -9,7 +9,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
+import feedparser
 import pytest
 
 from .conftest import ARTIFACTS
@@ -256,3 +258,139 @@ def test_the_bridge_shows_translations_and_results_in_both_languages(page: Page)
     page.wait_for_load_state()
     assert set(page.locator("li.hit").evaluate_all("hits => hits.map(h => h.lang)")) == {"en"}
     assert page.locator(".translations").inner_text().startswith("Cross-language search is off.")
+def test_author_and_tags_facets_narrow_and_the_feed_follows_the_narrowed_search(page: Page) -> None:
+    page.goto("/?q=醫藥費")
+    assert page.locator('[data-facet="author"] h2').inner_text() == "Author"
+    assert page.locator('[data-facet="tags"] .value').all_inner_texts() == ["暖流", "頭條要聞"]
+    assert page.locator('[data-facet="tags"] .count').all_inner_texts() == ["7", "7"]
+    assert page.locator("a.feed").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "author-tags-feed.png", full_page=True)
+    page.locator('[data-facet="author"] a', has_text="游竹君").click()
+    page.wait_for_load_state()
+    assert total(page) == 2
+    assert set(page.locator("li.hit .author").all_inner_texts()) == {"游竹君"}
+    href = page.locator("a.feed").get_attribute("href")
+    assert page.locator('link[rel="alternate"][type="application/atom+xml"]').get_attribute("href") == href
+    feed = feedparser.parse(page.request.get(href).body())
+    assert (feed.bozo, feed.feed.title, [e.author for e in feed.entries]) == (
+        False, "Qiao: 醫藥費 · author: 游竹君", ["游竹君", "游竹君"])
+
+
+def test_the_csv_link_downloads_the_page_as_csv(page: Page, tmp_path: Path) -> None:
+    page.goto("/?q=醫藥費&per_page=5")
+    with page.expect_download() as download:
+        page.locator("a.export", has_text="CSV").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "qiao-search.csv"
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "\ufeff" + "id,title,url,published,source,category,lang,author,tags,score,partial,snippet"
+    assert lines[1].startswith("u98fab581d6b9849a,翁借錢醫癱妻 奔波守病榻,")
+
+
+def test_dates_in_words_show_a_chip_that_removes_them(page: Page) -> None:
+    page.goto("/")
+    search_for(page, "香港 2023年10月")
+    assert total(page) == 5
+    assert {t[:7] for t in page.locator("li.hit time").all_inner_texts()} == {"2023-10"}
+    chip = page.locator('.active a.chip[data-kind="dates"]')
+    assert chip.inner_text().startswith("2023年10月: 2023-10-01 – 2023-10-31")
+    assert page.locator(".searched-as .dates").inner_text() == "dates 2023-10-01 – 2023-10-31 (from “2023年10月”)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "dates-chip.png", full_page=True)
+    chip.click()
+    page.wait_for_load_state()
+    assert total(page) == 18
+    assert page.locator("#q").input_value() == "香港"
+
+
+def test_choosing_oldest_first_in_the_sort_control_reorders_the_list(page: Page) -> None:
+    page.goto("/?q=香港")
+    page.locator("details.options summary").click()
+    page.locator('select[name="sort"]').select_option("date_asc")
+    page.locator("details.options button").click()
+    page.wait_for_load_state()
+    assert page.locator("li.hit time").first.inner_text() == "2016-02-17"
+    assert page.locator('select[name="sort"]').input_value() == "date_asc"
+
+
+# --- suggestions while typing, related articles -----------------------------------------------
+
+
+def searched(url: str) -> str | None:
+    """The query of a search page's URL (None for another page)."""
+    parts = urlsplit(url)
+    return parse_qs(parts.query).get("q", [None])[0] if parts.path == "/" else None
+
+
+def suggestions(tab: Page) -> list[str]:
+    """The texts of the suggestion list once it is open."""
+    tab.locator("#q-suggestions li").first.wait_for()
+    return tab.locator("#q-suggestions li .text").all_inner_texts()
+
+
+def test_typing_opens_suggestions_and_the_arrows_and_enter_search_for_one(page: Page) -> None:
+    page.goto("/")
+    page.locator("#q").press_sequentially("香")
+    assert suggestions(page)[:4] == ["香港", "香港特区政府", "香江", "香港特区"]
+    box = page.locator("#q")
+    assert (box.get_attribute("role"), box.get_attribute("aria-expanded")) == ("combobox", "true")
+    assert page.locator("#q-suggestions").get_attribute("role") == "listbox"
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == "q-suggestion-1"
+    assert page.locator("#q-suggestion-1").get_attribute("aria-selected") == "true"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "suggestions.png")
+    box.press("Enter")
+    page.wait_for_url(lambda url: searched(url) == "香港特区政府")
+    assert box.input_value() == "香港特区政府"
+
+
+def test_escape_closes_the_suggestions_and_enter_then_searches_as_typed(page: Page) -> None:
+    page.goto("/")
+    page.locator("#q").press_sequentially("Hong Kon")
+    assert suggestions(page)[:2] == ["Hong Kong", "Hong Kong's"]
+    page.locator("#q").press("Escape")
+    assert page.locator("#q-suggestions").is_hidden()
+    assert page.locator("#q").get_attribute("aria-expanded") == "false"
+    page.locator("#q").press("Enter")
+    page.wait_for_url(lambda url: searched(url) == "Hong Kon")
+
+
+def test_choosing_a_suggested_title_opens_its_article(page: Page) -> None:
+    page.goto("/")
+    page.locator("#q").press_sequentially("hong kong pro")
+    found = suggestions(page)
+    assert found[6:] == ["Hong Kong protests continue through police opposition, rainstorms",
+                         "Hong Kong protesters surround downtown police complex"]
+    assert page.locator("#q-suggestion-6 .kind").inner_text() == "article"
+    for _ in range(7):
+        page.locator("#q").press("ArrowDown")
+    page.locator("#q").press("Enter")
+    page.wait_for_url("**/articles/u373a30f67c38b942")
+    assert page.locator("h1").inner_text() == "Hong Kong protests continue through police opposition, rainstorms"
+
+
+def test_the_page_has_no_suggestion_list_without_javascript(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(base_url=live_server, locale="en-US", java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto("/")
+    tab.locator("#q").fill("香")
+    assert tab.locator("#q-suggestions").count() == 0
+    assert tab.locator("#q").get_attribute("role") is None
+    context.close()
+
+
+def test_the_article_page_lists_related_articles_that_open(page: Page) -> None:
+    page.goto("/articles/u5cf08c845c51ccad")
+    related = page.locator("section.related")
+    assert related.locator("h2").inner_text() == "Related articles"
+    first = related.locator("li a").first
+    assert first.inner_text() == "中方：对联合国前秘书长加利逝世深感悲痛"
+    ARTIFACTS.mkdir(exist_ok=True)
+    related.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "related.png", full_page=True)
+    first.click()
+    page.wait_for_url("**/articles/u25e8ac51580f2b2c")

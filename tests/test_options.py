@@ -31,7 +31,7 @@ def test_cli_search_has_an_argument_or_option_for_each_field_and_no_other() -> N
         assert param.help == option.help
         assert param.default == getattr(DEFAULTS, name)
         assert (param.type is click.INT) == (option.schema.get("type") == "integer")
-    assert set(params) == {"index_dir", "as_json"}  # where to search and how to print: not options
+    assert set(params) == {"index_dir", "as_json", "output"}  # where to search and how to print: not options
 
 
 def test_cli_date_help_names_every_form_the_parser_takes() -> None:
@@ -78,7 +78,7 @@ def test_cache_key_is_equal_for_searches_that_give_the_same_result() -> None:
 @pytest.mark.parametrize(("params", "message"), [
     ({"page": "two"}, "page must be a whole number"),
     ({"per_page": "1000"}, "per_page must be between 1 and 100"),
-    ({"sort": "oldest"}, "sort must be one of relevance, date"),
+    ({"sort": "oldest"}, "sort must be one of relevance, relevance_recent, date, date_asc"),
     ({"from": "2024", "to": "2023"}, "is after to"),
     ({"from": "May 2023"}, "from must be a date"),
 ])
@@ -88,7 +88,8 @@ def test_bad_url_parameters_are_query_errors(params: dict[str, str], message: st
 
 
 def test_the_search_form_sends_the_url_names(no_index_client: FlaskClient) -> None:
-    given = {"q": "x", "per_page": "20", "lang": "en", "source": "s", "category": "c", "sort": "date"}
+    given = {"q": "x", "per_page": "20", "lang": "en", "source": "s", "category": "c", "author": "a", "tags": "t",
+             "sort": "date"}
     page = no_index_client.get("/", query_string=given).get_data(as_text=True)
     sent = set(re.findall(r'<(?:input|select)\b[^>]*\bname="([^"]+)"', page))
     assert sent == set(views.KEPT)

@@ -221,7 +221,7 @@ def test_title_is_ranked_above_body(seeds: QiaoIndex) -> None:
     [
         ({"page": 0}, "page must be 1 or more, not 0"),
         ({"per_page": 101}, "per_page must be between 1 and 100, not 101"),
-        ({"sort": "size"}, "sort must be one of relevance, date, not 'size'"),
+        ({"sort": "size"}, "sort must be one of relevance, relevance_recent, date, date_asc, not 'size'"),
         ({"date_from": "yesterday"}, "from must be a date like 2023-05-11, not 'yesterday'"),
         ({"lang": "fr"}, "unknown language 'fr'; use one of: zh, zh-Hans, zh-Hant, en"),
         ({"date_from": "2024-01-01", "date_to": "2023-01-01"}, "from (2024-01-01) is after to (2023-01-01)"),
@@ -243,12 +243,13 @@ def test_to_dict_has_the_api_shape(seeds: QiaoIndex) -> None:
     data = search(seeds, "Chongqing", per_page=1).to_dict()
     assert list(data) == [
         "ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
-        "hits", "facets", "fallback", "searched_as", "translations", "suggestion",
+        "hits", "facets", "fallback", "searched_as", "translations", "suggestion", "dates",
     ]
     assert list(data["hits"][0]) == [
         "id", "title", "url", "source", "category", "lang", "published", "score", "highlights", "partial",
+        "author", "tags",
     ]
-    assert list(data["facets"]) == ["lang", "source", "category", "year"]
+    assert list(data["facets"]) == ["lang", "source", "category", "year", "author", "tags"]
 
 
 def test_get_article_marks_the_query_in_the_whole_text(seeds: QiaoIndex) -> None:

@@ -30,7 +30,8 @@ from .conftest import SEEDS, SMALL
 SHARDS = 4
 IDS = [f"article-{n}" for n in range(200)] + ["重庆与香港", "en-bbc/tech/047.txt", ""]
 # Queries of every kind a search takes: words, Chinese words, filters, dates, date order,
-# an OR fallback, a question (five words or more: ranked with feedback), pages, exclusions.
+# an OR fallback, a question (five words or more: ranked with feedback), pages, exclusions,
+# oldest first, relevance with recency, dates in words.
 QUERIES = [
     {"q": "香港"},
     {"q": "Hong Kong protest"},
@@ -52,6 +53,13 @@ QUERIES = [
     {"q": "Hong Kong cooperation"},  # translated: synonym sets, their document frequencies summed over shards
     {"q": "香港 合作 OR 网络"},
     {"q": "Brazil", "xlang": False},
+    {"q": "election", "sort": "date_asc"},
+    {"q": "", "lang": "zh", "sort": "date_asc"},
+    {"q": "香港", "sort": "relevance_recent"},
+    {"q": "Hong Kong protest", "sort": "relevance_recent"},
+    {"q": "中国", "sort": "relevance_recent", "page": 3, "per_page": 10},
+    {"q": "香港 2023年10月"},
+    {"q": "economy last year", "sort": "relevance_recent"},
 ]
 
 
@@ -114,7 +122,7 @@ def test_four_shards_answer_as_one_index(sharded_seeds_dir: Path, seeds: QiaoInd
     want = search(seeds, **{**options, "per_page": per_page})
     assert (got.total_hits, got.fallback, got.facets) == (want.total_hits, want.fallback, want.facets)
     assert [h.score for h in got.hits] == pytest.approx([h.score for h in want.hits], abs=1e-9)
-    by_date = options.get("sort") == "date" or not options["q"]
+    by_date = options.get("sort") in ("date", "date_asc", "relevance_recent") or not options["q"]
     assert _by_ties(got.hits, by_date) == _by_ties(want.hits, by_date)
 
 
@@ -142,6 +150,7 @@ def sharded_small_dir(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("options", [
     {"q": "Hong Kong"}, {"q": "香港"}, {"q": "", "lang": "en", "sort": "date"}, {"q": "重庆 Macau"},
+    {"q": "Hong Kong", "sort": "relevance_recent"}, {"q": "", "lang": "en", "sort": "date_asc"},
 ], ids=str)
 def test_shards_some_of_them_empty_answer_as_one_index(
     sharded_small_dir: Path, small_index_dir: Path, options: dict,

@@ -41,7 +41,7 @@ SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 SEED_TITLE = ("Actively serve the national strategy and strengthen all-round cooperation "
               "between Chongqing and Hong Kong")
 SEARCH_KEYS = ["ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
-               "hits", "facets", "fallback", "searched_as", "translations", "suggestion"]
+               "hits", "facets", "fallback", "searched_as", "translations", "suggestion", "dates"]
 
 
 def error_of(response: TestResponse) -> tuple[int, str]:
@@ -79,8 +79,8 @@ def test_search_keys_are_in_a_fixed_order(client: FlaskClient) -> None:
     body = client.get("/api/search?q=香港").get_json()
     assert list(body) == SEARCH_KEYS
     assert list(body["hits"][0]) == ["id", "title", "url", "source", "category", "lang", "published",
-                                     "score", "highlights", "partial"]
-    assert list(body["facets"]) == ["lang", "source", "category", "year"]
+                                     "score", "highlights", "partial", "author", "tags"]
+    assert list(body["facets"]) == ["lang", "source", "category", "year", "author", "tags"]
 
 
 def test_search_json_is_utf8_chinese_not_escaped(client: FlaskClient) -> None:
@@ -137,7 +137,7 @@ def test_search_sort_date_puts_newest_first(client: FlaskClient) -> None:
     ("per_page=1.5", "per_page must be a whole number, not '1.5'"),
     ("from=2023-02-30", "from must be a date like 2023-05-11, not '2023-02-30'"),
     ("to=yesterday", "to must be a date like 2023-05-11, not 'yesterday'"),
-    ("sort=newest", "sort must be one of relevance, date, not 'newest'"),
+    ("sort=newest", "sort must be one of relevance, relevance_recent, date, date_asc, not 'newest'"),
     ("lang=fr", "unknown language 'fr'; use one of: zh, zh-Hans, zh-Hant, en"),
     ("page=999", "page must be at most 2, the last page, not 999"),
 ])
@@ -381,6 +381,8 @@ CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("get", "/api/search", "/api/search?q=香港&page=0", {}, 400),
     ("get", "/api/search", "/api/search?q=香港", {"app": "no_index"}, 503),
     ("get", "/api/search", "/api/search?q=xyzzyqq", {}, 200),
+    ("get", "/api/search", "/api/search?q=香港 2023年10月", {}, 200),  # with dates in words
+    ("get", "/api/search", "/api/search?q=香港 上周&sort=relevance_recent", {}, 200),
     ("get", "/api/articles/{id}", f"/api/articles/{SEED_ID}", {}, 200),
     ("get", "/api/articles/{id}", "/api/articles/cq-hk?q=香港", {"app": "writable"}, 200),
     ("get", "/api/articles/{id}", "/api/articles/nope", {}, 404),
@@ -396,24 +398,53 @@ CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("delete", "/api/articles/{id}", "/api/articles/hk-en", {"app": "writable"}, 401),
     ("delete", "/api/articles/{id}", "/api/articles/hk-en", {"headers": AUTH}, 403),
     ("delete", "/api/articles/{id}", "/api/articles/hk-en", {"app": "writable_no_index", "headers": AUTH}, 503),
+    ("get", "/api/suggest", "/api/suggest?q=香", {}, 200),
+    ("get", "/api/suggest", "/api/suggest?q=香&limit=0", {}, 400),
+    ("get", "/api/suggest", "/api/suggest?q=香", {"app": "no_index"}, 503),
+    ("get", "/api/articles/{id}/related", f"/api/articles/{SEED_ID}/related", {}, 200),
+    ("get", "/api/articles/{id}/related", f"/api/articles/{SEED_ID}/related?limit=x", {}, 400),
+    ("get", "/api/articles/{id}/related", "/api/articles/nope/related", {}, 404),
+    ("get", "/api/articles/{id}/related", "/api/articles/nope/related", {"app": "no_index"}, 503),
     ("get", "/api/stats", "/api/stats", {}, 200),
     ("get", "/api/stats", "/api/stats", {"app": "no_index"}, 503),
     ("get", "/healthz", "/healthz", {}, 200),
     ("get", "/healthz", "/healthz", {"app": "no_index"}, 503),
     ("get", "/openapi.json", "/openapi.json", {}, 200),
     ("put", "/api/search", "/api/search", {}, 405),
+    ("get", "/api/search.csv", "/api/search.csv?q=醫藥費", {}, 200),
+    ("get", "/api/search.csv", "/api/search.csv?q=醫藥費&lang=xx", {}, 400),
+    ("get", "/api/search.csv", "/api/search.csv?q=醫藥費", {"app": "no_index"}, 503),
+    ("get", "/api/search.jsonl", "/api/search.jsonl?q=醫藥費", {}, 200),
+    ("get", "/api/search.jsonl", "/api/search.jsonl?q=醫藥費&page=0", {}, 400),
+    ("get", "/api/search.jsonl", "/api/search.jsonl?q=醫藥費", {"app": "no_index"}, 503),
+    ("get", "/feed", "/feed?q=醫藥費", {}, 200),
+    ("get", "/feed", "/feed?q=醫藥費&from=2023-13", {}, 400),
+    ("get", "/feed", "/feed?q=醫藥費", {"app": "no_index"}, 503),
 ]
 
 
-def schema_for(method: str, template: str, status: int) -> dict[str, Any]:
-    """The documented schema of a response, resolvable on its own; the error body for other methods."""
+def documented_content(method: str, template: str, status: int) -> tuple[str, dict[str, Any]]:
+    """The documented media type and schema of a response, the schema resolvable on its own; the
+    error body for other methods."""
     operation = OPENAPI["paths"][template].get(method)
     if operation is None:
-        schema = {"$ref": "#/components/schemas/Error"}
+        media, schema = "application/json", {"$ref": "#/components/schemas/Error"}
     else:
         response = operation["responses"].get(str(status), operation["responses"]["default"])
-        schema = response["content"]["application/json"]["schema"]
-    return {**schema, "components": OPENAPI["components"]}
+        media, content = next(iter(response["content"].items()))
+        schema = content["schema"]
+    return media, {**schema, "components": OPENAPI["components"]}
+
+
+def documented_body(response: TestResponse, media: str) -> list[Any]:
+    """The values of a response body to check against its documented schema: the JSON object, each
+    JSON line, the CSV's text, the feed's text (the exports' and feed's shapes have tests of their own)."""
+    text = response.get_data(as_text=True)
+    if media == "application/json":
+        return [response.get_json()]
+    if media == "application/jsonl":
+        return [json.loads(line) for line in text.splitlines()]
+    return [text]
 
 
 @pytest.fixture
@@ -433,7 +464,10 @@ def test_real_response_matches_the_openapi_document(
     client = clients[kwargs.pop("app", "seeds")]
     response = getattr(client, method)(url, **kwargs)
     assert response.status_code == status
-    jsonschema.validate(response.get_json(), schema_for(method, template, status))
+    media, schema = documented_content(method, template, status)
+    assert response.mimetype == media
+    for value in documented_body(response, media):
+        jsonschema.validate(value, schema)
 
 
 def test_every_documented_response_is_checked_against_a_real_one() -> None:
@@ -450,7 +484,7 @@ def test_every_documented_response_is_checked_against_a_real_one() -> None:
 def test_every_api_route_is_documented(app: Flask) -> None:
     routes = {
         (rule.rule.replace("<path:article_id>", "{id}"), method.lower())
-        for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
+        for rule in app.url_map.iter_rules() if rule.endpoint.startswith(("api.", "feed."))
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     documented = {(path, method) for path, operations in OPENAPI["paths"].items() for method in operations}

@@ -403,7 +403,7 @@ def test_chinese_page_says_an_unknown_article_in_chinese(client: FlaskClient) ->
     ("q=香港&xlang=off&page=two", "页码应为整数，而不是“two”"),
     ("q=香港&xlang=off&page=999", "页码最大为 2（最后一页），而不是 999"),
     ("q=香港&xlang=off&per_page=500", "每页条数应在 1 到 100 之间，而不是 500"),
-    ("q=香港&xlang=off&sort=oldest", "排序方式应为 relevance、date 之一，而不是“oldest”"),
+    ("q=香港&xlang=off&sort=oldest", "排序方式应为 relevance、relevance_recent、date、date_asc 之一，而不是“oldest”"),
     ("q=" + "香" * 2001, "查询有 2001 个字符，上限是 2000 个"),
     ("q=" + " ".join(f"w{n}" for n in range(257)), "查询有 257 个不同的词，上限是 256 个"),
 ], ids=["to", "from-after-to", "lang", "page", "page-not-a-number", "page-past-the-last", "per_page", "sort", "characters", "words"])
@@ -441,3 +441,40 @@ def test_chinese_page_of_an_unexpected_error_is_chinese(app: Flask, monkeypatch:
     response = app.test_client().get("/?q=香港&hl=zh")
     assert response.status_code == 500
     assert error_notice(response) == "发生了意外错误，已记录在服务器日志中。"
+
+
+def test_author_and_tags_facets_follow_the_others(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=醫藥費"))
+    assert [s["data-facet"] for s in soup.select("[data-facet]")] == ["lang", "source", "year", "author", "tags"]
+    assert [h.get_text() for h in soup.select("[data-facet=author] h2, [data-facet=tags] h2")] == ["Author", "Tags"]
+    assert facet_link(soup, "tags", "暖流") == ("/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&tags=%E6%9A%96%E6%B5%81", 7)
+
+
+def test_author_facet_narrows_to_its_count_and_its_chip_removes_it(client: FlaskClient) -> None:
+    href, count = facet_link(page(client.get("/?q=醫藥費")), "author", "游竹君")
+    assert href == "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&author=%E6%B8%B8%E7%AB%B9%E5%90%9B"
+    soup = page(client.get(href))
+    assert total(soup) == count == 2
+    chips = {a.get_text(" ", strip=True): a["href"] for a in soup.select(".active a.chip")}
+    assert chips == {"Author: 游竹君 × (Remove filter)": "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB"}
+
+
+def test_a_hit_shows_its_author_and_tags(client: FlaskClient) -> None:
+    hit = page(client.get("/?q=tag:頭條")).select_one("li.hit")
+    assert (hit.select_one(".author").get_text(), [t.get_text() for t in hit.select(".tag")]) == (
+        "向高彬", ["頭條", "頭條要聞"])
+
+
+def test_clear_all_removes_author_and_tags_too(client: FlaskClient) -> None:
+    soup = page(client.get("/?q=醫藥費&author=游竹君&tags=暖流"))
+    clear = [a for a in soup.select(".active a") if a.get_text() == "Clear all"]
+    assert clear[0]["href"] == "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB"
+
+
+def test_an_article_links_its_author_and_tags_to_their_searches(client: FlaskClient) -> None:
+    soup = page(client.get("/articles/u4ec8d89524a038dc"))  # 丈夫久病過世 婆婆不良於行 (A1490.htm)
+    assert (soup.select_one("a.author").get_text(), soup.select_one("a.author")["href"]) == (
+        "By 孫敏聿", "/?author=%E5%AD%AB%E6%95%8F%E8%81%BF")
+    assert [(a.get_text(), a["href"]) for a in soup.select("a.tag")] == [
+        ("暖流", "/?tags=%E6%9A%96%E6%B5%81"), ("頭條要聞", "/?tags=%E9%A0%AD%E6%A2%9D%E8%A6%81%E8%81%9E")]
+    assert total(page(client.get(soup.select_one("a.author")["href"]))) == 8

@@ -6,14 +6,17 @@ import hmac
 import json
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 
 from search.articles import ArticleError, article_from_record
 from search.errors import ArticleNotFound, QiaoError, error_body
+from search.export import to_csv, to_jsonl
 from search.index import Outcome, add_articles, delete, stats
-from search.options import SearchOptions
+from search.options import SearchOptions, integer_param
+from search.query import complete, related
+from search.query.results import SearchResult
 from search.query.search import get_article
 from web.cache import cached_search
 from web.openapi import OPENAPI
@@ -27,10 +30,49 @@ WRITE_STATUSES = ("added", "updated", "unchanged", "rejected")
 @bp.get("/api/search")
 def search_articles() -> dict[str, object]:
     """Exactly the JSON of ``qiao search --json``."""
+    return _search().to_dict()
+
+
+@bp.get("/api/search.csv")
+def search_csv() -> Response:
+    """The hits of the page asked for as CSV (search.export): UTF-8 with a BOM, a header row."""
+    return _download(to_csv(_search()), "csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/api/search.jsonl")
+def search_jsonl() -> Response:
+    """The hits of the page asked for as JSON Lines, each hit as in /api/search."""
+    return _download(to_jsonl(_search()), "jsonl", "application/jsonl; charset=utf-8")
+
+
+def _search() -> SearchResult:
+    """The search of this request's parameters, through the result cache."""
     options = SearchOptions.from_params(request.args)
     with using_index() as index:
-        result = cached_search(index, options)
-    return result.to_dict()
+        return cached_search(index, options)
+
+
+def _download(text: str, suffix: str, content_type: str) -> Response:
+    """An export as a file to save, named for the search."""
+    response = Response(text, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="qiao-search.{suffix}"'
+    return response
+
+
+@bp.get("/api/suggest")
+def suggest() -> dict[str, object]:
+    """Suggestions for the text typed so far: the last word completed, and titles."""
+    limit = integer_param(request.args, "limit", complete.DEFAULT_LIMIT)
+    with using_index() as index:
+        return complete.complete(index, request.args.get("q", ""), limit=limit).to_dict()
+
+
+@bp.get("/api/articles/<path:article_id>/related")
+def related_articles(article_id: str) -> dict[str, object]:
+    """The articles most like one article, without it and its copies."""
+    limit = integer_param(request.args, "limit", related.DEFAULT_LIMIT)
+    with using_index() as index:
+        return related.related(index, article_id, limit=limit).to_dict()
 
 
 @bp.get("/api/articles/<path:article_id>")

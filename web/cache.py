@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from datetime import date
 
 from flask import Flask, Response, current_app, g
 
@@ -66,7 +67,7 @@ def cached_search(index: QiaoIndex, options: SearchOptions) -> SearchResult:
     if cache is None:
         return search(index, options)
     state = index.state()
-    key = options.key()
+    key = (options.key(), date.today())  # relative dates in words (上周, yesterday) read today's date
     result = cache.get(state, key)
     g.qiao_cache = "miss" if result is None else "hit"
     if result is None:

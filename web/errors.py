@@ -11,7 +11,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from search.errors import QiaoError, error_body
 from web.i18n import error_message, translate
 
-JSON_PATHS = ("/healthz", "/openapi.json")
+JSON_PATHS = ("/healthz", "/openapi.json", "/feed")  # /feed: read by programs, which get the JSON error body
 # Codes for HTTP statuses whose reason phrase is not the word a client expects.
 CODES = {413: "payload_too_large", 500: "internal"}
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from search.articles import LANGS
+from search.export import CSV_FIELDS
 from search.options import MAX_PER_PAGE, options
+from search.query import complete, related
 from search.schema import FACET_FIELDS
 
 
@@ -72,6 +74,8 @@ SCHEMAS: dict[str, Any] = {
         "highlights": _ref("Highlights"),
         "partial": {"type": "boolean", "description": "The article has some of the query's words, not all: "
                     "such hits follow the ones with every word, which alone make total_hits and the facets."},
+        "author": STRING,
+        "tags": STRINGS,
     }),
     "Translation": _object({
         "source": {**STRING, "description": "The query's word or phrase as typed."},
@@ -100,6 +104,22 @@ SCHEMAS: dict[str, Any] = {
         "suggestion": {**NULLABLE_STRING, "description": "Did you mean: the query with its misspelled words "
                        "corrected from the index's own words (goverment: government, 相港: 香港), as typed otherwise; "
                        "only when fewer than 3 articles have all the words, else null."},
+        "dates": {
+            "oneOf": [{"type": "null"}, _ref("DateWords")],
+            "description": "The date filter made by the query's dates in words (2023年10月, 去年, last week), "
+                           "null when it has none. They are not searched as words; from/to apply too.",
+        },
+    }),
+    "DateWords": _object({
+        "from": {**NULLABLE_STRING, "description": "First day, YYYY-MM-DD; null: open (since 2020)."},
+        "to": {**NULLABLE_STRING, "description": "Last day, inclusive."},
+        "words": {**STRINGS, "description": "The date words as written: 2023年10月, May 2023, 上周."},
+        "relative_to": {**NULLABLE_STRING, "description": "The day relative words (上周, yesterday, 10月) "
+                        "were read from; null when none is relative."},
+        "anchor": {"enum": [None, "today", "newest article"], "description": "What relative_to is: today, "
+                   "or the newest article's day when that is over 30 days old (an archive)."},
+        "without": {**STRING, "description": "The query without its date words: what was searched, and "
+                    "the query of the same search without the date filter."},
     }),
     "Article": _object({
         "ok": {"const": True},
@@ -138,13 +158,35 @@ SCHEMAS: dict[str, Any] = {
         "dictionary": STRING, "dictionary_changed": {"type": "boolean"}, "last_build": STRING,
     }),
     "Health": _object({"ok": {"const": True}, "status": {"const": "ok"}, "documents": INTEGER}),
+    "Suggestions": _object({
+        "ok": {"const": True},
+        "query": STRING,
+        "suggestions": {"type": "array", "maxItems": complete.MAX_LIMIT, "items": _object({
+            "text": {**STRING, "description": "A word: the typed text with its last word completed "
+                     "(重庆 香 gives 重庆 香港; Chinese in Simplified, English in lower case). A title: the title."},
+            "kind": {"enum": ["word", "title"]},
+            "articles": {**INTEGER, "description": "The articles with the word, or with this title."},
+            "id": {**NULLABLE_STRING, "description": "A title's newest article; null for a word."},
+        })},
+        "processing_time_ms": {"type": "number", "minimum": 0},
+    }),
+    "Related": _object({
+        "ok": {"const": True},
+        "id": STRING,
+        "query": {**STRING, "description": "The article's distinctive words, boosted by tf·idf, as the query "
+                  "that found the hits (empty when it has none)."},
+        "hits": {"type": "array", "items": _ref("Hit")},
+        "processing_time_ms": {"type": "integer", "minimum": 0},
+    }),
 }
+
+SEARCH_PARAMETERS = [_query(option.url, option.help, option.schema) for _, option in options()]
 
 PATHS: dict[str, Any] = {
     "/api/search": {"get": {
         "summary": "Search articles",
         "description": "The same JSON as `qiao search --json`.",
-        "parameters": [_query(option.url, option.help, option.schema) for _, option in options()],
+        "parameters": SEARCH_PARAMETERS,
         "responses": {
             "200": {**_json(_ref("SearchResult"), "A page of results."), "headers": {"X-Qiao-Cache": {
                 "description": "hit when the same search was answered from the server's result cache, on the "
@@ -152,6 +194,43 @@ PATHS: dict[str, Any] = {
                 "schema": {"enum": ["hit", "miss"]},
             }}},
             "400": _error("A bad parameter (code bad_parameter), e.g. a page past the last."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/api/search.csv": {"get": {
+        "summary": "Export a page of results as CSV",
+        "description": "The hits of the page asked for (page, per_page: at most 100), as in /api/search, one "
+                       "row each: UTF-8 with a byte order mark (so Excel reads Chinese), a header row, the "
+                       f"columns {', '.join(CSV_FIELDS)} (tags joined by commas, the snippet as plain text).",
+        "parameters": SEARCH_PARAMETERS,
+        "responses": {
+            "200": {"description": "The rows, as a file to save (qiao-search.csv).",
+                    "content": {"text/csv": {"schema": STRING}}},
+            "400": _error("A bad parameter (code bad_parameter)."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/api/search.jsonl": {"get": {
+        "summary": "Export a page of results as JSON Lines",
+        "description": "The hits of the page asked for (page, per_page: at most 100), each on a line of its own "
+                       "exactly as in the hits of /api/search.",
+        "parameters": SEARCH_PARAMETERS,
+        "responses": {
+            "200": {"description": "One Hit a line, as a file to save (qiao-search.jsonl).",
+                    "content": {"application/jsonl": {"schema": _ref("Hit")}}},
+            "400": _error("A bad parameter (code bad_parameter)."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/feed": {"get": {
+        "summary": "Follow a search as an Atom feed",
+        "description": "An Atom 1.0 feed of the search, newest first whatever sort says: per_page entries "
+                       "(20 unless given), each with the article's link, its page here, its date, author, "
+                       "tags and the best sentences for the query as summary.",
+        "parameters": SEARCH_PARAMETERS,
+        "responses": {
+            "200": {"description": "The feed.", "content": {"application/atom+xml": {"schema": STRING}}},
+            "400": _error("A bad parameter (code bad_parameter)."),
             "503": _error("No index (index_not_found)."),
         },
     }},
@@ -189,6 +268,40 @@ PATHS: dict[str, Any] = {
             },
         },
     },
+    "/api/suggest": {"get": {
+        "summary": "Suggestions while typing",
+        "description": "The typed text's last word completed from the index's words (a Chinese run's last "
+                       "word, in either script: 醫 and 医 complete alike), most articles first; then titles with a "
+                       "word that starts as the text does, the title of the most articles first, then the newest. "
+                       "Words take the first places, titles at least half when there are enough.",
+        "parameters": [
+            _query("q", "The text typed so far.", STRING),
+            _query("limit", f"At most this many suggestions (1 to {complete.MAX_LIMIT}).",
+                   {"type": "integer", "minimum": 1, "maximum": complete.MAX_LIMIT, "default": complete.DEFAULT_LIMIT}),
+        ],
+        "responses": {
+            "200": _json(_ref("Suggestions"), "The suggestions, words first (none for empty text)."),
+            "400": _error("A bad limit, or text longer than a query may be (bad_parameter, query_too_long)."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
+    "/api/articles/{id}/related": {"get": {
+        "summary": "Related articles",
+        "description": "The articles most like this one (MoreLikeThis: its distinctive words by tf·idf, searched as "
+                       "one query), without the article itself and its copies (titles and bodies sharing 70 % of "
+                       "their trigrams of Chinese characters, English words and numbers).",
+        "parameters": [
+            ARTICLE_ID,
+            _query("limit", f"At most this many articles (1 to {related.MAX_LIMIT}).",
+                   {"type": "integer", "minimum": 1, "maximum": related.MAX_LIMIT, "default": related.DEFAULT_LIMIT}),
+        ],
+        "responses": {
+            "200": _json(_ref("Related"), "The related articles, most alike first."),
+            "400": _error("A bad limit (bad_parameter)."),
+            "404": _error("No article with this id (not_found)."),
+            "503": _error("No index (index_not_found)."),
+        },
+    }},
     "/api/stats": {"get": {
         "summary": "Index statistics",
         "responses": {

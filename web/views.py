@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from markupsafe import Markup
 
 from search.errors import QiaoError, QueryError
-from search.options import SearchOptions, lang_value
+from search.index import QiaoIndex
+from search.options import FILTERS, SORTS, SearchOptions, lang_value
 from search.options import options as search_options
-from search.query.results import SearchResult
+from search.query.related import related
+from search.query.results import Hit, SearchResult
 from search.query.search import get_article
 from web.cache import cached_search
 from web.i18n import error_message, lang_name, translate as _
@@ -47,6 +49,7 @@ class ActiveFilter:
 
     label: str
     url: str
+    kind: str = "filter"  # or "dates": the query's date words
 
 
 @bp.get("/")
@@ -68,10 +71,10 @@ def index() -> tuple[str, int]:
         error, status = error_message(e), e.status
     return render_template(
         "search.html", result=result, error=error, documents=documents,
-        facets=facet_lists(result) if result else {}, active=active_filters(),
-        pages=page_links(result) if result else [], examples=EXAMPLES,
+        facets=facet_lists(result) if result else {}, active=active_filters(result),
+        pages=page_links(result) if result else [], examples=EXAMPLES, follow=follow_links(),
         form={name: request.args.get(name, "") for name in KEPT}, autofocus=not q.strip(),
-        facet_shown=FACET_SHOWN,
+        facet_shown=FACET_SHOWN, sorts=SORTS, unfiltered=unfiltered_url(result),
     ), status
 
 
@@ -84,7 +87,18 @@ def article(article_id: str) -> str:
             shown = get_article(ix, article_id, q=q)
         except QueryError:  # e.g. lang:xx in the query: show the article unmarked
             shown = get_article(ix, article_id)
-    return render_template("article.html", article=shown, q=q, form={"q": q})
+        alike = related_hits(ix, article_id)
+    return render_template("article.html", article=shown, q=q, form={"q": q}, related=alike)
+
+
+def related_hits(ix: QiaoIndex, article_id: str) -> tuple[Hit, ...]:
+    """The article's related articles for its page; none when their search cannot be run (it
+    timed out), which the page does without rather than fail."""
+    try:
+        return related(ix, article_id).hits
+    except QueryError:
+        current_app.logger.warning("related articles of %r not shown", article_id, exc_info=True)
+        return ()
 
 
 @bp.after_app_request
@@ -152,10 +166,14 @@ def facet_lists(result: SearchResult) -> dict[str, list[FacetValue]]:
     return {name: values for name, values in lists.items() if values}
 
 
-def active_filters() -> list[ActiveFilter]:
-    """The filters in force, each with a link that removes it."""
+def active_filters(result: SearchResult | None) -> list[ActiveFilter]:
+    """The filters in force, each with a link that removes it; the query's date words are one,
+    removed by searching the query without them."""
     active = []
-    for name in ("lang", "source", "category"):
+    if result is not None and (dates := result.dates) is not None:
+        label = f"{' '.join(dates.words)}: {dates.start or '…'} – {dates.end or '…'}"
+        active.append(ActiveFilter(label, url_with({"q": dates.without}), "dates"))
+    for name in FILTERS:
         if value := request.args.get(name, "").strip():
             label = lang_name(lang_value(value)) if name == "lang" else value
             active.append(ActiveFilter(f"{_('facet_' + name)}: {label}", url_with({name: None})))
@@ -164,6 +182,26 @@ def active_filters() -> list[ActiveFilter]:
         label = selected_year() or f"{start or '…'} – {end or '…'}"
         active.append(ActiveFilter(label, url_with({"from": None, "to": None})))
     return active
+
+
+def unfiltered_url(result: SearchResult | None) -> str:
+    """This search without its filters, its date range and its query's date words."""
+    changes: dict[str, object] = {name: None for name in (*FILTERS, "from", "to")}
+    if result is not None and result.dates is not None:
+        changes["q"] = result.dates.without
+    return url_with(changes)
+
+
+def follow_links() -> dict[str, str]:
+    """This search as an Atom feed (newest first, without page or sort) and this page as CSV and JSONL."""
+    args = {name: value for name in KEPT if (value := request.args.get(name, "").strip())}
+    page = {**args, "page": value} if (value := request.args.get("page", "").strip()) else args
+    feed = {name: value for name, value in args.items() if name not in ("sort", "per_page")}
+    return {
+        "feed": url_for("feed.search_feed", **feed),
+        "csv": url_for("api.search_csv", **page),
+        "jsonl": url_for("api.search_jsonl", **page),
+    }
 
 
 def page_links(result: SearchResult) -> list[int | None]:

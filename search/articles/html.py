@@ -35,6 +35,12 @@ _DATE_IN_TEXT = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}[-/]\d{1,2}[-/]\d
 _TITLE_SITE = re.compile(r"(?P<head>.+)(?:\s+[-–—]\s+|\s*[|_｜]\s*)(?P<site>[^|_｜]{1,30})")
 _COPYRIGHT = re.compile(r"©|\bcopyright\b|版權所有|版权所有|著作權|著作权", re.IGNORECASE)
 _MAX_COPYRIGHT_LINE = 120
+# A Chinese byline names the reporter: 報導．攝影╱韓旭爾 (the name after the slash), or
+# 【向高彬╱新北報導】, 記者向高彬╱新北報導 (the name before the place).
+_BYLINE = re.compile(
+    r"(?:報導|报道|撰文|採訪|采访)(?:\s*[．.・·˙‧、?]?\s*(?:攝影|摄影))?\s*[╱／/]\s*(?P<after>[\u4e00-\u9fff]{2,4})(?![\u4e00-\u9fff])"
+    r"|(?:記者|记者|【)(?P<before>[\u4e00-\u9fff]{2,4})\s*[╱／/]\s*[\u4e00-\u9fff]{1,8}(?:報導|报道)"
+)
 
 
 def html_record(html: str) -> dict[str, Any]:
@@ -65,7 +71,7 @@ def html_record(html: str) -> dict[str, Any]:
         "url": url or meta.get("og:url", ""),
         "published": published,
         "source": site,
-        "author": meta.get("author", ""),
+        "author": meta.get("author") or _byline(body_lines),
         "category": meta.get("article:section", ""),
         "tags": _meta_tags(soup, meta),
         "captions": captions,
@@ -96,6 +102,12 @@ def _meta_values(soup: BeautifulSoup) -> dict[str, str]:
         if isinstance(key, str) and isinstance(tag["content"], str):
             values.setdefault(key.strip().lower(), clean_line(tag["content"]))
     return values
+
+
+def _byline(lines: list[str]) -> str:
+    """The reporter a Chinese byline in the text names (報導．攝影╱韓旭爾: 韓旭爾), else ""."""
+    match = _BYLINE.search("\n".join(lines))
+    return (match["after"] or match["before"]) if match else ""
 
 
 def _meta_tags(soup: BeautifulSoup, meta: dict[str, str]) -> str:

@@ -18,7 +18,7 @@ from whoosh import query as wq
 from whoosh.analysis import Token
 from whoosh.fields import Schema
 
-from search.analysis import HAN, HAN_FUNCTION_CHARS, HAN_RUN, fold
+from search.analysis import HAN, HAN_FUNCTION_CHARS, HAN_RUN, fold, value_key
 from search.bridge import Bridge, Translation
 from search.errors import QueryError
 from search.matching import StringQuery, SynonymQuery, WordQuery
@@ -26,6 +26,7 @@ from search.options import LANGS
 from search.query.highlight import Highlighter
 from search.query.syntax import AllOf, AnyOf, Excluded, FieldValue, Node, Phrase, Words
 from search.ranking import RANKING, Ranking
+from search.schema import KEY_FIELDS
 
 # A word jieba may cut differently also matches as a string inside or across words, at this weight.
 SUBSTRING_WEIGHT = 0.3
@@ -384,7 +385,10 @@ def _group(parts: list[str], joint: str) -> str:
 
 
 def filter_query(name: str, value: str) -> wq.Query:
-    """The exact-value query of a filter; lang=zh covers both Chinese scripts."""
+    """The exact-value query of a filter; lang=zh covers both Chinese scripts; author and tags
+    match their values folded (張三 finds 张三, Trade finds trade)."""
+    if name in KEY_FIELDS:
+        return wq.Term(KEY_FIELDS[name], value_key(value))
     if name == "lang":
         langs = LANGS.get(value.lower())
         if langs is None:

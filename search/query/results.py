@@ -9,6 +9,7 @@ from datetime import datetime
 from datetime import time as dtime
 
 from search.bridge import Translation
+from search.query.dates import DateWords
 
 
 @dataclass(frozen=True)
@@ -25,17 +26,21 @@ class Hit:
     score: float
     highlights: dict[str, str]
     partial: bool = False  # has some of the query's words, listed after the articles with all of them
+    author: str = ""
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, stored: Mapping[str, object], score: float, highlights: dict[str, str], partial: bool) -> Hit:
         """The hit of an article's stored fields."""
         article = article_fields(stored)
         described = {f.name: article[f.name] for f in fields(cls) if f.name in article}
+        described["tags"] = tuple(described["tags"])  # type: ignore[arg-type]
         return cls(**described, score=round(score, 4), highlights=highlights, partial=partial)
 
     def to_dict(self) -> dict[str, object]:
-        """The hit as the JSON API returns it."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The hit as the JSON API returns it (tags as a list)."""
+        return {f.name: list(value) if isinstance(value := getattr(self, f.name), tuple) else value
+                for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class SearchResult:
     searched_as: tuple[str, ...]
     suggestion: str | None = None  # the query with misspelled words corrected (search.query.suggest)
     translations: tuple[Translation, ...] = ()  # the query's words in the other language or region (search.bridge)
+    dates: DateWords | None = None  # the date filter the query's words made (search.query.dates)
 
     @property
     def total_pages(self) -> int:
@@ -75,6 +81,7 @@ class SearchResult:
             "searched_as": list(self.searched_as),
             "translations": [t.to_dict() for t in self.translations],
             "suggestion": self.suggestion,
+            "dates": self.dates.to_dict() if self.dates else None,
         }
 
 

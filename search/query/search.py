@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 import numpy as np
 from whoosh import classify
@@ -30,8 +31,9 @@ from search.bridge import USER_GLOSSARY, Bridge
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.matching import TooSlow, WordQuery, evaluate
-from search.options import SearchOptions
+from search.options import DATE_SORTS, SearchOptions
 from search.query.compile import CompiledQuery, compile_query, filter_query
+from search.query.dates import DateWords, anchor, read_dates
 from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, article_fields
 from search.query.statistics import Statistics
@@ -42,10 +44,11 @@ from search.schema import FACET_FIELDS
 from search.shard_search import (
     ShardedSearcher,
     best_first,
+    facets_of,
     gather_statistics,
     rank_shards,
 )
-from search.whoosh_glue import facet_codes, facet_counts, sort_keys
+from search.whoosh_glue import date_key, date_range, facet_codes, sort_keys
 
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
@@ -73,6 +76,7 @@ class Plan:
     sort: str
     limit: int
     question: bool  # ranked by any word, then with feedback words; not raised by proximity
+    anchor: int | None = None  # sort=relevance_recent: the anchor day as a date sort key, ages count from it
 
 
 @dataclass(frozen=True)
@@ -84,26 +88,36 @@ class Answer:
     partial_from: float = math.inf  # the hits from this rank on have only some of the words
 
 
-def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = RANKING, **options: object) -> SearchResult:
+def search(
+    index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = RANKING, today: date | None = None,
+    **options: object,
+) -> SearchResult:
     """Search the index: ranked, highlighted hits of one page, with facet counts.
 
     ``q`` is the query text with ``options`` the other fields of SearchOptions (``page``,
     ``per_page``, ``lang``, ``source``, ``category``, ``date_from``, ``date_to``, ``sort``), or
-    one SearchOptions. With no words to rank by (an empty query with filters, or a query of
-    filters and exclusions), the matching articles are listed newest first. A page past the
-    last one of the hits is a QueryError.
+    one SearchOptions. Dates in the query's words (search.query.dates) filter by date, with
+    from/to if given too (both apply); relative ones are read from ``today`` (default: the
+    clock's), or from the newest article's day in an archive. With no words to rank by (an
+    empty query with filters, or a query of filters and exclusions), the matching articles are
+    listed newest first (oldest first by date_asc). A page past the last one of the hits is a
+    QueryError.
     """
     started = time.perf_counter()
     asked = q if isinstance(q, SearchOptions) else SearchOptions(q=q, **options)  # type: ignore[arg-type]
-    restrict = _restriction(asked)
     searcher = index.searcher()
-    tree = parse(asked.q)
+    today = today or date.today()
+    dates = read_dates(asked.q, today, lambda: _days(searcher))
+    restrict = _restriction(asked, dates)
+    tree = parse(dates.without if dates else asked.q)
     bridge = _bridge(index, searcher, tree, asked, ranking)
     compiled = _checked(compile_query(tree, searcher.schema, ranking, bridge=bridge))
     plan = _plan(asked, compiled, restrict, ranking)
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
-                            {name: {} for name in FACET_FIELDS}, None, ())
+                            {name: {} for name in FACET_FIELDS}, None, (), dates=dates)
+    if plan.sort == "relevance_recent":
+        plan = replace(plan, anchor=_anchor_key(searcher, today))
     stats = gather_statistics(searcher, plan.query)
     answer = _answer(searcher, tree, compiled, stats, plan, ranking, bridge)
     _check_page(answer.ranked.total, asked)
@@ -111,7 +125,7 @@ def search(index: QiaoIndex, q: str | SearchOptions = "", *, ranking: Ranking = 
     suggestion = suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
                         answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion,
-                        compiled.translations)
+                        translations=compiled.translations, dates=dates)
 
 
 def _bridge(index: QiaoIndex, searcher: Searcher, tree: Node | None, asked: SearchOptions, ranking: Ranking) -> Bridge | None:
@@ -147,6 +161,19 @@ def _texts(node: Node) -> list[str]:
     return []
 
 
+def _days(searcher: Searcher) -> tuple[date, date] | None:
+    """The days of the index's oldest and newest articles; None when none has a date."""
+    found = date_range(searcher, "published")
+    return None if found is None else (found[0].date(), found[1].date())
+
+
+def _anchor_key(searcher: Searcher, today: date) -> int:
+    """The day sort=relevance_recent counts ages from (search.query.dates.anchor), as a sort key."""
+    days = _days(searcher)
+    day = anchor(today, days[1] if days else None).day
+    return date_key(datetime.combine(day, datetime.min.time()))
+
+
 def _checked(compiled: CompiledQuery) -> CompiledQuery:
     """The compiled query, unless it has more different words than a search takes (a QueryError)."""
     if len(set(compiled.words)) > MAX_QUERY_WORDS:
@@ -170,18 +197,23 @@ def _plan(
         return None
     if query is None:
         query, restrict = wq.ConstantScoreQuery(restrict, 0.0), None
-    sort = asked.sort if compiled.words else "date"
-    question = sort == "relevance" and compiled.relaxable and len(set(compiled.words)) >= QUESTION_WORDS
+    sort = asked.sort if compiled.words or asked.sort in DATE_SORTS else "date"
+    question = sort not in DATE_SORTS and compiled.relaxable and len(set(compiled.words)) >= QUESTION_WORDS
     wanted = asked.page * asked.per_page
     limit = max(wanted, ranking.feedback_docs) if question else wanted
     return Plan(query, restrict, sort, limit, question)
 
 
-def _restriction(options: SearchOptions) -> wq.Query | None:
-    """The query that results are restricted to: the filters and the date range."""
+def _restriction(options: SearchOptions, dates: DateWords | None) -> wq.Query | None:
+    """The query that results are restricted to: the filters and the date range, the range of
+    from/to and that of the query's date words both (their intersection)."""
     parts: list[wq.Query] = [filter_query(name, value) for name, value in options.filters.items()]
     start, end = options.dates
-    if start or end:
+    if dates is not None:
+        first, last = dates.bounds
+        start = max(start, first) if start and first else start or first
+        end = min(end, last) if end and last else end or last
+    if start or end:  # (start after end, when from/to and the date words share no day: none)
         parts.append(wq.DateRange("published", start, end))
     if not parts:
         return None
@@ -206,7 +238,7 @@ def _answer(
         return _with_feedback(searcher, answer, stats, relaxed, ranking)
     if not strict.total:
         return _or_fallback(searcher, strict, stats, relaxed, ranking)
-    if plan.sort == "relevance" and strict.total < plan.limit:
+    if plan.sort not in DATE_SORTS and strict.total < plan.limit:
         return _continued(searcher, strict, stats, relaxed, ranking)
     return Answer(strict)
 
@@ -250,16 +282,16 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
     if isinstance(searcher, ShardedSearcher):  # each shard ranked, the best merged (search.shard_search)
         return Ranked(*rank_shards(searcher, query, stats, plan, ranking, _matches))
-    docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort == "date")
+    docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort != "relevance")
     scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
-    facets = {name: facet_counts(*facet_codes(searcher, name), docs) for name in FACET_FIELDS}
-    return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets)
+    return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets_of(searcher, docs))
 
 
 def _matches(
     searcher: Searcher, query: wq.Query, stats: Statistics, *, by_date: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates."""
+    """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates,
+    which the sorts by date and relevance_recent read."""
     deadline = time.perf_counter() + SEARCH_SECONDS
     docs, scores, dates = [], [], []
     try:
@@ -310,15 +342,18 @@ def _ms(started: float) -> int:
 
 
 def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, object]:
-    """A stored article; with ``q``, its title, body and captions as escaped HTML with the query marked."""
+    """A stored article; with ``q``, its title, body and captions as escaped HTML with the query's
+    words marked (not its dates in words, which filtered the search it came from)."""
     searcher = index.searcher()
     stored = searcher.document(id=article_id)
     if stored is None:
         raise ArticleNotFound(f"no article with id {article_id!r}")
     article = article_fields(stored)
     if q:
-        tree = parse(q)
-        bridge = _bridge(index, searcher, tree, SearchOptions(q=q), RANKING)  # translations are marked too
+        dates = read_dates(q, date.today(), lambda: _days(searcher))
+        marked = dates.without if dates else q  # the words the search matched, not its date words
+        tree = parse(marked)
+        bridge = _bridge(index, searcher, tree, SearchOptions(q=marked), RANKING)  # translations are marked too
         highlighter = compile_query(tree, searcher.schema, bridge=bridge).highlighter
         article["highlights"] = {
             "title": highlighter.whole(article["title"]),  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from whoosh.searching import Searcher
 
 from search.analysis import HAN, fold, has_han, latin_term
-from search.query.syntax import FILTER_FIELDS
+from search.query.syntax import FIELD_ALIASES, FILTER_FIELDS
 from search.strings import lexicon_of
 
 WORD_FIELDS = ("title", "body")
@@ -86,7 +86,7 @@ def suggest(
 
 def _correctable(m: re.Match[str]) -> bool:
     """Whether a word of the query text may be corrected: not an operator, not a filter's value."""
-    return m["word"] not in _OPERATORS and (m["field"] or "").lower() not in FILTER_FIELDS
+    return m["word"] not in _OPERATORS and (m["field"] or "").lower() not in (*FILTER_FIELDS, *FIELD_ALIASES)
 
 
 def _replaced(query: str, corrections: dict[str, str]) -> str:

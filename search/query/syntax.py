@@ -1,7 +1,7 @@
 """Qiao's query language: the lexer, the parser and the syntax tree.
 
 Words (all must match; when that finds nothing, any may), "quoted phrases", field:value for
-title/source/category/lang, -exclusion or NOT, OR, AND (all, never any), word^N boosts, and
+title/source/category/lang/author/tags, -exclusion or NOT, OR, AND (all, never any), word^N boosts, and
 parentheses. The syntax is bilingual, so it is parsed here rather than by Whoosh's QueryParser.
 """
 
@@ -12,8 +12,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from search.options import FILTERS
+
 TEXT_FIELD_PREFIXES = ("title",)
-FILTER_FIELDS = ("source", "category", "lang")
+FILTER_FIELDS = FILTERS  # exact-value fields: source:, category:, lang:, author:, tags:
+FIELD_ALIASES = {"tag": "tags"}  # tag:trade reads as tags:trade
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Phrase:
 
 @dataclass(frozen=True)
 class FieldValue:
-    """field:value on an exact-value field (source, category, lang): a filter, not scored."""
+    """field:value on an exact-value field (source, category, lang, author, tags): a filter, not scored."""
 
     field: str
     value: str
@@ -106,6 +109,7 @@ def _lex(text: str) -> list[_Token]:
         if not 0 < boost < math.inf:
             boost = 1.0
         name = (m.group("field") or "").lower() or None
+        name = FIELD_ALIASES.get(name, name) if name else None
         if name is not None and name not in TEXT_FIELD_PREFIXES + FILTER_FIELDS:
             if kind == "word":
                 tokens.append(_Token("word", f"{m.group('field')}:{m.group('word')}", boost=boost))
@@ -204,11 +208,46 @@ def _join(kind: type, nodes: list[Node]) -> Node | None:
     return nodes[0] if len(nodes) == 1 else kind(tuple(nodes))
 
 
+def normalized(text: str) -> str:
+    """Query text as the parser reads it: NFKC (full-width to half-width), Chinese quotes as ASCII ones."""
+    return unicodedata.normalize("NFKC", text).translate(_QUOTES)
+
+
 def parse(text: str) -> Node | None:
     """Parse query text into a tree; None when it holds nothing to search for.
 
     >>> parse('重庆^2 -title:"香港" OR lang:en')
     AnyOf(nodes=(AllOf(nodes=(Words(text='重庆', field=None, boost=2.0), Excluded(node=Phrase(text='香港', field='title', boost=1.0))), strict=False), FieldValue(field='lang', value='en')))
     """
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return _Parser(_lex(text)).parse()
+    return _Parser(_lex(normalized(text))).parse()
+
+
+def plain_words(text: str) -> list[list[tuple[int, int, str]]]:
+    """The runs of plain words of normalized query text: unquoted words outside parentheses, with
+    no field, boost or minus, not joined by OR or AND; each as (start, end, text).
+
+    These are the words that may be read as something else than words (search.query.dates).
+
+    >>> [[w for _, _, w in run] for run in plain_words('香港 May 2023 -去年 "上周" a OR b (c) d')]
+    [['香港', 'May', '2023'], ['d']]
+    """
+    matches = [(m, next((k for k in _KINDS if m.group(k) is not None), None)) for m in _LEX.finditer(text)]
+    tokens = [(m, kind) for m, kind in matches if kind not in (None, "stray")]
+    runs: list[list[tuple[int, int, str]]] = [[]]
+    depth = 0
+    for i, (m, kind) in enumerate(tokens):
+        depth += (kind == "open") - (kind == "close")
+        word = m.group("word") if kind == "word" else None
+        before = tokens[i - 1] if i else None
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        plain = (
+            word is not None and word not in ("OR", "AND", "NOT") and depth == 0
+            and m.group("field") is None and m.group("boost") is None
+            and not (before and (before[1] == "neg" or before[0].group("word") in ("OR", "AND", "NOT")))
+            and not (after and after[0].group("word") in ("OR", "AND"))
+        )
+        if plain:
+            runs[-1].append((m.start("word"), m.end("word"), word))
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
