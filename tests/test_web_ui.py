@@ -444,19 +444,19 @@ def test_chinese_page_of_an_unexpected_error_is_chinese(app: Flask, monkeypatch:
 
 
 def test_author_and_tags_facets_follow_the_others(client: FlaskClient) -> None:
-    soup = page(client.get("/?q=醫藥費"))
+    soup = page(client.get("/?q=醫藥費&xlang=off"))
     assert [s["data-facet"] for s in soup.select("[data-facet]")] == ["lang", "source", "year", "author", "tags"]
     assert [h.get_text() for h in soup.select("[data-facet=author] h2, [data-facet=tags] h2")] == ["Author", "Tags"]
-    assert facet_link(soup, "tags", "暖流") == ("/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&tags=%E6%9A%96%E6%B5%81", 7)
+    assert facet_link(soup, "tags", "暖流") == ("/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&xlang=off&tags=%E6%9A%96%E6%B5%81", 7)
 
 
 def test_author_facet_narrows_to_its_count_and_its_chip_removes_it(client: FlaskClient) -> None:
-    href, count = facet_link(page(client.get("/?q=醫藥費")), "author", "游竹君")
-    assert href == "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&author=%E6%B8%B8%E7%AB%B9%E5%90%9B"
+    href, count = facet_link(page(client.get("/?q=醫藥費&xlang=off")), "author", "游竹君")
+    assert href == "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&xlang=off&author=%E6%B8%B8%E7%AB%B9%E5%90%9B"
     soup = page(client.get(href))
     assert total(soup) == count == 2
     chips = {a.get_text(" ", strip=True): a["href"] for a in soup.select(".active a.chip")}
-    assert chips == {"Author: 游竹君 × (Remove filter)": "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB"}
+    assert chips == {"Author: 游竹君 × (Remove filter)": "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&xlang=off"}
 
 
 def test_a_hit_shows_its_author_and_tags(client: FlaskClient) -> None:
