@@ -292,13 +292,17 @@ class SynonymQuery(_Leaf):
     sum of its members' and its document frequency the number of articles with any member, so a
     word with many translations neither outweighs one with few nor gains from its rare ones. A
     member of several terms (hong kong, or a word jieba cuts in two) counts where all of them
-    are, as often as the rarest. Scored by BM25F as a WordQuery is.
+    are, as often as the rarest. Scored by BM25F as a WordQuery is, except that with ``own``, the
+    query words it translates, its idf is at most theirs (summed): a translation rarer than the
+    word typed does not outscore it, so an article with the word as typed ranks above one with
+    its translation (经济 is common in Chinese news, economy rarer in English).
     """
 
     def __init__(self, members: tuple[tuple[str, ...], ...], fields: dict[str, float], boost: float = 1.0,
-                 ranking: Ranking = RANKING) -> None:
+                 ranking: Ranking = RANKING, own: tuple[str, ...] = ()) -> None:
         super().__init__("{" + "|".join(" ".join(m) for m in members) + "}", fields, boost, ranking)
         self.members = members
+        self.own = own
         self._kept: dict[tuple[object, str], Matches] = {}
 
     def __str__(self) -> str:
@@ -329,12 +333,18 @@ class SynonymQuery(_Leaf):
     def doc_frequencies(self, searcher: Searcher) -> dict[tuple[str, str], int]:
         """In how many documents of the index of ``searcher`` any member is, in each field."""
         leaves = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
-        return {(name, self.text): sum(len(self.frequencies(r, name)) for r in leaves) for name, _ in self.fields}
+        found = {(name, self.text): sum(len(self.frequencies(r, name)) for r in leaves) for name, _ in self.fields}
+        found.update({(name, word): searcher.doc_frequency(name, word) for name, _ in self.fields for word in self.own})
+        return found
 
     def matches(self, searcher: Searcher, statistics: Statistics) -> Matches:
         reader = searcher.reader()
-        df = max(statistics.doc_frequency(name, self.text) for name, _ in self.fields)
-        idf = bm25_idf(statistics.doc_count, df) * self.boost
+        n = statistics.doc_count
+        idf = bm25_idf(n, max(statistics.doc_frequency(name, self.text) for name, _ in self.fields))
+        if self.own:
+            idf = min(idf, sum(bm25_idf(n, max(statistics.doc_frequency(name, w) for name, _ in self.fields))
+                               for w in self.own))
+        idf *= self.boost
         k1, b = self.ranking.bm25(han=all(HAN_RUN.fullmatch(t) for m in self.members for t in m))
         parts = []
         for name, weight in self.fields:

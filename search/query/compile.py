@@ -233,7 +233,8 @@ def _latin_words(
             atoms.append(own)
             continue
         translation = replace(translation, source=text[tokens[start].startchar : tokens[end - 1].endchar])
-        atoms.append(wq.Or([own, _translated(translation, fields, boost * _crossing(ctx.ranking, han=False), ctx)]))
+        typed = tuple(t.text for t in tokens[start:end])
+        atoms.append(wq.Or([own, _translated(translation, typed, fields, boost * _crossing(ctx.ranking, han=False), ctx)]))
         found.append(translation)
     return atoms, found
 
@@ -247,24 +248,29 @@ def _crossing(ranking: Ranking, han: bool) -> float:
     return ranking.translation_weight * (own + 1) / (other + 1)
 
 
-def _translated(translation: Translation, fields: dict[str, float], boost: float, ctx: _Context) -> SynonymQuery:
-    """A word's translations (or variants) as one synonym set in the text fields and their parts."""
-    return SynonymQuery(translation.members, ctx.ranking.with_parts(fields), boost, ctx.ranking)
+def _translated(
+    translation: Translation, own: tuple[str, ...], fields: dict[str, float], boost: float, ctx: _Context,
+) -> SynonymQuery:
+    """A word's translations (or variants) as one synonym set in the text fields and their parts,
+    never rarer than the words ``own`` it translates (SynonymQuery's ``own``)."""
+    return SynonymQuery(translation.members, ctx.ranking.with_parts(fields), boost, ctx.ranking, own=own)
 
 
 def _bridged(
-    atom: wq.Query, word: str, typed: str, fields: dict[str, float], boost: float, ctx: _Context, bridge: Bridge,
+    atom: wq.Query, words: tuple[str, ...], typed: str, fields: dict[str, float], boost: float, ctx: _Context,
+    bridge: Bridge,
 ) -> tuple[wq.Query, list[Translation]]:
     """A Chinese word's atom, matching also its regional variants and (when the bridge
     translates) its English."""
     alternatives, found = [atom], []
+    word = "".join(words)
     variants = bridge.variants(word, typed)
     if variants is not None:
-        alternatives.append(_translated(variants, fields, boost, ctx))
+        alternatives.append(_translated(variants, words, fields, boost, ctx))
         found.append(variants)
     english = bridge.chinese(word, typed) if bridge.translate else None
     if english is not None:
-        alternatives.append(_translated(english, fields, boost * _crossing(ctx.ranking, han=True), ctx))
+        alternatives.append(_translated(english, words, fields, boost * _crossing(ctx.ranking, han=True), ctx))
         found.append(english)
     return (atom if len(alternatives) == 1 else wq.Or(alternatives)), found
 
@@ -303,7 +309,7 @@ def _han_run(
                 strings.append(string)
         if bridge is not None and len(string) > 1:
             typed = "".join(t.original for t in group)
-            atom, found = _bridged(atom, string, typed, fields, boost, ctx, bridge)
+            atom, found = _bridged(atom, tuple(t.text for t in group), typed, fields, boost, ctx, bridge)
             translations += found
         atoms.append(atom)
     return atoms, strings, translations
