@@ -96,8 +96,11 @@ def scores(found: dict[str, int | None], queries: Sequence[dict[str, str]]) -> d
     return out
 
 
-def measure(folder: Path, index_dir: Path, log: Callable[[str], None]) -> dict[str, object]:
-    """Every row of the table, as numbers."""
+def measure(
+    folder: Path, index_dir: Path, log: Callable[[str], None], *,
+    weights: Sequence[float] = WEIGHTS, feedbacks: Sequence[bool] = (True, False),
+) -> dict[str, object]:
+    """Every row of the table, as numbers: the settings of each weight and feedback choice."""
     queries = load_queries(folder)
     pick, report = halves(queries)
     index = QiaoIndex(index_dir)
@@ -110,8 +113,8 @@ def measure(folder: Path, index_dir: Path, log: Callable[[str], None]) -> dict[s
 
     run("monolingual (xlang off)", RANKING, xlang=False)
     settings = {}
-    for feedback in (True, False):
-        for weight in WEIGHTS:
+    for feedback in feedbacks:
+        for weight in weights:
             name = f"bridge, weight {weight:g}" + ("" if feedback else ", no feedback")
             settings[name] = replace(RANKING, translation_weight=weight, translated_feedback=feedback)
             run(name, settings[name])
@@ -168,12 +171,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--index", type=Path, help="index folder to build (default: a temporary one)")
     ap.add_argument("--out", type=Path, help="Markdown file to write the table to")
     ap.add_argument("--json", type=Path, help="JSON file to write every number to")
+    ap.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS),
+                    help="weights of translated words to try (default: %(default)s)")
+    ap.add_argument("--feedback", choices=("both", "off"), default="both",
+                    help="try translated questions with and without feedback words, or only without")
     args = ap.parse_args(argv)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="qiao-clir-") as tmp:
         index_dir = args.index or Path(tmp) / "index"
         build([args.clir / "corpus.jsonl"], index_dir)
-        result = measure(args.clir, index_dir, lambda line: print(line, file=sys.stderr, flush=True))
+        feedbacks = (True, False) if args.feedback == "both" else (False,)
+        result = measure(args.clir, index_dir, lambda line: print(line, file=sys.stderr, flush=True),
+                         weights=args.weights, feedbacks=feedbacks)
     command = "python bench/clir.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(result, command, time.perf_counter() - started)
     print(text)

@@ -228,6 +228,8 @@ def _answer(
     continuation with articles that have some of the words, or a question's feedback round.
     The relaxed query has the strict one's words: it scores with the same statistics."""
     strict = rank(searcher, plan, stats, ranking)
+    if bridge is not None and compiled.translations and not plan.question and plan.sort not in DATE_SORTS:
+        strict = _typed_first(searcher, tree, strict, stats, plan, ranking)
     if not compiled.relaxable:
         return Answer(strict)
     relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True, bridge=bridge).query)
@@ -241,6 +243,21 @@ def _answer(
     if plan.sort not in DATE_SORTS and strict.total < plan.limit:
         return _continued(searcher, strict, stats, relaxed, ranking)
     return Answer(strict)
+
+
+def _typed_first(
+    searcher: Searcher, tree: Node | None, bridged: Ranked, stats: Statistics, plan: Plan, ranking: Ranking,
+) -> Ranked:
+    """The articles with every word as typed first, by their score as typed; then those that need
+    a translation or a regional variant for some word (a match in the query's own words ranks
+    above a translated one). Totals and facets stay the bridged search's."""
+    own_query = compile_query(tree, searcher.schema, ranking).query
+    if own_query is None:
+        return bridged
+    own = rank(searcher, replace(plan, query=own_query), stats, ranking)
+    seen = {d for d, _ in own.top}
+    rest = [(d, score) for d, score in bridged.top if d not in seen]
+    return replace(bridged, top=(own.top + rest)[: plan.limit])
 
 
 def _or_fallback(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
