@@ -395,7 +395,9 @@ def run_qiao(collection: Collection, index_dir: Path) -> tuple[Run, int]:
     with QiaoIndex(index_dir) as ix:
         for qid, q in collection.queries.items():
             try:
-                run[qid] = [h.id for h in search(ix, plain(q), per_page=DEPTH).hits]
+                # Every article ranked (collapse off): judgments are per document, and a judged
+                # near-duplicate folded under another would be missing from the run.
+                run[qid] = [h.id for h in search(ix, plain(q), per_page=DEPTH, collapse=False).hits]
             except QueryError:
                 run[qid] = []
                 refused += 1

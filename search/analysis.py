@@ -33,7 +33,7 @@ from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.analysis.filters import STOP_WORDS
 
 # Bump when a change to analysis changes the tokens an index holds.
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "5"  # 4: author and tags fields; 5: story and bands (search.stories)
 SEGMENTERS = ("rjieba", "jieba")
 DEFAULT_SEGMENTER = "rjieba"
 RECENT_RUNS = 4096  # Han runs whose cut a segmenter keeps (more than an article has)
@@ -133,6 +133,22 @@ def fold(text: str) -> Folded:
         offsets.extend([i] * len(f))
     offsets.append(len(text))
     return Folded("".join(out), offsets)
+
+
+@functools.cache
+def _fold_table() -> dict[int, str]:
+    """``fold``'s per-character mappings in one table, for str.translate."""
+    same, longer, _ = _fold_tables()
+    return {**same, **longer}
+
+
+def fold_text(text: str) -> str:
+    """``fold(text).text`` without the offsets, at a fraction of its cost.
+
+    >>> fold_text("㍿ 醫藥費 ５Ｇ") == fold("㍿ 醫藥費 ５Ｇ").text
+    True
+    """
+    return text.translate(_fold_table())
 
 
 def to_simplified(text: str) -> str:

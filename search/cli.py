@@ -275,7 +275,7 @@ def search_options(command: Callable[..., None]) -> Callable[..., None]:
             command = click.argument(name, metavar="QUERY")(command)
             continue
         default = getattr(defaults, name)
-        if isinstance(default, bool):  # a switch: --xlang/--no-xlang
+        if isinstance(default, bool):  # a yes-or-no: --collapse/--no-collapse, --xlang/--no-xlang
             command = click.option(option.flag, name, default=default, show_default=True, help=option.help)(command)
             continue
         kind = int if option.schema.get("type") == "integer" else str
@@ -375,7 +375,10 @@ def _print_result(result: SearchResult) -> None:
     """Readable results for a terminal."""
     shown = " / ".join(result.searched_as)
     note = " (no article has all the words; showing those with any)" if result.fallback else ""
-    click.echo(f"{result.total_hits} results in {result.processing_time_ms} ms"
+    merged = result.collapsed and result.total_articles > result.total_hits
+    stories = "story" if result.total_hits == 1 else "stories"
+    counted = f"{stories} from {result.total_articles} articles (--no-collapse lists each)" if merged else "results"
+    click.echo(f"{result.total_hits} {counted} in {result.processing_time_ms} ms"
                + (f" — searched as: {shown}" if shown else "") + note)
     if result.translations:
         click.echo("also searched as: " + " · ".join(f"{t.source} → {' / '.join(t.targets)}" for t in result.translations)
@@ -392,6 +395,9 @@ def _print_result(result: SearchResult) -> None:
         click.echo(f"\n{n}. {_terminal(hit.highlights['title'])}  [{meta}]  id={hit.id}")
         if hit.highlights["body"]:
             click.echo(f"   {_terminal(hit.highlights['body'])}")
+        if hit.similar and hit.similar.count:
+            click.echo(f"   + {hit.similar.count} similar reports ({', '.join(hit.similar.sources) or 'no source'}): "
+                       + " ".join(hit.similar.ids))
     if result.total_pages > result.page:
         click.echo(f"\npage {result.page} of {result.total_pages}: --page {result.page + 1} for more")
 

@@ -30,6 +30,7 @@ MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 2000
 SORTS = ("relevance", "relevance_recent", "date", "date_asc")
 DATE_SORTS = ("date", "date_asc")  # by date: newest first, oldest first (undated articles last in both)
+SWITCH = {"on": True, "off": False}  # the URL values of a yes-or-no option
 FILTERS = ("lang", "source", "category", "author", "tags")  # the options that are field filters
 LANGS = {"zh": ("zh-Hans", "zh-Hant"), "zh-hans": ("zh-Hans",), "zh-hant": ("zh-Hant",), "en": ("en",)}
 _INTEGER = re.compile(r"[+-]?\d{1,9}")
@@ -81,10 +82,14 @@ class SearchOptions:
     sort: str = _option("relevance", "sort", "--sort", "relevance; relevance_recent (relevance, newer articles "
                         "first among near-ties: a score within 5 % of another's); date (newest first); date_asc "
                         "(oldest first). In any case.", {"enum": list(SORTS), "default": "relevance"})
+    collapse: bool = _option(True, "collapse", "--collapse/--no-collapse",
+                             "on: one hit a story, its near-duplicate reports listed under it as similar "
+                             "(total_hits counts stories); off: every article.",
+                             {"enum": list(SWITCH), "default": "on"})
     xlang: bool = _option(True, "xlang", "--xlang/--no-xlang", "Cross-language search: on (the default) also "
                           "finds the articles of the other language through the query's translations, when "
                           "the query is in one language and the index has both; off turns it off.",
-                          {"enum": ["on", "off"], "default": "on"})
+                          {"enum": list(SWITCH), "default": "on"})
 
     def __post_init__(self) -> None:
         if self.page < 1:
@@ -126,12 +131,14 @@ class SearchOptions:
             value = value if f.name == "q" else value.strip()
             if not value:
                 continue
-            if option.schema.get("type") == "integer":
+            if f.type == "bool":
+                if value.lower() not in SWITCH:
+                    raise QueryError(f"{option.url} must be on or off, not {value!r}")
+                given[f.name] = SWITCH[value.lower()]
+            elif option.schema.get("type") == "integer":
                 if not _INTEGER.fullmatch(value):
                     raise QueryError(f"{option.url} must be a whole number, not {value!r}")
                 given[f.name] = int(value)
-            elif isinstance(f.default, bool):
-                given[f.name] = _switch(option.url, value)
             else:
                 given[f.name] = value
         return cls(**given)
@@ -146,21 +153,13 @@ class SearchOptions:
         return tuple(sorted(self.to_params().items()))
 
 
-_SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
-
-
-def _switch(name: str, value: str) -> bool:
-    """An on/off URL parameter (also true/false, 1/0, in any case)."""
-    if value.lower() not in _SWITCH:
-        raise QueryError(f"{name} must be on or off, not {value!r}")
-    return _SWITCH[value.lower()]
-
-
 def _param(value: object) -> str:
-    """An option's value as a URL parameter: a switch as on or off."""
+    """An option's value as a URL parameter: a yes-or-no as on or off."""
     if isinstance(value, bool):
         return "on" if value else "off"
     return str(value)
+
+
 def integer_param(params: Mapping[str, str], name: str, default: int) -> int:
     """A whole-number URL parameter, parsed as strictly as SearchOptions' (``default`` when empty).
 

@@ -84,5 +84,9 @@ def build_schema(segmenter: str, dictionary: Dictionary) -> Schema:
         tags=KEYWORD(stored=True, commas=True, scorable=False),
         tag_keys=ID(analyzer=KeyTokenizer(",")),
         content_hash=STORED(),
+        # One story once (search.stories): the id of the story's first article, and the article's
+        # LSH band keys, by which a later article finds it (in any shard) when it is added.
+        story=ID(stored=True, sortable=True),
+        bands=KEYWORD(scorable=False),
         origin=STORED(),
     )

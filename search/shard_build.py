@@ -24,10 +24,11 @@ from search.articles import Article
 from search.generations import IndexMeta, fsync_tree, write_meta
 from search.schema import build_schema
 from search.shards import Manifest, ShardState, shard_name, shard_of
+from search.stories import Story
 from search.whoosh_glue import Codec
 from search.writing import WRITER_LIMIT_MB, Read, read_articles, to_document
 
-Routed = list[tuple[Article, str]]  # a shard's articles and their content hashes, in input order
+Routed = list[tuple[Article, str, Story]]  # a shard's articles, their content hashes and stories, in input order
 
 
 def write_shards(
@@ -38,7 +39,9 @@ def write_shards(
     (which exists); on failure, remove ``gen_dir`` and raise."""
     routed: list[Routed] = [[] for _ in range(shards)]
     try:
-        read = read_articles(paths, progress, lambda article, digest: routed[shard_of(article.id, shards)].append((article, digest)))
+        read = read_articles(
+            paths, progress, lambda article, digest, story: routed[shard_of(article.id, shards)].append((article, digest, story)),
+        )
         states = _build_all(gen_dir, segmenter, dictionary, routed)
         Manifest(tuple(states), ANALYZER_VERSION, dictionary.digest).write(gen_dir)
     except BaseException:
@@ -69,8 +72,8 @@ def build_shard(folder: Path, segmenter: str, dictionary: Dictionary, articles: 
     try:
         writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec())
         try:
-            for article, digest in articles:
-                writer.add_document(**to_document(article, digest, "build"))
+            for article, digest, story in articles:
+                writer.add_document(**to_document(article, digest, "build", story))
             writer.commit()
         except BaseException:
             writer.cancel()

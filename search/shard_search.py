@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,7 @@ from search.whoosh_glue import (
     NO_KEY,
     facet_codes,
     facet_counts,
+    group_keys,
     term_counts,
     term_postings,
 )
@@ -163,7 +164,9 @@ def rank_shard(
     By relevance_recent, also the best ``plan.limit`` with the recency factor: an article outside
     the shard's best by score may rise into the page by it (proximity only adds to the others)."""
     docs, scores, dates = matches(shard, query, stats, by_date=plan.sort != "relevance")
-    if plan.sort in DATE_SORTS:
+    if plan.collapse:  # every match kept: a story's best article may be in another shard
+        keep = np.arange(len(docs))
+    elif plan.sort in DATE_SORTS:
         keep = _order(docs, scores, dates, plan.sort)[: plan.limit]
     else:
         keep = _order(docs, scores, None, "relevance")[: plan.limit + PROXIMITY_DOCS]
@@ -176,32 +179,59 @@ def rank_shard(
 
 def rank_shards(
     searcher: ShardedSearcher, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking, matches: MatchesOf,
-) -> tuple[list[tuple[int, float]], int, Facets]:
-    """The rank round over every shard, merged: the top ``plan.limit`` (document number, score)
-    pairs, the total and the facet counts, as ``search.query.search.rank`` gives on one index.
-    ``matches`` finds a shard's matches (search.query.search's, with its time limit)."""
+) -> tuple[Best, np.ndarray, Facets]:
+    """The rank round over every shard, merged: the best matches (``best_first``) with the merged
+    document numbers they index, and the facet counts, as ``search.query.search.rank`` gives on
+    one index. ``matches`` finds a shard's matches (search.query.search's, with its time limit)."""
     found = [rank_shard(shard, query, stats, plan, ranking, matches) for shard in searcher.shards]
     docs = np.concatenate([f.docs for f in found])
     scores = np.concatenate([f.scores for f in found])
     dates = np.concatenate([f.dates for f in found]) if plan.sort != "relevance" else None
-    scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
-    total = sum(f.total for f in found)
-    return list(zip(docs[top].tolist(), scores[top].tolist())), total, summed_facets([f.facets for f in found])
+    best = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
+    if not plan.collapse:  # the shards kept their best only: the total is theirs
+        best = replace(best, total=sum(f.total for f in found), articles=sum(f.total for f in found))
+    return best, docs, summed_facets([f.facets for f in found])
+
+
+@dataclass(frozen=True)
+class Best:
+    """The best matches, as positions in the arrays of matches ranked: the top ``plan.limit``
+    (when collapsing, one a story: its best match), the final scores, how many matches (or
+    stories) there are, and each top story's other matches, best first."""
+
+    top: np.ndarray
+    scores: np.ndarray
+    total: int  # stories when collapsing, else articles
+    articles: int
+    similar: dict[int, list[int]] = field(default_factory=dict)  # a top position: its story's others
 
 
 def best_first(
     searcher: Searcher, query: wq.Query, docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None,
     stats: Statistics, plan: Plan, ranking: Ranking,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The matches' final scores and the positions of the best ``plan.limit`` of them, on one index
-    or merged from shards. By relevance the best rise by how close the query's words stand in them;
-    not a question's, whose neighbouring words are rarely a phrase (docs/relevance.md). By
-    relevance_recent, each score is then multiplied by its article's recency factor."""
+) -> Best:
+    """The best ``plan.limit`` matches with their final scores, on one index or merged from shards.
+    By relevance the best rise by how close the query's words stand in them; not a question's,
+    whose neighbouring words are rarely a phrase (docs/relevance.md). By relevance_recent, each
+    score is then multiplied by its article's recency factor. Collapsing, the best match of each
+    story (search.stories) stands for it, and the others are listed under it."""
     if plan.sort not in DATE_SORTS and not plan.question:
         scores = with_proximity(searcher, query, docs, scores, stats, ranking)
     if plan.sort == "relevance_recent":
         scores = scores * recency(dates, plan, ranking)
-    return scores, _order(docs, scores, dates, plan.sort)[: plan.limit]
+    order = _order(docs, scores, dates, plan.sort)
+    if not plan.collapse:
+        return Best(order[: plan.limit], scores, len(docs), len(docs))
+    keys = group_keys(searcher, "story")[docs[order]]  # each match's story, best match first
+    _, first = np.unique(keys, return_index=True)
+    heads = np.sort(first)  # ranks of each story's best match
+    top = heads[: plan.limit]
+    shown = np.isin(keys, keys[top])
+    others: dict[int, list[int]] = {}
+    for rank in np.flatnonzero(shown).tolist():
+        others.setdefault(int(keys[rank]), []).append(int(order[rank]))
+    similar = {int(order[r]): others[int(keys[r])][1:] for r in top.tolist()}
+    return Best(order[top], scores, len(heads), len(docs), {p: o for p, o in similar.items() if o})
 
 
 def recency(dates: np.ndarray | None, plan: Plan, ranking: Ranking) -> np.ndarray:

@@ -18,6 +18,7 @@ is kept in a small cache of its own, keyed by the segments and their deletion co
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import threading
 from collections import OrderedDict
@@ -338,6 +339,28 @@ def facet_codes(searcher: Searcher, name: str) -> tuple[list[object], np.ndarray
         for values, local in parts
     ]
     return list(numbers), np.concatenate(codes) if codes else np.empty(0, np.int64)
+
+
+def group_keys(searcher: Searcher, name: str) -> np.ndarray:
+    """Each document's key of a sortable text field, by document number over the whole ``searcher``
+    (every segment, and every shard of a search.shard_search.ShardedSearcher): 63 bits of the
+    value's blake2b, the same for a value in any segment or shard; a document without a value
+    has a key of its own (its number with the top bit set)."""
+    def load(reader: IndexReader) -> np.ndarray:
+        column = reader.column_reader(name) if reader.has_column(name) else [None] * reader.doc_count_all()
+        return np.array([_hash63(v) if v else 0 for v in column], np.uint64)
+
+    parts = [per_segment(reader, "group keys", name, lambda r=reader: load(r)) for reader, _ in searcher.reader().leaf_readers()]
+    keys = np.concatenate(parts) if parts else np.empty(0, np.uint64)
+    missing = keys == 0
+    keys[missing] = np.flatnonzero(missing).astype(np.uint64) | np.uint64(1 << 63)
+    return keys
+
+
+def _hash63(value: object) -> int:
+    """63 bits of the blake2b of a column value (text, or bytes as Whoosh may keep them), never 0."""
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    return (int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") >> 1) or 1
 
 
 def _segment_term_postings(reader: IndexReader, name: str) -> tuple[list[str], np.ndarray, np.ndarray]:

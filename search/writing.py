@@ -37,6 +37,7 @@ from search.generations import (
 )
 from search.schema import build_schema
 from search.shards import shard_dirs, shard_of
+from search.stories import Indexed, Stories, Story, story_text
 from search.whoosh_glue import Codec
 
 # Postings a writer process keeps in memory before it sorts a run out to disk (by Whoosh's own
@@ -109,8 +110,8 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def to_document(article: Article, digest: str, origin: str) -> dict[str, object]:
-    """The Whoosh document of an article; ``origin`` is "build" or "add" (see ``Dropped``)."""
+def to_document(article: Article, digest: str, origin: str, story: Story) -> dict[str, object]:
+    """The Whoosh document of an article of ``story``; ``origin`` is "build" or "add" (see ``Dropped``)."""
     captions = "\n".join(article.captions)
     tags = ",".join(article.tags)
     doc: dict[str, object] = {
@@ -129,6 +130,8 @@ def to_document(article: Article, digest: str, origin: str) -> dict[str, object]
         "tag_keys": tags,
         "content_hash": digest,
         "origin": origin,
+        "story": story.id,
+        "bands": " ".join(story.bands),
     }
     if article.published is not None:
         doc["published"] = article.published
@@ -217,7 +220,9 @@ def _write_generation(
     procs = {"procs": BUILD_PROCS, "multisegment": True} if BUILD_PROCS > 1 else {}
     writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec(), **procs)
     try:
-        read = read_articles(paths, progress, lambda article, digest: writer.add_document(**to_document(article, digest, "build")))
+        read = read_articles(
+            paths, progress, lambda article, digest, story: writer.add_document(**to_document(article, digest, "build", story)),
+        )
         writer.commit()
     except BaseException:
         writer.cancel()
@@ -229,11 +234,13 @@ def _write_generation(
 
 
 def read_articles(
-    paths: Sequence[Path], progress: Callable[[int], None] | None, keep: Callable[[Article, str], None],
+    paths: Sequence[Path], progress: Callable[[int], None] | None, keep: Callable[[Article, str, Story], None],
 ) -> Read:
-    """Hand every article under ``paths`` and its content hash to ``keep``, in input order, the
-    first of each id; exact copies are counted."""
+    """Hand every article under ``paths``, its content hash and its story to ``keep``, in input
+    order, the first of each id; exact copies are counted. Stories are found here, in input order
+    before any routing to shards, so they are the same for any number of shards."""
     read = Read()
+    stories = Stories()
     for item in iter_articles(paths):
         if isinstance(item, Skipped):
             read.skipped.append(item)
@@ -246,7 +253,7 @@ def read_articles(
                 read.skipped.append(Skipped(item.id, None, "another article has this id; the first was kept"))
             continue
         read.digests[item.id] = digest
-        keep(item, digest)
+        keep(item, digest, stories.story(item))
         read.chars += len(item.title) + len(item.body)
         if progress is not None:
             progress(len(read.digests))
@@ -342,11 +349,14 @@ def add(
 def add_articles(
     items: Iterable[Article | Skipped], index_dir: Path, *, lock_timeout: float = 30.0
 ) -> WriteSummary:
-    """Add or update articles in the live generation, reporting what happened to each."""
+    """Add or update articles in the live generation, reporting what happened to each. A new or
+    changed article joins the story of the most similar indexed (or earlier added) one, if any."""
     summary = WriteSummary()
-    with _writing(index_dir, lock_timeout, limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec()) as shard:
+    with _writing(index_dir, lock_timeout, limitmb=WRITER_LIMIT_MB, compound=False, codec=Codec()) as shards:
+        shard = _owner(shards)
         digests: dict[str, str | None] = {}  # the content each id has now, None if none
         changed: dict[str, Article] = {}  # the last version of each article to write
+        added: set[str] = set()  # ids new to the index
         for item in items:
             if isinstance(item, Skipped):
                 summary.skipped.append(item)
@@ -360,18 +370,37 @@ def add_articles(
                 summary.outcomes.append(Outcome(item.id, "unchanged"))
                 continue
             summary.outcomes.append(Outcome(item.id, "added" if old is None else "updated"))
+            if old is None:
+                added.add(item.id)
             digests[item.id] = digest
             changed[item.id] = item
+        stories = Stories(lambda keys: _indexed([searcher for _, searcher in shards], keys))
         # Written once per id: Whoosh's update_document does not see this writer's own additions.
         for article in changed.values():
-            shard(article.id)[0].update_document(**to_document(article, digests[article.id], "add"))
+            digest = digests[article.id]
+            # An updated article that starts a story takes a new story id: its old copies keep its id.
+            story = stories.story(article, new=None if article.id in added else f"{article.id}@{digest[:12]}")  # type: ignore[index]
+            shard(article.id)[0].update_document(**to_document(article, digest, "add", story))  # type: ignore[arg-type]
     return summary
+
+
+def _indexed(searchers: Sequence[Searcher], keys: Iterable[str]) -> Iterator[Indexed]:
+    """The committed articles of every shard that have any of the LSH band ``keys``, each once."""
+    for searcher in searchers:
+        found: set[int] = set()
+        for key in keys:
+            found.update(searcher.document_numbers(bands=key))
+        for docnum in sorted(found):
+            stored = searcher.stored_fields(docnum)
+            text = story_text(stored.get("title", ""), stored.get("body", ""))
+            yield Indexed(stored["id"], text, stored.get("story") or stored["id"])
 
 
 def delete(ids: Sequence[str], index_dir: Path, *, lock_timeout: float = 30.0) -> WriteSummary:
     """Delete articles by id."""
     summary = WriteSummary()
-    with _writing(index_dir, lock_timeout) as shard:
+    with _writing(index_dir, lock_timeout) as shards:
+        shard = _owner(shards)
         for article_id in ids:
             n = shard(article_id)[0].delete_by_term("id", article_id)
             summary.outcomes.append(Outcome(article_id, "deleted" if n else "not_found"))
@@ -379,15 +408,17 @@ def delete(ids: Sequence[str], index_dir: Path, *, lock_timeout: float = 30.0) -
 
 
 @contextlib.contextmanager
-def _writing(
-    index_dir: Path, lock_timeout: float, **options: object
-) -> Iterator[Callable[[str], tuple[IndexWriter, Searcher]]]:
-    """Under the writer lock, the writer and the committed state's searcher of the shard of an
-    article id (``search.shards.shard_of``) in the live generation; every shard commits at the end."""
+def _writing(index_dir: Path, lock_timeout: float, **options: object) -> Iterator[list[tuple[IndexWriter, Searcher]]]:
+    """Under the writer lock, a writer and the committed state's searcher of each shard of the live
+    generation, in shard order (one for an index of one shard); every shard commits at the end."""
     with write_lock(index_dir, lock_timeout), contextlib.ExitStack() as stack:
         folders = shard_dirs(current_generation(index_dir))
-        opened = [stack.enter_context(_writing_shard(folder, **options)) for folder in folders]
-        yield lambda article_id: opened[shard_of(article_id, len(opened))]
+        yield [stack.enter_context(_writing_shard(folder, **options)) for folder in folders]
+
+
+def _owner(shards: list[tuple[IndexWriter, Searcher]]) -> Callable[[str], tuple[IndexWriter, Searcher]]:
+    """The writer and searcher of the shard an article id lives in (``search.shards.shard_of``)."""
+    return lambda article_id: shards[shard_of(article_id, len(shards))]
 
 
 @contextlib.contextmanager

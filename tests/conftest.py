@@ -13,6 +13,7 @@ import ast
 import json
 import os
 import selectors
+import shutil
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from flask.testing import FlaskClient
 
 from search.analysis import analyze, fold, has_han
 from search.articles import Article
+from search.articles.records import article_from_record
 from search.index import QiaoIndex, add_articles, build
 from web import create_app
 from web.server import close
@@ -170,6 +172,52 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
     return names
+
+
+def wire_copies() -> list[dict]:
+    """One story three times, as zh-news carries wire copy: a real article of the seeds (中国新闻网,
+    its JSONL record as is) and two copies of it with another source, url, header line and title."""
+    lines = (SEEDS / "zh-news.jsonl").read_text(encoding="utf-8").splitlines()
+    original = json.loads(next(line for line in lines if "填补尼泊尔地震勘探空白" in line))
+    header = "中新网西宁3月30日电(孙睿)"
+    assert original["body"].startswith(header)
+    rest = original["body"][len(header):]
+    sina = {**original, "url": "https://news.sina.com.cn/c/2020-03-30/doc-nepal.shtml", "source": "新浪",
+            "title": "中国技术填补尼泊尔地震勘探空白", "body": "新浪网西宁3月30日讯(孙睿)" + rest}
+    sohu = {**original, "url": "https://www.sohu.com/a/2020-03-31/nepal", "source": "搜狐新闻",
+            "published": "2020-3-31 08:02:00", "title": "青海油田技术助力尼泊尔地震勘探",
+            "body": "搜狐3月31日消息 据中国新闻网报道，" + rest.rsplit("【编辑", 1)[0]}
+    return [original, sina, sohu]
+
+
+def record_ids(records: list[dict]) -> list[str]:
+    """The ids Qiao gives JSON records (without an id field: from their url)."""
+    return [article_from_record(r, fallback_id="").id for r in records]
+
+
+@pytest.fixture(scope="session")
+def story_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the seeds' zh-news articles and two wire copies of one of them (``wire_copies``)."""
+    folder = tmp_path_factory.mktemp("story-articles")
+    shutil.copy(SEEDS / "zh-news.jsonl", folder / "zh-news.jsonl")
+    write_jsonl(folder / "copies.jsonl", wire_copies()[1:])
+    index_dir = tmp_path_factory.mktemp("story-index")
+    build([folder], index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def stories(story_index_dir: Path) -> Iterator[QiaoIndex]:
+    """The index of ``story_index_dir``, open for searching."""
+    with QiaoIndex(story_index_dir) as ix:
+        yield ix
+
+
+@pytest.fixture(scope="session")
+def story_server(story_index_dir: Path) -> Iterator[str]:
+    """The base URL of ``qiao serve`` over ``story_index_dir`` (one worker; a port of dedup's range)."""
+    with qiao_serve(story_index_dir, "--workers", "1", "--port", "18431") as (_, url):
+        yield url
 
 
 @pytest.fixture

@@ -289,6 +289,30 @@ def test_the_csv_link_downloads_the_page_as_csv(page: Page, tmp_path: Path) -> N
     assert lines[1].startswith("u98fab581d6b9849a,翁借錢醫癱妻 奔波守病榻,")
 
 
+def test_one_story_shows_its_similar_reports(browser: Browser, story_server: str) -> None:
+    context = browser.new_context(base_url=story_server, locale="en-US", viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    try:
+        tab.goto("/")
+        search_for(tab, "尼泊尔 地震勘探")
+        stories = total(tab)
+        similar = tab.locator("li.hit details.similar")
+        assert similar.count() == 1
+        summary = similar.locator("summary").inner_text()
+        assert summary.startswith("2 similar reports: ")
+        similar.locator("summary").click()
+        assert similar.locator("li a").count() == 2 and similar.locator("li a").first.is_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=ARTIFACTS / "similar-reports.png", full_page=True)
+        tab.locator(".collapse-note a", has_text="Show every article").click()
+        tab.wait_for_load_state()
+        assert tab.locator("li.hit details.similar").count() == 0
+        assert total(tab) == stories + 2  # the two copies listed too
+    finally:
+        context.close()
+
+
 def test_dates_in_words_show_a_chip_that_removes_them(page: Page) -> None:
     page.goto("/?xlang=off")
     search_for(page, "香港 2023年10月")

@@ -133,7 +133,7 @@ def test_add_and_delete_report_counts(tmp_path: Path) -> None:
 def test_stats_json(seeds_index_dir: Path) -> None:
     out = qiao("index", "stats", "--index", str(seeds_index_dir), "--json")
     data = json.loads(out.stdout)
-    assert (data["documents"], data["analyzer_version"], data["dictionary_changed"]) == (846, "4", False)
+    assert (data["documents"], data["analyzer_version"], data["dictionary_changed"]) == (846, "5", False)
 
 
 def test_analyze_prints_tokens_positions_and_offsets() -> None:

@@ -170,9 +170,9 @@ def test_sharded_facets_of_author_and_tags_add_up_as_one_index(tmp_path: Path, s
 def test_an_index_of_the_previous_schema_is_refused_with_the_command_to_rebuild(tmp_path: Path) -> None:
     build([write_jsonl(tmp_path / "one.jsonl", REUTERS[:1])], tmp_path / "index")
     meta = tmp_path / "index" / "current" / "qiao.json"
-    meta.write_text(meta.read_text(encoding="utf-8").replace('"analyzer_version": "4"', '"analyzer_version": "3"'),
+    meta.write_text(meta.read_text(encoding="utf-8").replace('"analyzer_version": "5"', '"analyzer_version": "4"'),
                     encoding="utf-8")
-    with pytest.raises(IndexMismatch, match="analyzer version 3; this Qiao uses 4. Run: qiao index build"):
+    with pytest.raises(IndexMismatch, match="analyzer version 4; this Qiao uses 5. Run: qiao index build"):
         QiaoIndex(tmp_path / "index")
 
 

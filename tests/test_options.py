@@ -27,7 +27,7 @@ def test_cli_search_has_an_argument_or_option_for_each_field_and_no_other() -> N
             assert isinstance(param, click.Argument)
             continue
         assert isinstance(param, click.Option)
-        assert "/".join(param.opts + param.secondary_opts) == option.flag  # a switch: --xlang/--no-xlang
+        assert param.opts + param.secondary_opts == option.flag.split("/")  # --collapse/--no-collapse: both
         assert param.help == option.help
         assert param.default == getattr(DEFAULTS, name)
         assert (param.type is click.INT) == (option.schema.get("type") == "integer")
@@ -55,7 +55,7 @@ def test_page_links_keep_every_url_parameter_but_the_page() -> None:
 
 @pytest.mark.parametrize("params", [
     {"q": "Hong Kong", "page": "2", "per_page": "20", "lang": "en", "source": "Reuters",
-     "category": "world", "from": "2023-05", "to": "2024", "sort": "date"},
+     "category": "world", "from": "2023-05", "to": "2024", "sort": "date", "collapse": "off"},
     {"q": "香港"},
     {},
 ])

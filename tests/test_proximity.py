@@ -32,9 +32,10 @@ def index_of(tmp_path: Path, articles: list[dict[str, str]]) -> Path:
 
 
 def ranked(index_dir: Path, q: str, **kw: object) -> list[tuple[str, float]]:
-    """(id, score) of each hit of ``q``, best first."""
+    """(id, score) of each hit of ``q``, best first, every article listed: the articles of a test share
+    most of their text, near-duplicates a search would collapse into one story (search.stories)."""
     with QiaoIndex(index_dir) as ix:
-        return [(h.id, h.score) for h in searching.search(ix, q, **kw).hits]
+        return [(h.id, h.score) for h in searching.search(ix, q, **{"collapse": False, **kw}).hits]
 
 
 def ids(index_dir: Path, q: str, **kw: object) -> list[str]:

@@ -243,11 +243,12 @@ def test_to_dict_has_the_api_shape(seeds: QiaoIndex) -> None:
     data = search(seeds, "Chongqing", per_page=1).to_dict()
     assert list(data) == [
         "ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
-        "hits", "facets", "fallback", "searched_as", "translations", "suggestion", "dates",
+        "hits", "facets", "fallback", "searched_as", "translations", "suggestion", "dates", "total_articles", "collapsed",
     ]
     assert list(data["hits"][0]) == [
         "id", "title", "url", "source", "category", "lang", "published", "score", "highlights", "partial",
         "author", "tags",
+        "similar",
     ]
     assert list(data["facets"]) == ["lang", "source", "category", "year", "author", "tags"]
 

@@ -41,7 +41,8 @@ SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 SEED_TITLE = ("Actively serve the national strategy and strengthen all-round cooperation "
               "between Chongqing and Hong Kong")
 SEARCH_KEYS = ["ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
-               "hits", "facets", "fallback", "searched_as", "translations", "suggestion", "dates"]
+               "hits", "facets", "fallback", "searched_as", "translations", "suggestion", "dates", "total_articles",
+               "collapsed"]
 
 
 def error_of(response: TestResponse) -> tuple[int, str]:
@@ -79,7 +80,7 @@ def test_search_keys_are_in_a_fixed_order(client: FlaskClient) -> None:
     body = client.get("/api/search?q=香港").get_json()
     assert list(body) == SEARCH_KEYS
     assert list(body["hits"][0]) == ["id", "title", "url", "source", "category", "lang", "published",
-                                     "score", "highlights", "partial", "author", "tags"]
+                                     "score", "highlights", "partial", "author", "tags", "similar"]
     assert list(body["facets"]) == ["lang", "source", "category", "year", "author", "tags"]
 
 

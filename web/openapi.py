@@ -76,6 +76,16 @@ SCHEMAS: dict[str, Any] = {
                     "such hits follow the ones with every word, which alone make total_hits and the facets."},
         "author": STRING,
         "tags": STRINGS,
+        "similar": {
+            "oneOf": [{"type": "null"}, _ref("Similar")],
+            "description": "With collapse=on (the default): the other matching articles of this hit's story "
+                           "(its near-duplicates, found when indexed), collapsed under it; null with collapse=off.",
+        },
+    }),
+    "Similar": _object({
+        "count": {"type": "integer", "minimum": 0, "description": "How many similar reports matched too."},
+        "sources": {**STRINGS, "description": "Their sources, each once, best-ranked first."},
+        "ids": {**STRINGS, "description": "Their ids, best-ranked first (GET /api/articles/{id})."},
     }),
     "Translation": _object({
         "source": {**STRING, "description": "The query's word or phrase as typed."},
@@ -88,6 +98,10 @@ SCHEMAS: dict[str, Any] = {
         "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
         "total_hits": {"type": "integer", "minimum": 0},
         "total_pages": {"type": "integer", "minimum": 0},
+        "total_articles": {"type": "integer", "minimum": 0,
+                           "description": "The matching articles; total_hits and the pages count stories when "
+                                          "collapsed (one hit a story), articles otherwise. Facets count articles."},
+        "collapsed": {"type": "boolean", "description": "Whether hits are one a story (collapse=on)."},
         "processing_time_ms": {"type": "integer", "minimum": 0,
                                "description": "Milliseconds the search took; an answer from the cache "
                                               "repeats the time of the search that found it."},

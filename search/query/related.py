@@ -93,7 +93,8 @@ def related(index: QiaoIndex, article_id: str, *, limit: int = DEFAULT_LIMIT, ru
         return Related(article_id, "", (), _ms(started))
     best = weighted[0][1]
     query = " OR ".join(f"{word}^{weight / best:.2f}" for word, weight in weighted)
-    options = SearchOptions(q=query, per_page=min(MAX_PER_PAGE, limit + rule.extra_hits))
+    # Every article (collapse off): the copies are left out below, of the article itself too.
+    options = SearchOptions(q=query, per_page=min(MAX_PER_PAGE, limit + rule.extra_hits), collapse=False)
     found = search(index, options, ranking=RELATED_RANKING).hits
     seen = [_shingles(stored)]  # the article's, then each hit's kept: a copy of any is left out
     hits = []

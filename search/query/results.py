@@ -3,13 +3,55 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from datetime import time as dtime
 
 from search.bridge import Translation
 from search.query.dates import DateWords
+
+
+@dataclass(frozen=True)
+class Report:
+    """One of the similar reports of a hit: an article of its story that matched too."""
+
+    id: str
+    title: str
+    source: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Similar:
+    """The other matching articles of a hit's story (search.stories), best-ranked first."""
+
+    reports: tuple[Report, ...]
+
+    @classmethod
+    def of(cls, others: Sequence[Mapping[str, object]]) -> Similar:
+        """The Similar of the stored fields of a story's other matches, best first."""
+        return cls(tuple(Report(str(o["id"]), str(o.get("title", "")), str(o.get("source", "")), str(o.get("lang", "")))
+                         for o in others))
+
+    @property
+    def count(self) -> int:
+        """How many similar reports."""
+        return len(self.reports)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Their sources, each once, best-ranked first."""
+        return tuple(dict.fromkeys(r.source for r in self.reports if r.source))
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Their ids, best-ranked first."""
+        return tuple(r.id for r in self.reports)
+
+    def to_dict(self) -> dict[str, object]:
+        """As the JSON API shows it: how many, their sources, their ids."""
+        return {"count": self.count, "sources": list(self.sources), "ids": list(self.ids)}
 
 
 @dataclass(frozen=True)
@@ -28,19 +70,25 @@ class Hit:
     partial: bool = False  # has some of the query's words, listed after the articles with all of them
     author: str = ""
     tags: tuple[str, ...] = ()
+    similar: Similar | None = None  # its story's other matches, collapsed under it; None: not collapsing
 
     @classmethod
-    def of(cls, stored: Mapping[str, object], score: float, highlights: dict[str, str], partial: bool) -> Hit:
+    def of(
+        cls, stored: Mapping[str, object], score: float, highlights: dict[str, str], partial: bool,
+        similar: Similar | None = None,
+    ) -> Hit:
         """The hit of an article's stored fields."""
         article = article_fields(stored)
         described = {f.name: article[f.name] for f in fields(cls) if f.name in article}
         described["tags"] = tuple(described["tags"])  # type: ignore[arg-type]
-        return cls(**described, score=round(score, 4), highlights=highlights, partial=partial)
+        return cls(**described, score=round(score, 4), highlights=highlights, partial=partial, similar=similar)
 
     def to_dict(self) -> dict[str, object]:
-        """The hit as the JSON API returns it (tags as a list)."""
-        return {f.name: list(value) if isinstance(value := getattr(self, f.name), tuple) else value
-                for f in fields(self)}
+        """The hit as the JSON API returns it (tags as a list, similar as an object or null)."""
+        shown = {f.name: list(value) if isinstance(value := getattr(self, f.name), tuple) else value
+                 for f in fields(self)}
+        shown["similar"] = self.similar.to_dict() if self.similar else None
+        return shown
 
 
 @dataclass(frozen=True)
@@ -59,6 +107,8 @@ class SearchResult:
     suggestion: str | None = None  # the query with misspelled words corrected (search.query.suggest)
     translations: tuple[Translation, ...] = ()  # the query's words in the other language or region (search.bridge)
     dates: DateWords | None = None  # the date filter the query's words made (search.query.dates)
+    total_articles: int = 0  # the matching articles; total_hits counts stories when collapsed
+    collapsed: bool = False  # one hit a story (search.stories), with its similar reports
 
     @property
     def total_pages(self) -> int:
@@ -82,6 +132,8 @@ class SearchResult:
             "translations": [t.to_dict() for t in self.translations],
             "suggestion": self.suggestion,
             "dates": self.dates.to_dict() if self.dates else None,
+            "total_articles": self.total_articles,
+            "collapsed": self.collapsed,
         }
 
 

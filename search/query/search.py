@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import numpy as np
@@ -35,7 +35,7 @@ from search.options import DATE_SORTS, SearchOptions
 from search.query.compile import CompiledQuery, compile_query, filter_query
 from search.query.dates import DateWords, anchor, read_dates
 from search.query.highlight import Highlighter
-from search.query.results import Hit, SearchResult, article_fields
+from search.query.results import Hit, SearchResult, Similar, article_fields
 from search.query.statistics import Statistics
 from search.query.suggest import suggest
 from search.query.syntax import AllOf, AnyOf, Excluded, Node, Phrase, Words, parse
@@ -48,7 +48,7 @@ from search.shard_search import (
     gather_statistics,
     rank_shards,
 )
-from search.whoosh_glue import date_key, date_range, facet_codes, sort_keys
+from search.whoosh_glue import date_key, date_range, facet_codes, group_keys, sort_keys
 
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
@@ -60,11 +60,15 @@ _LETTERS = re.compile("[A-Za-z]")
 
 @dataclass(frozen=True)
 class Ranked:
-    """What ``rank`` finds: the top (document number, score) pairs, how many match, facet counts."""
+    """What ``rank`` finds: the top (document number, score) pairs, how many match (stories when
+    collapsing), facet counts (articles), how many articles match, and the other matches of each
+    top story (document numbers, best first)."""
 
     top: list[tuple[int, float]]
     total: int
     facets: dict[str, dict[str, int]]
+    articles: int = 0
+    similar: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Plan:
     sort: str
     limit: int
     question: bool  # ranked by any word, then with feedback words; not raised by proximity
+    collapse: bool = False  # one hit a story (search.stories), its other matches listed under it
     anchor: int | None = None  # sort=relevance_recent: the anchor day as a date sort key, ages count from it
 
 
@@ -115,17 +120,19 @@ def search(
     plan = _plan(asked, compiled, restrict, ranking)
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
-                            {name: {} for name in FACET_FIELDS}, None, (), dates=dates)
+                            {name: {} for name in FACET_FIELDS}, None, (), dates=dates, collapsed=asked.collapse)
     if plan.sort == "relevance_recent":
         plan = replace(plan, anchor=_anchor_key(searcher, today))
     stats = gather_statistics(searcher, plan.query)
     answer = _answer(searcher, tree, compiled, stats, plan, ranking, bridge)
     _check_page(answer.ranked.total, asked)
-    hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter)
+    similar = answer.ranked.similar if asked.collapse else None
+    hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter, similar)
     suggestion = suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
                         answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion,
-                        translations=compiled.translations, dates=dates)
+                        translations=compiled.translations, dates=dates, total_articles=answer.ranked.articles,
+                        collapsed=asked.collapse)
 
 
 def _bridge(index: QiaoIndex, searcher: Searcher, tree: Node | None, asked: SearchOptions, ranking: Ranking) -> Bridge | None:
@@ -201,7 +208,7 @@ def _plan(
     question = sort not in DATE_SORTS and compiled.relaxable and len(set(compiled.words)) >= QUESTION_WORDS
     wanted = asked.page * asked.per_page
     limit = max(wanted, ranking.feedback_docs) if question else wanted
-    return Plan(query, restrict, sort, limit, question)
+    return Plan(query, restrict, sort, limit, question, asked.collapse)
 
 
 def _restriction(options: SearchOptions, dates: DateWords | None) -> wq.Query | None:
@@ -269,9 +276,11 @@ def _or_fallback(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed:
 def _continued(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
     """The strict hits, then those with some of the words (totals and facets stay the strict ones')."""
     more = rank(searcher, replace(relaxed, limit=relaxed.limit + strict.total), stats, ranking)
-    seen = {d for d, _ in strict.top}
-    extra = [(d, score) for d, score in more.top if d not in seen][: relaxed.limit - len(strict.top)]
-    return Answer(replace(strict, top=strict.top + extra), partial_from=len(strict.top))
+    story = group_keys(searcher, "story") if relaxed.collapse else np.arange(searcher.doc_count_all())
+    seen = {story[d] for d, _ in strict.top}  # collapsing, a story listed already is not listed again
+    extra = [(d, score) for d, score in more.top if story[d] not in seen][: relaxed.limit - len(strict.top)]
+    similar = strict.similar | {d: more.similar[d] for d, _ in extra if d in more.similar}
+    return Answer(replace(strict, top=strict.top + extra, similar=similar), partial_from=len(strict.top))
 
 
 def _with_feedback(searcher: Searcher, answer: Answer, stats: Statistics, plan: Plan, ranking: Ranking) -> Answer:
@@ -298,10 +307,14 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
     if plan.restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
     if isinstance(searcher, ShardedSearcher):  # each shard ranked, the best merged (search.shard_search)
-        return Ranked(*rank_shards(searcher, query, stats, plan, ranking, _matches))
-    docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort != "relevance")
-    scores, top = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
-    return Ranked(list(zip(docs[top].tolist(), scores[top].tolist())), len(docs), facets_of(searcher, docs))
+        best, docs, facets = rank_shards(searcher, query, stats, plan, ranking, _matches)
+    else:
+        docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort != "relevance")
+        best = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
+        facets = facets_of(searcher, docs)
+    top = list(zip(docs[best.top].tolist(), best.scores[best.top].tolist()))
+    similar = {int(docs[p]): tuple(docs[others].tolist()) for p, others in best.similar.items()}
+    return Ranked(top, best.total, facets, best.articles, similar)
 
 
 def _matches(
@@ -340,8 +353,13 @@ def _page_of(answer: Answer, asked: SearchOptions) -> list[tuple[int, float, boo
     return [(docnum, score, rank >= answer.partial_from) for rank, (docnum, score) in enumerate(chosen, first)]
 
 
-def fetch(searcher: Searcher, chosen: Sequence[tuple[int, float, bool]], highlighter: Highlighter) -> tuple[Hit, ...]:
-    """The hits of (document number, score, partial): stored fields, with title and body highlighted."""
+def fetch(
+    searcher: Searcher, chosen: Sequence[tuple[int, float, bool]], highlighter: Highlighter,
+    similar: Mapping[int, Sequence[int]] | None = None,
+) -> tuple[Hit, ...]:
+    """The hits of (document number, score, partial): stored fields, with title and body
+    highlighted; collapsing (``similar``: a hit's number, its story's other matches), the sources
+    and ids of those others."""
     hits = []
     for docnum, score, partial in chosen:
         stored = searcher.stored_fields(docnum)
@@ -349,7 +367,8 @@ def fetch(searcher: Searcher, chosen: Sequence[tuple[int, float, bool]], highlig
             "title": highlighter.whole(stored.get("title", "")),
             "body": highlighter.fragments(stored.get("body", "")),
         }
-        hits.append(Hit.of(stored, score, highlights, partial))
+        others = None if similar is None else Similar.of([searcher.stored_fields(d) for d in similar.get(docnum, ())])
+        hits.append(Hit.of(stored, score, highlights, partial, others))
     return tuple(hits)
 
 
