@@ -278,7 +278,7 @@ def search_options(command: Callable[..., None]) -> Callable[..., None]:
             command = click.argument(name, metavar="QUERY")(command)
             continue
         default = getattr(defaults, name)
-        if isinstance(default, bool):  # a yes-or-no: --collapse/--no-collapse
+        if isinstance(default, bool):  # a yes-or-no: --collapse/--no-collapse, --xlang/--no-xlang
             command = click.option(option.flag, name, default=default, show_default=True, help=option.help)(command)
             continue
         kind = int if option.schema.get("type") == "integer" else str
@@ -383,6 +383,9 @@ def _print_result(result: SearchResult) -> None:
     counted = f"{stories} from {result.total_articles} articles (--no-collapse lists each)" if merged else "results"
     click.echo(f"{result.total_hits} {counted} in {result.processing_time_ms} ms"
                + (f" — searched as: {shown}" if shown else "") + note)
+    if result.translations:
+        click.echo("also searched as: " + " · ".join(f"{t.source} → {' / '.join(t.targets)}" for t in result.translations)
+                   + " (--no-xlang: only as typed)")
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}")
     if result.dates:

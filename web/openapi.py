@@ -87,6 +87,10 @@ SCHEMAS: dict[str, Any] = {
         "sources": {**STRINGS, "description": "Their sources, each once, best-ranked first."},
         "ids": {**STRINGS, "description": "Their ids, best-ranked first (GET /api/articles/{id})."},
     }),
+    "Translation": _object({
+        "source": {**STRING, "description": "The query's word or phrase as typed."},
+        "targets": {**STRINGS, "description": "Its translations (or regional variants) searched with it."},
+    }),
     "SearchResult": _object({
         "ok": {"const": True},
         "query": STRING,
@@ -107,6 +111,10 @@ SCHEMAS: dict[str, Any] = {
                      "description": '"or" when no article had all the words and any word was enough.'},
         "searched_as": {**STRINGS, "description": "The query as read: its words as segmented, e.g. 重庆 / 香港 / 合作, "
                         "with boosts (香港^3) and each exclusion as one item (-经济, -(经济 OR 合作))."},
+        "translations": {"type": "array", "items": _ref("Translation"),
+                         "description": "The query's words also searched in the other language or region "
+                         "(cross-language search, xlang): Hong Kong → 香港, 合作 → cooperate / collaborate, "
+                         "网络 → 网路; only translations found in the index. Empty with xlang=off."},
         "suggestion": {**NULLABLE_STRING, "description": "Did you mean: the query with its misspelled words "
                        "corrected from the index's own words (goverment: government, 相港: 香港), as typed otherwise; "
                        "only when fewer than 3 articles have all the words, else null."},

@@ -15,6 +15,7 @@ question is ranked by any of its words and then again with words of its best art
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,8 @@ from whoosh import classify
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from search.analysis import has_han
+from search.bridge import USER_GLOSSARY, Bridge
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.matching import TooSlow, WordQuery, evaluate
@@ -35,7 +38,7 @@ from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, Similar, article_fields
 from search.query.statistics import Statistics
 from search.query.suggest import suggest
-from search.query.syntax import Node, parse
+from search.query.syntax import AllOf, AnyOf, Excluded, Node, Phrase, Words, parse
 from search.ranking import RANKING, Ranking
 from search.schema import FACET_FIELDS
 from search.shard_search import (
@@ -46,13 +49,14 @@ from search.shard_search import (
     rank_shards,
 )
 from search.shards import RemoteShards
-from search.whoosh_glue import date_key, date_range, group_keys, sort_keys
+from search.whoosh_glue import date_key, date_range, facet_codes, group_keys, sort_keys
 
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
 # A query of this many different words or more is a question: ranked by any of its words, then
 # again with words from its best articles (pseudo-relevance feedback, search.ranking's).
 QUESTION_WORDS = 5
+_LETTERS = re.compile("[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,8 @@ def search(
     dates = read_dates(asked.q, today, lambda: _days(searcher))
     restrict = _restriction(asked, dates)
     tree = parse(dates.without if dates else asked.q)
-    compiled = _checked(compile_query(tree, searcher.schema, ranking))
+    bridge = _bridge(index, searcher, tree, asked, ranking)
+    compiled = _checked(compile_query(tree, searcher.schema, ranking, bridge=bridge))
     plan = _plan(asked, compiled, restrict, ranking)
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
@@ -121,15 +126,49 @@ def search(
     if plan.sort == "relevance_recent":
         plan = replace(plan, anchor=_anchor_key(searcher, today))
     stats = gather_statistics(searcher, plan.query)
-    answer = _answer(searcher, tree, compiled, stats, plan, ranking)
+    answer = _answer(searcher, tree, compiled, stats, plan, ranking, bridge)
     _check_page(answer.ranked.total, asked)
     similar = answer.ranked.similar if asked.collapse else None
     hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter, similar)
     # Shards in other processes have no "did you mean" round yet (docs/scale-out.md).
     suggestion = None if isinstance(searcher, RemoteShards) else suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
-                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion, dates,
-                        answer.ranked.articles, asked.collapse)
+                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion,
+                        translations=compiled.translations, dates=dates, total_articles=answer.ranked.articles,
+                        collapsed=asked.collapse)
+
+
+def _bridge(index: QiaoIndex, searcher: Searcher, tree: Node | None, asked: SearchOptions, ranking: Ranking) -> Bridge | None:
+    """The bridge of a search (search.bridge), None without one: with ``xlang`` on, Chinese words
+    meet their regional variants in an index with Chinese, and in an index of both languages a
+    query meets its translations: an English query's words, or a Chinese query's Chinese words
+    (its Latin words are mostly names, brands and numbers, written the same in both)."""
+    if not asked.xlang or tree is None:
+        return None
+    langs = {str(v) for v in facet_codes(searcher, "lang")[0]}
+    chinese_index = bool(langs & {"zh-Hans", "zh-Hant"})
+    text = " ".join(_texts(tree))
+    han, latin = has_han(text), bool(_LETTERS.search(text))
+    if not chinese_index or not han and not latin:
+        return None
+    translate = "en" in langs
+    if not translate and not han:
+        return None
+    segmenter = searcher.schema["body"].analyzer.items[0].segmenter()
+    fields = list(ranking.with_parts(ranking.fields))
+    return Bridge(searcher, segmenter, fields, translate=translate, chinese_query=han,
+                  user_glossary=index.index_dir / USER_GLOSSARY, sources=ranking.translation_sources)
+
+
+def _texts(node: Node) -> list[str]:
+    """The text of the words and phrases of a query tree (filters left out)."""
+    if isinstance(node, (Words, Phrase)):
+        return [node.text]
+    if isinstance(node, Excluded):
+        return _texts(node.node)
+    if isinstance(node, (AllOf, AnyOf)):
+        return [t for n in node.nodes for t in _texts(n)]
+    return []
 
 
 def _days(searcher: Searcher) -> tuple[date, date] | None:
@@ -193,22 +232,42 @@ def _restriction(options: SearchOptions, dates: DateWords | None) -> wq.Query | 
 
 def _answer(
     searcher: Searcher, tree: Node | None, compiled: CompiledQuery, stats: Statistics, plan: Plan, ranking: Ranking,
+    bridge: Bridge | None = None,
 ) -> Answer:
     """Strict first (every word); then, as the query and its matches ask, the OR fallback, the
     continuation with articles that have some of the words, or a question's feedback round.
     The relaxed query has the strict one's words: it scores with the same statistics."""
     strict = rank(searcher, plan, stats, ranking)
+    if bridge is not None and compiled.translations and not plan.question and plan.sort not in DATE_SORTS:
+        strict = _typed_first(searcher, tree, strict, stats, plan, ranking)
     if not compiled.relaxable:
         return Answer(strict)
-    relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True).query)
+    relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True, bridge=bridge).query)
     if plan.question:
         answer = _or_fallback(searcher, strict, stats, relaxed, ranking)
+        if bridge is not None and bridge.translate and compiled.translations and not ranking.translated_feedback:
+            return answer  # its best articles are of both languages: their words would pull one way
         return _with_feedback(searcher, answer, stats, relaxed, ranking)
     if not strict.total:
         return _or_fallback(searcher, strict, stats, relaxed, ranking)
     if plan.sort not in DATE_SORTS and strict.total < plan.limit:
         return _continued(searcher, strict, stats, relaxed, ranking)
     return Answer(strict)
+
+
+def _typed_first(
+    searcher: Searcher, tree: Node | None, bridged: Ranked, stats: Statistics, plan: Plan, ranking: Ranking,
+) -> Ranked:
+    """The articles with every word as typed first, by their score as typed; then those that need
+    a translation or a regional variant for some word (a match in the query's own words ranks
+    above a translated one). Totals and facets stay the bridged search's."""
+    own_query = compile_query(tree, searcher.schema, ranking).query
+    if own_query is None:
+        return bridged
+    own = rank(searcher, replace(plan, query=own_query), stats, ranking)
+    seen = {d for d, _ in own.top}
+    rest = [(d, score) for d, score in bridged.top if d not in seen]
+    return replace(bridged, top=(own.top + rest)[: plan.limit])
 
 
 def _or_fallback(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
@@ -346,7 +405,9 @@ def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, 
     if q:
         dates = read_dates(q, date.today(), lambda: _days(searcher))
         marked = dates.without if dates else q  # the words the search matched, not its date words
-        highlighter = compile_query(parse(marked), searcher.schema).highlighter
+        tree = parse(marked)
+        bridge = _bridge(index, searcher, tree, SearchOptions(q=marked), RANKING)  # translations are marked too
+        highlighter = compile_query(tree, searcher.schema, bridge=bridge).highlighter
         article["highlights"] = {
             "title": highlighter.whole(article["title"]),  # type: ignore[arg-type]
             "body": highlighter.whole(article["body"]),  # type: ignore[arg-type]
