@@ -109,10 +109,22 @@ def _assert_same(got: dict, want: dict) -> None:
 
 @pytest.mark.parametrize("options", QUERIES, ids=lambda o: " ".join(f"{k}={v}" for k, v in o.items()))
 def test_searches_through_shard_actors_equal_in_process(actors, in_process_dir: Path, options: dict) -> None:
-    asked = SearchOptions(**{"per_page": 50, **options})
+    asked = SearchOptions(**{"per_page": 50, "xlang": False, **options})  # actors do not bridge languages yet
     with QiaoIndex(in_process_dir) as local:
         want = search(local, asked).to_dict()
     _assert_same(search(actors, asked).to_dict(), want)
+
+
+def test_through_shard_actors_a_query_is_searched_as_typed(actors, in_process_dir: Path) -> None:
+    """The bridge needs the shards' lexicons, which no round asks the actors for yet: through Ray
+    a search is monolingual, as with xlang off in process, and lists no translations."""
+    with QiaoIndex(in_process_dir) as local:
+        bridged = search(local, SearchOptions(q="Chongqing", per_page=50)).to_dict()
+        typed = search(local, SearchOptions(q="Chongqing", per_page=50, xlang=False)).to_dict()
+    got = search(actors, SearchOptions(q="Chongqing", per_page=50)).to_dict()
+    assert bridged["translations"] and bridged["total_hits"] > typed["total_hits"]
+    _assert_same(got, typed)
+    assert got["translations"] == []
 
 
 def test_a_story_in_three_shards_collapses_through_shard_actors_as_in_process(tmp_path: Path, ray_cluster: str) -> None:
@@ -136,7 +148,7 @@ def test_a_story_in_three_shards_collapses_through_shard_actors_as_in_process(tm
         assert got.total_articles == got.total_hits + 2
         with QiaoIndex(tmp_path / "local") as local:
             for options in ({}, {"sort": "date"}, {"collapse": False}):
-                asked = SearchOptions(q=QUERY, per_page=50, **options)
+                asked = SearchOptions(q=QUERY, per_page=50, xlang=False, **options)
                 _assert_same(search(index, asked).to_dict(), search(local, asked).to_dict())
     finally:
         stop_actors(tmp_path / "ray")
@@ -152,7 +164,7 @@ def test_one_shard_of_several_segments_through_an_actor_equals_in_process(
     index = ClusterIndex(seeds_index_dir, ray_cluster, replicas=1)
     index.wait_ready(120)
     try:
-        _assert_same(search(index, **options).to_dict(), search(seeds, **options).to_dict())
+        _assert_same(search(index, **options).to_dict(), search(seeds, xlang=False, **options).to_dict())
     finally:
         stop_actors(seeds_index_dir)
 
@@ -171,7 +183,7 @@ def test_a_killed_replica_is_replaced_while_searches_answer(actors, in_process_d
     import ray
 
     with QiaoIndex(in_process_dir) as local:
-        want = search(local, "香港 经济").to_dict()
+        want = search(local, "香港 经济", xlang=False).to_dict()
     victim = actors.actors[1][0]
     pid = ray.get(victim.pid.remote(), timeout=30)
     os.kill(pid, signal.SIGKILL)
@@ -284,7 +296,7 @@ def test_qiao_serve_on_ray_answers_as_in_process(
             with urllib.request.urlopen(f"{url}/api/search?{urlencode(options)}", timeout=30) as answer:
                 got = json.load(answer)
             with QiaoIndex(in_process_dir) as local:
-                _assert_same(got, search(local, **options).to_dict())
+                _assert_same(got, search(local, xlang=False, **options).to_dict())
     prefix = f"{index_dir.resolve()}:"
     left = [a for a in ray.util.list_named_actors(all_namespaces=True)
             if a["namespace"] == NAMESPACE and a["name"].startswith(prefix)]

@@ -143,8 +143,8 @@ def _bridge(index: QiaoIndex, searcher: Searcher, tree: Node | None, asked: Sear
     meet their regional variants in an index with Chinese, and in an index of both languages a
     query meets its translations: an English query's words, or a Chinese query's Chinese words
     (its Latin words are mostly names, brands and numbers, written the same in both)."""
-    if not asked.xlang or tree is None:
-        return None
+    if not asked.xlang or tree is None or isinstance(searcher, RemoteShards):
+        return None  # shards in other processes have no lexicon round for the bridge yet (docs/scale-out.md)
     langs = {str(v) for v in facet_codes(searcher, "lang")[0]}
     chinese_index = bool(langs & {"zh-Hans", "zh-Hant"})
     text = " ".join(_texts(tree))
