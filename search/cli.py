@@ -129,10 +129,13 @@ def _progress(enabled: bool):  # noqa: ANN202 - a progress callback or None
 @click.option("--shards", type=click.IntRange(min=1), default=1, envvar="QIAO_SHARDS", show_default=True,
               help="Split the index into this many shards, built in parallel (or $QIAO_SHARDS); "
                    "an article's shard is blake2b-64 of its id modulo the count.")
+@click.option("--ray", "cluster", metavar="ADDRESS|local",
+              help="Parse the input and build the shards as tasks on the Ray cluster at ADDRESS (host:port), "
+                   "or on a Ray started on this machine (local); needs pip install 'qiao[cluster]'.")
 @lock_option
 def build(
     paths: tuple[Path, ...], index_dir: Path, segmenter: str, userdict: Path | None, drop_added: bool,
-    shards: int, lock_timeout: float,
+    shards: int, cluster: str | None, lock_timeout: float,
 ) -> None:
     """Rebuild the index from files and folders (default: seeds/)."""
     paths = paths or (DEFAULT_SEEDS,)
@@ -143,7 +146,7 @@ def build(
     try:
         summary = qindex.build(
             list(paths), index_dir, segmenter=segmenter, userdict=userdict, progress=step,
-            lock_timeout=lock_timeout, drop_added=drop_added, shards=shards,
+            lock_timeout=lock_timeout, drop_added=drop_added, shards=shards, cluster=cluster,
         )
     finally:
         if bar is not None:
@@ -275,7 +278,7 @@ def search_options(command: Callable[..., None]) -> Callable[..., None]:
             command = click.argument(name, metavar="QUERY")(command)
             continue
         default = getattr(defaults, name)
-        if isinstance(default, bool):  # a yes-or-no: --collapse/--no-collapse
+        if isinstance(default, bool):  # a yes-or-no: --collapse/--no-collapse, --xlang/--no-xlang
             command = click.option(option.flag, name, default=default, show_default=True, help=option.help)(command)
             continue
         kind = int if option.schema.get("type") == "integer" else str
@@ -380,6 +383,9 @@ def _print_result(result: SearchResult) -> None:
     counted = f"{stories} from {result.total_articles} articles (--no-collapse lists each)" if merged else "results"
     click.echo(f"{result.total_hits} {counted} in {result.processing_time_ms} ms"
                + (f" — searched as: {shown}" if shown else "") + note)
+    if result.translations:
+        click.echo("also searched as: " + " · ".join(f"{t.source} → {' / '.join(t.targets)}" for t in result.translations)
+                   + " (--no-xlang: only as typed)")
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}")
     if result.dates:

@@ -68,6 +68,21 @@ class BuildRefused(QiaoError):
     status = 409
 
 
+class ShardUnavailable(QiaoError):
+    """A shard of the index did not answer (no copy of it alive): the search fails as a whole."""
+
+    code = "shard_unavailable"
+    status = 503
+
+
+class NotServedByRay(QiaoError):
+    """A feature that the Ray shard actors do not serve yet (qiao serve --ray): related articles,
+    suggestions while typing (docs/scale-out.md)."""
+
+    code = "not_served_by_ray"
+    status = 501
+
+
 class IndexMismatch(QiaoError):
     """The index was built by an analyzer this version of Qiao cannot query."""
 

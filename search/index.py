@@ -8,6 +8,7 @@ The index's storage is ``search.generations`` (generations, the writer lock) and
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from dataclasses import dataclass
@@ -23,9 +24,11 @@ from search.generations import (
     USERDICT,
     IndexMeta,
     current_generation,
+    open_generation,
     write_lock,
 )
 from search.shard_search import ShardedIndex, open_live
+from search.shards import Manifest, RemoteShards, checksum, is_sharded, shard_of
 from search.whoosh_glue import facet_codes, facet_counts
 from search.writing import (
     BuildSummary,
@@ -146,19 +149,43 @@ def verify(index_dir: Path) -> Verification:
             problems.append(f"{len(missing)} stored articles not found by id, e.g. {missing[0]!r}")
         if index.dictionary_changed():
             problems.append(f"{index_dir / USERDICT} changed since the build; run qiao index build")
+        problems.extend(shard_problems(current_generation(index_dir)))
         return Verification(searcher.doc_count(), tuple(problems))
+
+
+def shard_problems(gen_dir: Path) -> list[str]:
+    """What is wrong with the shards of a generation: an article in a shard its id does not route
+    to, or a shard's files unlike those its build recorded (while no add or delete committed since)."""
+    if not is_sharded(gen_dir):
+        return []
+    problems = []
+    manifest = Manifest.read(gen_dir)
+    for number, state in enumerate(manifest.shards):
+        folder = gen_dir / state.name
+        ix = open_generation(folder)
+        with contextlib.closing(ix), ix.searcher() as searcher:
+            strays = [i for f in searcher.all_stored_fields() if shard_of(i := f["id"], len(manifest.shards)) != number]
+            unchanged = ix.latest_generation() == state.generation
+        if strays:
+            problems.append(f"{len(strays)} articles of {state.name} belong in another shard, e.g. {strays[0]!r}")
+        if state.checksum and unchanged and checksum(folder) != state.checksum:
+            problems.append(f"the files of {state.name} are not those its build wrote (checksum); rebuild the index")
+    return problems
 
 
 def stats(index: QiaoIndex) -> dict[str, object]:
     """Documents by language and source, size on disk, analyzer and last build."""
     searcher = index.searcher()
-    live = np.fromiter(searcher.reader().all_doc_ids(), np.int64)
-    by = {name: facet_counts(*facet_codes(searcher, name), live) for name in ("lang", "source")}
+    if isinstance(searcher, RemoteShards):  # served by shard actors: counted by each
+        documents, by = searcher.live_counts(("lang", "source"))
+    else:
+        live = np.fromiter(searcher.reader().all_doc_ids(), np.int64)
+        documents, by = len(live), {name: facet_counts(*facet_codes(searcher, name), live) for name in ("lang", "source")}
     gen_dir = current_generation(index.index_dir)
     size = sum(p.stat().st_size for p in gen_dir.rglob("*") if p.is_file())
     return {
         "index": str(index.index_dir),
-        "documents": searcher.doc_count(),
+        "documents": documents,
         "by_lang": by["lang"],
         "by_source": by["source"],
         "size_bytes": size,

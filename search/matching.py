@@ -11,6 +11,8 @@ The leaves are Qiao's own:
   scored by BM25F: its weighted, length-normalised frequencies summed, then saturated once.
 * ``StringQuery`` — a Chinese string anywhere in the text: inside one indexed word, or across
   words that follow each other, found through the words of each field (``search.strings``).
+* ``SynonymQuery`` — the translations of one query word (``search.bridge``), scored as one word:
+  their frequencies summed, the articles with any of them counted once (a structured query).
 
 A relevance-sorted search then raises its best matches by how close its words stand to each
 other in them (``search.proximity``).
@@ -300,6 +302,83 @@ class WordQuery(_Leaf):
         if not docs:
             return NO_MATCHES
         summed = _sum([Matches(d, t) for d, t in zip(docs, tf)])
+        scores = idf * summed.scores * (k1 + 1) / (k1 + summed.scores)
+        return _live(reader, Matches(summed.docs, scores))
+
+
+class SynonymQuery(_Leaf):
+    """Several words scored as one: the translations (or regional variants) of one query word.
+
+    A structured query (Pirkola 1998; Darwish & Oard 2003): the set's frequency in a field is the
+    sum of its members' and its document frequency the number of articles with any member, so a
+    word with many translations neither outweighs one with few nor gains from its rare ones. A
+    member of several terms (hong kong, or a word jieba cuts in two) counts where all of them
+    are, as often as the rarest. Scored by BM25F as a WordQuery is, except that with ``own``, the
+    query words it translates, its idf is at most theirs (summed): a translation rarer than the
+    word typed does not outscore it, so an article with the word as typed ranks above one with
+    its translation (经济 is common in Chinese news, economy rarer in English).
+    """
+
+    def __init__(self, members: tuple[tuple[str, ...], ...], fields: dict[str, float], boost: float = 1.0,
+                 ranking: Ranking = RANKING, own: tuple[str, ...] = ()) -> None:
+        super().__init__("{" + "|".join(" ".join(m) for m in members) + "}", fields, boost, ranking)
+        self.members = members
+        self.own = own
+        self._kept: dict[tuple[object, str], Matches] = {}
+
+    def __str__(self) -> str:
+        return "(" + " OR ".join(f"{f}:{self.text}^{w}" for f, w in self.fields) + ")"
+
+    def terms(self, phrases: bool = False) -> Iterator[tuple[str, str]]:
+        for name, _ in self.fields:
+            for member in self.members:
+                for term in member:
+                    yield name, term
+
+    def frequencies(self, reader: IndexReader, name: str) -> Matches:
+        """The documents of this segment with a member in field ``name`` and the set's frequency
+        in each (deleted documents still in); kept for the search (a query lives for one)."""
+        key = (segment_key(reader), name)
+        if key not in self._kept:
+            found = []
+            for member in self.members:
+                parts = [Matches(*postings(reader, name, t)) if (name, t) in reader else NO_MATCHES for t in member]
+                both = parts[0]
+                for part in parts[1:]:
+                    docs, ia, ib = np.intersect1d(both.docs, part.docs, assume_unique=True, return_indices=True)
+                    both = Matches(docs, np.minimum(both.scores[ia], part.scores[ib]))
+                found.append(both)
+            self._kept[key] = _sum(found)
+        return self._kept[key]
+
+    def doc_frequencies(self, searcher: Searcher) -> dict[tuple[str, str], int]:
+        """In how many documents of the index of ``searcher`` any member is, in each field."""
+        leaves = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
+        found = {(name, self.text): sum(len(self.frequencies(r, name)) for r in leaves) for name, _ in self.fields}
+        found.update({(name, word): searcher.doc_frequency(name, word) for name, _ in self.fields for word in self.own})
+        return found
+
+    def matches(self, searcher: Searcher, statistics: Statistics) -> Matches:
+        reader = searcher.reader()
+        n = statistics.doc_count
+        idf = bm25_idf(n, max(statistics.doc_frequency(name, self.text) for name, _ in self.fields))
+        if self.own:
+            idf = min(idf, sum(bm25_idf(n, max(statistics.doc_frequency(name, w) for name, _ in self.fields))
+                               for w in self.own))
+        idf *= self.boost
+        k1, b = self.ranking.bm25(han=all(HAN_RUN.fullmatch(t) for m in self.members for t in m))
+        parts = []
+        for name, weight in self.fields:
+            found = self.frequencies(reader, name) if weight > 0 else NO_MATCHES
+            if not len(found):
+                continue
+            length_of = PART_FIELDS.get(name, name)
+            lengths = field_lengths(reader, length_of)[found.docs]
+            average = statistics.average_length(length_of)
+            parts.append(Matches(found.docs, weight * found.scores / (1 - b + b * lengths / average)))
+        summed = _sum(parts)
+        if not len(summed):
+            return NO_MATCHES
         scores = idf * summed.scores * (k1 + 1) / (k1 + summed.scores)
         return _live(reader, Matches(summed.docs, scores))
 

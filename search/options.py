@@ -86,6 +86,10 @@ class SearchOptions:
                              "on: one hit a story, its near-duplicate reports listed under it as similar "
                              "(total_hits counts stories); off: every article.",
                              {"enum": list(SWITCH), "default": "on"})
+    xlang: bool = _option(True, "xlang", "--xlang/--no-xlang", "Cross-language search: on (the default) also "
+                          "finds the articles of the other language through the query's translations, when "
+                          "the query is in one language and the index has both; off turns it off.",
+                          {"enum": list(SWITCH), "default": "on"})
 
     def __post_init__(self) -> None:
         if self.page < 1:

@@ -14,6 +14,7 @@ from whoosh.searching import Searcher
 from search.analysis import HAN_RUN
 from search.matching import PROXIMITY_FIELDS, WordQuery, bm25_idf
 from search.ranking import RANKING, Ranking
+from search.shards import RemoteShards
 from search.strings import position_keys
 from search.whoosh_glue import field_lengths
 
@@ -59,14 +60,27 @@ def with_proximity(
     best = best[np.argsort(docs[best])]  # by document number: each segment's are one range
     numbers = docs[best]
     idf = _proximity_idf(statistics, words)  # once for all segments
-    bonus = np.zeros(len(best))
+    if isinstance(searcher, RemoteShards):  # each shard's bonuses from its own process
+        bonus = searcher.proximity(words, numbers, statistics, idf, ranking)
+    else:
+        bonus = leaf_bonus(searcher, words, numbers, statistics, idf, ranking)
+    raised = scores.copy()
+    raised[best] += bonus
+    return raised
+
+
+def leaf_bonus(
+    searcher: Searcher, words: Sequence[WordQuery], numbers: np.ndarray, statistics: Statistics, idf: np.ndarray,
+    ranking: Ranking = RANKING,
+) -> np.ndarray:
+    """The ``proximity`` bonus of the sorted document ``numbers`` of the index of ``searcher``
+    (a top searcher), each from its segment."""
+    bonus = np.zeros(len(numbers))
     for leaf, offset in searcher.leaf_searchers():
         inside = (numbers >= offset) & (numbers < offset + leaf.reader().doc_count_all())
         if inside.any():
             bonus[inside] = proximity(leaf, words, numbers[inside] - offset, statistics, idf=idf, ranking=ranking)
-    raised = scores.copy()
-    raised[best] += bonus
-    return raised
+    return bonus
 
 
 def proximity(

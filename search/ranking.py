@@ -30,6 +30,13 @@ class Ranking:
     feedback_weight: float = 1.0
     proximity_weight: float = 0.5  # the bonus for query words close together (BM25TP; 0: none)
     proximity_pairs: str = "next"  # which query words pair: "all", or "next" (next to each other in the query)
+    # A query word's translations (search.bridge) against the word itself, and whether a translated
+    # question is ranked again with feedback words: chosen on half of the cross-language queries
+    # of bench/clir.py (docs/clir.md), below 1 so that a word as typed outweighs its translation.
+    translation_weight: float = 0.9
+    translated_feedback: bool = False
+    # Where translations come from (search.bridge): an evaluation leaves one out to see what it adds.
+    translation_sources: tuple[str, ...] = ("glossary", "dictionary", "names", "variants")
     # sort=relevance_recent: a score times 1 + recency_weight * 2 ** (-age / recency_half_life), the
     # age in days before the anchor day (search.query.dates.anchor); so a newer article overtakes
     # an older one only when their scores are within recency_weight of each other (docs/relevance.md).

@@ -9,7 +9,9 @@ shard 1's…), so a hit's number names its shard. The query is parsed and compil
 - rank (``rank_shards``): each shard scores its matches with those statistics and keeps its
   best (``rank_shard``); the best of all are merged by score then document number (or by date
   first), raised by proximity where one index would raise them, and the totals and facet
-  counts are summed, so the OR fallback is decided on the whole index's total;
+  counts are summed, so the OR fallback is decided on the whole index's total; collapsing one
+  hit a story, each shard keeps every match with its story key, and the stories are collapsed
+  once the matches are merged, as on one index;
 - fetch: stored fields and highlights read through the ShardedSearcher from the owning shard.
 
 Ties (equal scores, or equal dates) come in document-number order, as on one index; the
@@ -38,7 +40,7 @@ from search.proximity import PROXIMITY_DOCS, with_proximity
 from search.query.statistics import Statistics, statistics
 from search.ranking import Ranking
 from search.schema import FACET_FIELDS, MULTI_VALUED_FACETS
-from search.shards import is_sharded, shard_dirs
+from search.shards import RemoteShards, is_sharded, shard_dirs
 from search.whoosh_glue import (
     NO_KEY,
     facet_codes,
@@ -131,8 +133,35 @@ def _leaf_readers(reader: IndexReader) -> list[tuple[IndexReader, int]]:
     return list(reader.leaf_readers())
 
 
+class WholeIndexSearcher(Searcher):
+    """A searcher of one shard whose collection statistics are the whole index's (``stats``):
+    what Whoosh's own scorers (of quoted English phrases) read, in a shard searched by itself."""
+
+    def __init__(self, reader: IndexReader, stats: Statistics) -> None:
+        super().__init__(reader, closereader=False)
+        self._doccount = stats.doc_count  # Searcher.doc_count_all and avg_field_length read it
+        self.stats = stats
+        own = self.doc_frequency  # Searcher copies the reader's as an attribute, so it is replaced as one
+
+        def doc_frequency(name: str, text: str | bytes) -> int:
+            word = text.decode("utf-8") if isinstance(text, bytes) else text
+            return stats.doc_frequencies.get((name, word), own(name, text))
+
+        self.doc_frequency = doc_frequency
+
+    def field_length(self, fieldname: str) -> int:
+        """The whole index's length of the field."""
+        return self.stats.field_lengths.get(fieldname, 0)
+
+    def _subsearcher(self, reader: IndexReader) -> Searcher:
+        """A segment's searcher: Whoosh's own, reading the statistics of this one, its parent."""
+        return Searcher(reader, fromindex=self._ix, weighting=self.weighting, parent=self)
+
+
 def gather_statistics(searcher: Searcher, query: wq.Query) -> Statistics:
     """The statistics round: ``search.query.statistics.statistics``, summed over the shards of a ShardedSearcher."""
+    if isinstance(searcher, RemoteShards):
+        return sum(searcher.statistics(query), Statistics())
     if not isinstance(searcher, ShardedSearcher):
         return statistics(searcher, query)
     return sum((statistics(shard.searcher, query) for shard in searcher.shards), Statistics())
@@ -145,13 +174,14 @@ MatchesOf = Callable[..., Matches]  # search.query.search's: (searcher, query, s
 @dataclass(frozen=True)
 class ShardRanked:
     """What one shard's rank round returns: its best matches (numbers in the whole), their
-    scores and (by date) dates, its total and its facet counts."""
+    scores, (by date) dates and (collapsing) stories, its total and its facet counts."""
 
     docs: np.ndarray
     scores: np.ndarray
     dates: np.ndarray | None
     total: int
     facets: Facets
+    stories: np.ndarray | None = None  # collapsing: each kept match's story key (whoosh_glue.group_keys)
 
 
 def rank_shard(
@@ -174,20 +204,31 @@ def rank_shard(
             recent = _order(docs, scores * recency(dates, plan, ranking), dates, plan.sort)[: plan.limit]
             keep = np.union1d(keep, recent)
     facets = facets_of(shard.searcher, docs - shard.start)
-    return ShardRanked(docs[keep], scores[keep], None if dates is None else dates[keep], len(docs), facets)
+    stories = group_keys(shard.searcher, "story")[docs[keep] - shard.start] if plan.collapse else None
+    return ShardRanked(docs[keep], scores[keep], None if dates is None else dates[keep], len(docs), facets, stories)
 
 
 def rank_shards(
-    searcher: ShardedSearcher, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking, matches: MatchesOf,
+    searcher: ShardedSearcher | RemoteShards, query: wq.Query, stats: Statistics, plan: Plan, ranking: Ranking, matches: MatchesOf,
 ) -> tuple[Best, np.ndarray, Facets]:
     """The rank round over every shard, merged: the best matches (``best_first``) with the merged
     document numbers they index, and the facet counts, as ``search.query.search.rank`` gives on
-    one index. ``matches`` finds a shard's matches (search.query.search's, with its time limit)."""
-    found = [rank_shard(shard, query, stats, plan, ranking, matches) for shard in searcher.shards]
+    one index. ``matches`` finds a shard's matches (search.query.search's, with its time limit);
+    remote shards run ``rank_shard`` in their own processes."""
+    if isinstance(searcher, RemoteShards):
+        found = searcher.rank(query, stats, plan, ranking)
+    else:
+        found = [rank_shard(shard, query, stats, plan, ranking, matches) for shard in searcher.shards]
     docs = np.concatenate([f.docs for f in found])
     scores = np.concatenate([f.scores for f in found])
     dates = np.concatenate([f.dates for f in found]) if plan.sort != "relevance" else None
-    best = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
+    stories = None
+    if plan.collapse:
+        stories = np.concatenate([f.stories for f in found])
+        # An article without a story has a key of its own: its number in the whole, not in its shard.
+        alone = stories >= np.uint64(1 << 63)
+        stories[alone] = docs[alone].astype(np.uint64) | np.uint64(1 << 63)
+    best = best_first(searcher, query, docs, scores, dates, stats, plan, ranking, stories)
     if not plan.collapse:  # the shards kept their best only: the total is theirs
         best = replace(best, total=sum(f.total for f in found), articles=sum(f.total for f in found))
     return best, docs, summed_facets([f.facets for f in found])
@@ -204,17 +245,19 @@ class Best:
     total: int  # stories when collapsing, else articles
     articles: int
     similar: dict[int, list[int]] = field(default_factory=dict)  # a top position: its story's others
+    stories: np.ndarray | None = None  # collapsing: the story key of each of ``top``
 
 
 def best_first(
     searcher: Searcher, query: wq.Query, docs: np.ndarray, scores: np.ndarray, dates: np.ndarray | None,
-    stats: Statistics, plan: Plan, ranking: Ranking,
+    stats: Statistics, plan: Plan, ranking: Ranking, stories: np.ndarray | None = None,
 ) -> Best:
     """The best ``plan.limit`` matches with their final scores, on one index or merged from shards.
     By relevance the best rise by how close the query's words stand in them; not a question's,
     whose neighbouring words are rarely a phrase (docs/relevance.md). By relevance_recent, each
-    score is then multiplied by its article's recency factor. Collapsing, the best match of each
-    story (search.stories) stands for it, and the others are listed under it."""
+    score is then multiplied by its article's recency factor. Collapsing (``stories``: each
+    match's story key, ``whoosh_glue.group_keys``), the best match of each story
+    (search.stories) stands for it, and the others are listed under it."""
     if plan.sort not in DATE_SORTS and not plan.question:
         scores = with_proximity(searcher, query, docs, scores, stats, ranking)
     if plan.sort == "relevance_recent":
@@ -222,7 +265,8 @@ def best_first(
     order = _order(docs, scores, dates, plan.sort)
     if not plan.collapse:
         return Best(order[: plan.limit], scores, len(docs), len(docs))
-    keys = group_keys(searcher, "story")[docs[order]]  # each match's story, best match first
+    assert stories is not None, "collapsing needs each match's story"
+    keys = stories[order]  # each match's story, best match first
     _, first = np.unique(keys, return_index=True)
     heads = np.sort(first)  # ranks of each story's best match
     top = heads[: plan.limit]
@@ -231,7 +275,7 @@ def best_first(
     for rank in np.flatnonzero(shown).tolist():
         others.setdefault(int(keys[rank]), []).append(int(order[rank]))
     similar = {int(order[r]): others[int(keys[r])][1:] for r in top.tolist()}
-    return Best(order[top], scores, len(heads), len(docs), {p: o for p, o in similar.items() if o})
+    return Best(order[top], scores, len(heads), len(docs), {p: o for p, o in similar.items() if o}, keys[top])
 
 
 def recency(dates: np.ndarray | None, plan: Plan, ranking: Ranking) -> np.ndarray:
@@ -270,8 +314,10 @@ def facets_of(searcher: Searcher, docs: np.ndarray) -> Facets:
 
 def summed_facets(parts: Sequence[Facets]) -> Facets:
     """Facet counts of shards added up, each field's largest first (as ``facet_counts`` orders them)."""
-    summed: Facets = {}
-    for name in FACET_FIELDS:
-        counts = sum((Counter(part.get(name, {})) for part in parts), Counter())
-        summed[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return summed
+    return {name: summed_counts([part.get(name, {}) for part in parts]) for name in FACET_FIELDS}
+
+
+def summed_counts(parts: Sequence[dict[str, int]]) -> dict[str, int]:
+    """Counts by value of shards added up, largest first (as ``facet_counts`` orders them)."""
+    counts = sum((Counter(part) for part in parts), Counter())
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

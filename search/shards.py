@@ -20,8 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 MANIFEST = "shards.json"
 MANIFEST_FORMAT = 1
@@ -48,11 +51,13 @@ def shard_name(shard: int) -> str:
 
 @dataclass(frozen=True)
 class ShardState:
-    """One shard as a build left it: its folder, Whoosh commit generation and article count."""
+    """One shard as a build left it: its folder, Whoosh commit generation, article count and the
+    checksum of its files (``checksum``; "" in manifests written before it was recorded)."""
 
     name: str
     generation: int
     articles: int
+    checksum: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,17 @@ class Manifest:
         os.replace(tmp, gen_dir / MANIFEST)
 
 
+def checksum(folder: Path) -> str:
+    """SHA-256 of a shard's files as a build leaves them: each file's name and bytes, in name order
+    (Whoosh's lock files, empty and rewritten by every writer, left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.endswith("LOCK")):
+        digest.update(path.name.encode("utf-8") + b"\0")
+        with open(path, "rb") as f:
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()
+
+
 def is_sharded(gen_dir: Path) -> bool:
     """Whether the generation ``gen_dir`` holds shards (an index built with S > 1)."""
     return (gen_dir / MANIFEST).is_file()
@@ -94,3 +110,35 @@ def shard_dirs(gen_dir: Path) -> list[Path]:
         return [gen_dir]
     return [gen_dir / shard.name for shard in Manifest.read(gen_dir).shards]
 
+
+
+class RemoteShards(ABC):
+    """The shards of an index searched by other processes (``search.cluster``'s Ray actors): one
+    call to every shard a round. ``search.query.search`` runs its rounds through these methods
+    where a ShardedSearcher's shards run them in this process. A hit's number names its shard."""
+
+    schema: Any  # the shards' Whoosh schema
+
+    @abstractmethod
+    def statistics(self, query: Any) -> list[Any]:
+        """The statistics round: each shard's ``search.query.statistics.Statistics``, in shard order."""
+
+    @abstractmethod
+    def rank(self, query: Any, stats: Any, plan: Any, ranking: Any) -> list[Any]:
+        """The rank round: each shard's ``search.shard_search.ShardRanked``, in shard order."""
+
+    @abstractmethod
+    def proximity(self, words: list[Any], docs: Any, stats: Any, idf: Any, ranking: Any) -> Any:
+        """The proximity bonus of each of ``docs`` (sorted hit numbers): ``search.proximity.leaf_bonus`` on their shards."""
+
+    @abstractmethod
+    def stored_fields_of(self, docs: Sequence[int]) -> list[dict[str, Any]]:
+        """The fetch round: the stored fields of the hits ``docs``, in order."""
+
+    @abstractmethod
+    def date_range(self, name: str) -> Any:
+        """The earliest and latest value of the date field ``name`` over every shard (``search.whoosh_glue.date_range``)."""
+
+    @abstractmethod
+    def live_counts(self, names: Sequence[str]) -> tuple[int, dict[str, dict[str, int]]]:
+        """The live articles of every shard, and their counts by each value of the fields ``names``."""

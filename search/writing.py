@@ -157,6 +157,7 @@ def build(
     lock_timeout: float = 30.0,
     drop_added: bool = False,
     shards: int = 1,
+    cluster: str | None = None,
 ) -> BuildSummary:
     """Rebuild the index from ``paths``; the old index stays live until the new one is complete.
 
@@ -164,6 +165,8 @@ def build(
     lose articles added since the last build (by add, watch or the API; their sources are not
     among ``paths``) is refused unless ``drop_added``, and the old index stays live. With
     ``shards`` > 1 it is that many Whoosh indexes, built in parallel (``search.shard_build``).
+    With ``cluster`` (a Ray address, or "local" for a Ray of this machine) the input is parsed and
+    the shards (one or more) are built by Ray tasks (``search.cluster``; the extra ``cluster``).
     """
     check_index_outside(paths, index_dir)
     start = time.perf_counter()
@@ -171,7 +174,7 @@ def build(
     with write_lock(index_dir, lock_timeout), _fewer_collections():
         gen_dir = index_dir / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
         gen_dir.mkdir(parents=True)
-        read = _write_shards(gen_dir, paths, segmenter, dictionary, shards, progress)
+        read = _write_shards(gen_dir, paths, segmenter, dictionary, shards, progress, cluster)
         built_at = datetime.now(UTC).isoformat(timespec="seconds")
         write_meta(gen_dir, IndexMeta(ANALYZER_VERSION, segmenter, dictionary.digest, built_at, len(read.digests)))
         for folder in shard_dirs(gen_dir):
@@ -201,15 +204,16 @@ class Read:
 
 def _write_shards(
     gen_dir: Path, paths: Sequence[Path], segmenter: str, dictionary: Dictionary, shards: int,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], None] | None, cluster: str | None,
 ) -> Read:
-    """Write the articles under ``paths`` in ``gen_dir``: one Whoosh index, or ``shards`` of them."""
-    if shards == 1:
+    """Write the articles under ``paths`` in ``gen_dir``: one Whoosh index, or ``shards`` of them
+    (also one, with a manifest, when Ray builds it)."""
+    if shards == 1 and cluster is None:
         return _write_generation(gen_dir, paths, build_schema(segmenter, dictionary), progress)
     # Imported here: search.shard_build builds each shard with this module's writer.
     from search.shard_build import write_shards
 
-    return write_shards(gen_dir, paths, segmenter, dictionary, shards, progress)
+    return write_shards(gen_dir, paths, segmenter, dictionary, shards, progress, cluster)
 
 
 def _write_generation(
@@ -237,11 +241,20 @@ def read_articles(
     paths: Sequence[Path], progress: Callable[[int], None] | None, keep: Callable[[Article, str, Story], None],
 ) -> Read:
     """Hand every article under ``paths``, its content hash and its story to ``keep``, in input
-    order, the first of each id; exact copies are counted. Stories are found here, in input order
-    before any routing to shards, so they are the same for any number of shards."""
+    order, the first of each id; exact copies are counted."""
+    return keep_first(iter_articles(paths), progress, keep)
+
+
+def keep_first(
+    items: Iterable[Article | Skipped], progress: Callable[[int], None] | None, keep: Callable[[Article, str, Story], None],
+) -> Read:
+    """Hand every article of ``items`` (read in input order), its content hash and its story to
+    ``keep``, the first of each id; exact copies are counted, the rest skipped. Stories are found
+    here, in input order before any routing to shards (in this process for a Ray build too), so
+    they are the same for any number of shards and any way of building them."""
     read = Read()
     stories = Stories()
-    for item in iter_articles(paths):
+    for item in items:
         if isinstance(item, Skipped):
             read.skipped.append(item)
             continue

@@ -10,10 +10,13 @@ constants and helpers (``from .conftest import ...``).
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import selectors
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -142,19 +145,77 @@ def qiao_serve(index_dir: Path, *options: str, token: str = "") -> Iterator[tupl
         line = process.stdout.readline().strip()
         assert line.startswith("Serving Qiao on http://127.0.0.1:"), line + process.stderr.read()
         url = line.removeprefix("Serving Qiao on ")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a server of Ray shard actors starts them first
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/healthz", timeout=5):
                     break
-            except urllib.error.URLError:
-                assert time.monotonic() < deadline, "no answer from /healthz within 30 s"
+            except (urllib.error.URLError, TimeoutError):  # not listening yet, or a worker still warming up
+                assert time.monotonic() < deadline, "no answer from /healthz within 60 s"
                 time.sleep(0.1)
         yield process, url
     finally:
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
+
+
+RAY_PORT = 18250  # the head node of the tests' Ray cluster
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """A real Ray cluster of two nodes on this machine, a head on 127.0.0.1 and a node on
+    127.0.0.2 (``ray start``, one CPU each, token authentication off), joined by this process;
+    its address. Both nodes and every process they started are stopped at the end."""
+    import ray
+
+    address = f"127.0.0.1:{RAY_PORT}"
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    # Ray's workers take ports from 10002 to 19999 unless told: above the head's port, here.
+    common = ["--block", "--num-cpus=1", "--disable-usage-stats", "--min-worker-port=20000", "--max-worker-port=20999"]
+    nodes = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAY_AUTH_MODE", "disabled")
+        try:
+            for args in (["--head", f"--port={RAY_PORT}", "--node-ip-address=127.0.0.1", "--include-dashboard=false"],
+                         [f"--address={address}", "--node-ip-address=127.0.0.2"]):
+                nodes.append(subprocess.Popen([ray_cli, "start", *args, *common], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL, start_new_session=True))
+                if len(nodes) == 1:
+                    _wait_for_port("127.0.0.1", RAY_PORT, 60)
+            ray.init(address=address, namespace="qiao", logging_level="ERROR", log_to_driver=False)
+            deadline = time.monotonic() + 60
+            while sum(node["Alive"] for node in ray.nodes()) < 2:
+                assert time.monotonic() < deadline, "the second Ray node did not join within 60 s"
+                time.sleep(0.5)
+            yield address
+        finally:
+            ray.shutdown()
+            for node in reversed(nodes):
+                _stop_group(node)
+
+
+def _wait_for_port(host: str, port: int, seconds: float) -> None:
+    """Wait until something listens on host:port."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on {host}:{port} after {seconds:g} s"
+            time.sleep(0.5)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Stop a process started in a session of its own and all it started: SIGTERM, a grace
+    period, then SIGKILL for whatever is left of the group."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

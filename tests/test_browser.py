@@ -92,7 +92,7 @@ def search_for(tab: Page, text: str) -> None:
 
 
 def test_typing_a_chinese_query_shows_highlighted_results(page: Page) -> None:
-    page.goto("/")
+    page.goto("/?xlang=off")  # the form keeps it: the Chinese articles alone (the bridge: below)
     search_for(page, "香港")
     assert total(page) == 18
     assert page.locator("li.hit").count() == 10
@@ -104,7 +104,7 @@ def test_typing_a_chinese_query_shows_highlighted_results(page: Page) -> None:
 
 
 def test_clicking_a_facet_narrows_the_list(page: Page) -> None:
-    page.goto("/?q=香港")
+    page.goto("/?q=香港&xlang=off")
     page.locator('[data-facet="source"] a', has_text="中国新闻网").click()
     page.wait_for_load_state()
     assert total(page) == 15
@@ -112,14 +112,14 @@ def test_clicking_a_facet_narrows_the_list(page: Page) -> None:
 
 
 def test_removing_a_facet_widens_the_list_again(page: Page) -> None:
-    page.goto("/?q=香港&source=中国新闻网")
+    page.goto("/?q=香港&source=中国新闻网&xlang=off")
     page.locator(".active a.chip").click()
     page.wait_for_load_state()
     assert total(page) == 18
 
 
 def test_next_page_shows_the_rest(page: Page) -> None:
-    page.goto("/?q=香港&source=中国新闻网")
+    page.goto("/?q=香港&source=中国新闻网&xlang=off")
     page.locator('.pagination a[rel="next"]').click()
     page.wait_for_load_state()
     assert page.locator('.pagination a[aria-current="page"]').inner_text() == "2"
@@ -127,7 +127,7 @@ def test_next_page_shows_the_rest(page: Page) -> None:
 
 
 def test_opening_a_result_shows_the_article_with_the_query_marked(page: Page) -> None:
-    page.goto("/?q=香港")
+    page.goto("/?q=香港&xlang=off")
     page.locator("li.hit h2 a").first.click()
     page.wait_for_load_state()
     assert page.url.endswith("/articles/u99068b45e9be5cd2?q=%E9%A6%99%E6%B8%AF")
@@ -153,7 +153,7 @@ def test_a_script_query_without_results_is_shown_as_text(page: Page, dialogs: li
 
 
 def test_slash_focuses_the_search_box(page: Page) -> None:
-    page.goto("/?q=香港")
+    page.goto("/?q=香港&xlang=off")
     assert page.evaluate("document.activeElement.id") != "q"
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "q"
@@ -163,7 +163,7 @@ def test_slash_focuses_the_search_box(page: Page) -> None:
 def test_results_fit_a_375px_wide_phone(browser: Browser, live_server: str) -> None:
     context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 375, "height": 812})
     tab = context.new_page()
-    tab.goto("/?q=香港")
+    tab.goto("/?q=香港&xlang=off")
     assert tab.evaluate("document.documentElement.scrollWidth") == 375
     assert tab.locator("#summary").inner_text().startswith("找到 18 条结果")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -177,7 +177,7 @@ def top_and_bottom(tab: Page, selector: str) -> tuple[float, float]:
 
 
 def test_facets_are_a_closed_panel_above_the_results_on_a_phone(phone: Page) -> None:
-    phone.goto("/?q=香港")
+    phone.goto("/?q=香港&xlang=off")
     assert top_and_bottom(phone, ".facets")[1] < top_and_bottom(phone, "li.hit")[0]
     assert phone.locator(".facets .panel > summary").inner_text() == "Filters"
     assert not phone.locator('[data-facet="year"]').is_visible()
@@ -186,7 +186,7 @@ def test_facets_are_a_closed_panel_above_the_results_on_a_phone(phone: Page) -> 
 
 
 def test_facet_panel_opens_and_narrows_the_list_on_a_phone(phone: Page) -> None:
-    phone.goto("/?q=香港")
+    phone.goto("/?q=香港&xlang=off")
     phone.locator(".facets .panel > summary").tap()
     phone.locator('[data-facet="year"] a', has_text="2023").tap()
     phone.wait_for_load_state()
@@ -209,7 +209,7 @@ def test_slash_hint_is_hidden_on_a_phone(phone: Page) -> None:
 
 
 def test_facets_sit_beside_the_results_on_a_desktop(page: Page) -> None:
-    page.goto("/?q=香港")
+    page.goto("/?q=香港&xlang=off")
     facets, results = page.locator(".facets").bounding_box(), page.locator(".results").bounding_box()
     assert facets["x"] > results["x"] + results["width"]
     assert facets["y"] == results["y"]
@@ -225,7 +225,7 @@ def test_slash_hint_shows_on_a_desktop(page: Page) -> None:
 def test_search_works_without_javascript(browser: Browser, live_server: str) -> None:
     context = browser.new_context(base_url=live_server, locale="en-US", java_script_enabled=False)
     tab = context.new_page()
-    tab.goto("/")
+    tab.goto("/?xlang=off")
     search_for(tab, "香港")
     assert total(tab) == 18
     tab.locator('[data-facet="year"] a', has_text="2023").click()
@@ -235,7 +235,7 @@ def test_search_works_without_javascript(browser: Browser, live_server: str) -> 
 
 
 def test_language_switch_changes_the_interface(page: Page) -> None:
-    page.goto("/?q=香港")
+    page.goto("/?q=香港&xlang=off")
     page.locator("nav.switch a").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
@@ -244,6 +244,20 @@ def test_language_switch_changes_the_interface(page: Page) -> None:
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
 
 
+def test_the_bridge_shows_translations_and_results_in_both_languages(page: Page) -> None:
+    page.goto("/")
+    search_for(page, "Hong Kong cooperation")
+    translations = page.locator(".translations .translation")
+    assert translations.all_inner_texts() == ["Hong Kong → 香港", "cooperation → 合作 / 协同 / 协作 / 合力"]
+    langs = page.locator("li.hit").evaluate_all("hits => hits.map(h => h.lang)")
+    assert langs[0] == "en" and "zh-Hans" in langs
+    assert page.locator('li.hit[lang="zh-Hans"] h2 mark').first.inner_text() == "香港"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "bridge.png", full_page=True)
+    page.locator(".translations a").click()  # "only as typed"
+    page.wait_for_load_state()
+    assert set(page.locator("li.hit").evaluate_all("hits => hits.map(h => h.lang)")) == {"en"}
+    assert page.locator(".translations").inner_text().startswith("Cross-language search is off.")
 def test_author_and_tags_facets_narrow_and_the_feed_follows_the_narrowed_search(page: Page) -> None:
     page.goto("/?q=醫藥費")
     assert page.locator('[data-facet="author"] h2').inner_text() == "Author"
@@ -300,7 +314,7 @@ def test_one_story_shows_its_similar_reports(browser: Browser, story_server: str
 
 
 def test_dates_in_words_show_a_chip_that_removes_them(page: Page) -> None:
-    page.goto("/")
+    page.goto("/?xlang=off")
     search_for(page, "香港 2023年10月")
     assert total(page) == 5
     assert {t[:7] for t in page.locator("li.hit time").all_inner_texts()} == {"2023-10"}

@@ -44,7 +44,7 @@ def test_search_json_prints_the_api_shape(seeds_index_dir: Path) -> None:
 
 
 def test_search_prints_readable_results(seeds_index_dir: Path) -> None:
-    out = qiao("search", "Li Jiachao", "--index", str(seeds_index_dir))
+    out = qiao("search", "Li Jiachao", "--index", str(seeds_index_dir), "--no-xlang")
     assert out.exit_code == 0
     assert out.stdout.splitlines()[0].startswith("1 results in ")
     assert "searched as: Li / Jiachao" in out.stdout
@@ -52,7 +52,7 @@ def test_search_prints_readable_results(seeds_index_dir: Path) -> None:
 
 
 def test_search_marks_where_the_articles_with_some_of_the_words_start(seeds_index_dir: Path) -> None:
-    out = qiao("search", "Chongqing Hong Kong cooperation", "--index", str(seeds_index_dir), "--limit", "3")
+    out = qiao("search", "Chongqing Hong Kong cooperation", "--index", str(seeds_index_dir), "--limit", "3", "--no-xlang")
     lines = out.stdout.splitlines()
     assert lines[0].startswith("1 results in ")
     assert lines.index("— the articles with all of the words end here; these have some of them —") == 5
@@ -70,7 +70,7 @@ def test_bad_parameter_in_json_mode_is_an_error_body_and_exit_2(seeds_index_dir:
 
 
 def test_page_past_the_last_is_an_error_and_exit_2(seeds_index_dir: Path) -> None:
-    out = qiao("search", "香港", "--index", str(seeds_index_dir), "--page", "999")
+    out = qiao("search", "香港", "--index", str(seeds_index_dir), "--page", "999", "--no-xlang")
     assert (out.exit_code, out.stdout, out.stderr) == (2, "", "error: page must be at most 2, the last page, not 999\n")
 
 

@@ -158,10 +158,10 @@ def test_a_month_in_words_filters_the_seeds_to_that_month(seeds: QiaoIndex) -> N
 
 
 def test_english_dates_in_words_filter_the_seeds(seeds: QiaoIndex) -> None:
-    may = search(seeds, "May 2023 Hong Kong", today=TODAY)
+    may = search(seeds, xlang=False, q="May 2023 Hong Kong", today=TODAY)
     assert [h.id for h in may.hits] == ["chongqing-hong-kong-2023-05-11.txt"]
     assert may.searched_as == ("Hong", "Kong")
-    in_2020 = search(seeds, "Hong Kong in 2020", today=TODAY)
+    in_2020 = search(seeds, xlang=False, q="Hong Kong in 2020", today=TODAY)
     assert [h.id for h in in_2020.hits] == ["u453f0f8a55d44685", "ue34771c35ed8d17d"]
 
 
@@ -221,7 +221,7 @@ def test_the_page_says_what_relative_dates_were_read_from(client: FlaskClient) -
 
 
 def test_the_cli_prints_the_dates(seeds_index_dir: object) -> None:
-    out = CliRunner().invoke(qiao, ["search", "香港 2023年10月", "--index", str(seeds_index_dir), "--limit", "1"])
+    out = CliRunner().invoke(qiao, ["search", "香港 2023年10月", "--index", str(seeds_index_dir), "--limit", "1", "--no-xlang"])
     assert out.exit_code == 0
     assert out.output.splitlines()[:2] == [
         out.output.splitlines()[0],
@@ -234,15 +234,15 @@ def test_the_cli_prints_the_dates(seeds_index_dir: object) -> None:
 
 
 def test_date_asc_lists_the_oldest_first_and_undated_articles_last(seeds: QiaoIndex) -> None:
-    oldest = search(seeds, "香港", sort="date_asc", per_page=3)
+    oldest = search(seeds, xlang=False, q="香港", sort="date_asc", per_page=3)
     assert [(h.id, h.published) for h in oldest.hits] == [
         ("uc33987dc7295e816", "2016-02-17T10:25:00"), ("u7ad295ecf2fa0d40", "2020-04-02T22:20:00"),
         ("u449260acd9d773f4", "2020-04-03T21:24:00")]
-    election = search(seeds, "election", sort="date_asc", per_page=100).hits
+    election = search(seeds, xlang=False, q="election", sort="date_asc", per_page=100).hits
     dated = [h.published for h in election if h.published]
     assert len(election) == 84 and len(dated) == 70
     assert [h.published for h in election[:70]] == sorted(dated)  # the undated BBC articles come last
-    newest = search(seeds, "election", sort="date", per_page=100).hits
+    newest = search(seeds, xlang=False, q="election", sort="date", per_page=100).hits
     assert [h.published for h in newest[:70]] == sorted(dated, reverse=True)
 
 
@@ -275,7 +275,7 @@ def test_relevance_recent_puts_the_newer_of_equal_scores_first() -> None:
 
 
 def test_every_sort_is_offered_on_the_page(client: FlaskClient) -> None:
-    soup = BeautifulSoup(client.get("/?q=香港&sort=date_asc").data, "html.parser")
+    soup = BeautifulSoup(client.get("/?q=香港&xlang=off&sort=date_asc").data, "html.parser")
     options = soup.select('select[name="sort"] option')
     assert [o["value"] for o in options] == ["relevance", "relevance_recent", "date", "date_asc"]
     assert soup.select_one('select[name="sort"] option[selected]')["value"] == "date_asc"

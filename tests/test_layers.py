@@ -48,6 +48,13 @@ def test_the_cli_loads_the_web_app_only_for_its_commands() -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.system  # a new interpreter, to see what importing the code loads
+def test_nothing_imports_ray_unless_asked() -> None:
+    script = "import sys, search, search.cli, search.cluster, web.server; print('ray' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_public_api_names_exist() -> None:
     assert {"open_index", "search", "SearchOptions", "SearchResult", "Hit", "build", "add", "delete",
             "get_article", "QiaoError"} <= set(search.__all__)

@@ -25,12 +25,25 @@ def declared_dependencies() -> set[str]:
     return {normalized(re.match(r"[A-Za-z0-9._-]+", spec).group()) for spec in project["dependencies"]}
 
 
+# The one module that may import an optional extra's package, and the extra that brings it.
+EXTRA_MODULES = {"search/cluster.py": ("cluster", "ray")}
+
+
 def test_every_third_party_import_is_a_declared_dependency() -> None:
     providers = importlib.metadata.packages_distributions()
-    third_party = set().union(*(imported_modules(f) for p in PACKAGES for f in (ROOT / p).rglob("*.py"))) - set(sys.stdlib_module_names) - set(PACKAGES)
+    files = [f for p in PACKAGES for f in (ROOT / p).rglob("*.py") if f.relative_to(ROOT).as_posix() not in EXTRA_MODULES]
+    third_party = set().union(*(imported_modules(f) for f in files)) - set(sys.stdlib_module_names) - set(PACKAGES)
     undeclared = {
         module: providers.get(module, ["not installed"])
         for module in sorted(third_party)
         if not {normalized(d) for d in providers.get(module, [])} & declared_dependencies()
     }
     assert undeclared == {}
+
+
+def test_only_the_cluster_module_imports_ray_and_its_extra_brings_it() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for path, (extra, module) in EXTRA_MODULES.items():
+        outside = set(sys.stdlib_module_names) | set(PACKAGES) | {"numpy", "whoosh"}
+        assert imported_modules(ROOT / path) - outside == {module}
+        assert [normalized(re.match(r"[A-Za-z0-9._-]+", spec).group()) for spec in project["optional-dependencies"][extra]] == [module]

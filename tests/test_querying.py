@@ -64,11 +64,11 @@ def test_seed_is_first_for_its_own_keywords(seeds: QiaoIndex) -> None:
 
 
 def test_stemming_finds_cooperation_from_cooperating(seeds: QiaoIndex) -> None:
-    assert ids(seeds, "cooperating Chongqing") == [SEED_ID]
+    assert ids(seeds, xlang=False, q="cooperating Chongqing") == [SEED_ID]
 
 
 def test_simplified_query_finds_traditional_article_and_marks_original_glyphs(seeds: QiaoIndex) -> None:
-    result = search(seeds, "医药费")
+    result = search(seeds, xlang=False, q="医药费")
     assert [h.lang for h in result.hits].count("zh-Hant") == 7
     for h in result.hits:
         original = "醫藥費" if h.lang == "zh-Hant" else "医药费"
@@ -153,22 +153,22 @@ def test_english_phrase_is_marked_as_one_span(seeds: QiaoIndex) -> None:
 
 
 def test_exclusion_removes_articles(seeds: QiaoIndex) -> None:
-    with_both = set(ids(seeds, "香港 经济", per_page=100))
-    without = set(ids(seeds, "香港 -经济", per_page=100))
+    with_both = set(ids(seeds, xlang=False, q="香港 经济", per_page=100))
+    without = set(ids(seeds, xlang=False, q="香港 -经济", per_page=100))
     assert with_both and not with_both & without
-    assert len(without) == search(seeds, "香港").total_hits - len(with_both)
+    assert len(without) == search(seeds, xlang=False, q="香港").total_hits - len(with_both)
 
 
 def test_or_matches_either_word(seeds: QiaoIndex) -> None:
-    either = search(seeds, "香港 OR 澳门").total_hits
+    either = search(seeds, xlang=False, q="香港 OR 澳门").total_hits
     assert either == 19
-    assert either >= max(search(seeds, "香港").total_hits, search(seeds, "澳门").total_hits)
+    assert either >= max(search(seeds, xlang=False, q="香港").total_hits, search(seeds, xlang=False, q="澳门").total_hits)
 
 
 def test_and_falls_back_to_or_and_says_so(seeds: QiaoIndex) -> None:
-    result = search(seeds, "xyzzy Chongqing")
+    result = search(seeds, xlang=False, q="xyzzy Chongqing")
     assert (result.fallback, [h.id for h in result.hits]) == ("or", [SEED_ID])
-    assert search(seeds, "Chongqing").fallback is None
+    assert search(seeds, xlang=False, q="Chongqing").fallback is None
 
 
 def test_searched_as_shows_the_segmentation(seeds: QiaoIndex) -> None:
@@ -188,25 +188,25 @@ def test_lang_field_in_query_filters(seeds: QiaoIndex) -> None:
 
 
 def test_date_range_is_inclusive(seeds: QiaoIndex) -> None:
-    result = search(seeds, "Chongqing", date_from="2023-05-11", date_to="2023-05-11")
+    result = search(seeds, xlang=False, q="Chongqing", date_from="2023-05-11", date_to="2023-05-11")
     assert [h.published for h in result.hits] == ["2023-05-11"]
-    assert search(seeds, "Chongqing", date_to="2023-05-10").total_hits == 0
+    assert search(seeds, xlang=False, q="Chongqing", date_to="2023-05-10").total_hits == 0
 
 
 def test_sort_by_date_is_newest_first(seeds: QiaoIndex) -> None:
-    dates = [h.published for h in search(seeds, "香港", sort="date", per_page=100).hits]
+    dates = [h.published for h in search(seeds, xlang=False, q="香港", sort="date", per_page=100).hits]
     assert dates == sorted(dates, reverse=True)
 
 
 def test_pages_partition_the_hits(seeds: QiaoIndex) -> None:
-    all_ids = ids(seeds, "香港", per_page=100)
-    pages = [ids(seeds, "香港", page=p, per_page=5) for p in (1, 2, 3, 4)]
+    all_ids = ids(seeds, xlang=False, q="香港", per_page=100)
+    pages = [ids(seeds, xlang=False, q="香港", page=p, per_page=5) for p in (1, 2, 3, 4)]
     assert [i for page in pages for i in page] == all_ids
-    assert search(seeds, "香港", per_page=5).total_pages == -(-len(all_ids) // 5)
+    assert search(seeds, xlang=False, q="香港", per_page=5).total_pages == -(-len(all_ids) // 5)
 
 
 def test_facets_count_all_hits_not_just_the_page(seeds: QiaoIndex) -> None:
-    result = search(seeds, "香港", per_page=1)
+    result = search(seeds, xlang=False, q="香港", per_page=1)
     assert sum(result.facets["lang"].values()) == result.total_hits
     assert sum(result.facets["year"].values()) == result.total_hits
 
@@ -243,7 +243,7 @@ def test_to_dict_has_the_api_shape(seeds: QiaoIndex) -> None:
     data = search(seeds, "Chongqing", per_page=1).to_dict()
     assert list(data) == [
         "ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
-        "hits", "facets", "fallback", "searched_as", "suggestion", "dates", "total_articles", "collapsed",
+        "hits", "facets", "fallback", "searched_as", "translations", "suggestion", "dates", "total_articles", "collapsed",
     ]
     assert list(data["hits"][0]) == [
         "id", "title", "url", "source", "category", "lang", "published", "score", "highlights", "partial",
@@ -279,12 +279,12 @@ def test_parse_reads_and_as_an_operator_binding_its_neighbours() -> None:
 
 
 def test_explicit_and_never_falls_back_to_or(seeds: QiaoIndex) -> None:
-    result = search(seeds, "香港 AND 澳门")
+    result = search(seeds, xlang=False, q="香港 AND 澳门")
     assert (result.total_hits, result.fallback) == (0, None)
 
 
 def test_words_beside_an_explicit_and_may_still_fall_back(seeds: QiaoIndex) -> None:
-    result = search(seeds, "xyzzy Chongqing AND cooperation")
+    result = search(seeds, xlang=False, q="xyzzy Chongqing AND cooperation")
     assert (result.fallback, [h.id for h in result.hits]) == ("or", [SEED_ID])
 
 
@@ -304,12 +304,12 @@ def test_boost_multiplies_the_score_of_its_word(seeds: QiaoIndex) -> None:
     without_proximity = replace(RANKING, proximity_weight=0.0)
 
     def scores(q: str) -> dict[str, float]:
-        return {h.id: h.score for h in search(seeds, q, per_page=100, ranking=without_proximity).hits
+        return {h.id: h.score for h in search(seeds, xlang=False, q=q, per_page=100, ranking=without_proximity).hits
                 if not h.partial}
 
     hong_kong, cooperation, boosted = scores("香港"), scores("合作"), scores("香港^3 合作")
     assert boosted == pytest.approx({i: 3 * hong_kong[i] + cooperation[i] for i in boosted}, abs=1e-3)
-    assert len(boosted) == search(seeds, "香港 合作").total_hits == 6
+    assert len(boosted) == search(seeds, xlang=False, q="香港 合作").total_hits == 6
 
 
 def test_boost_multiplies_the_score_of_a_phrase(seeds: QiaoIndex) -> None:
@@ -344,7 +344,7 @@ def test_lang_and_sort_values_are_case_insensitive(seeds: QiaoIndex) -> None:
 
 def test_page_past_the_last_is_a_query_error(seeds: QiaoIndex) -> None:
     with pytest.raises(QueryError) as e:
-        search(seeds, "香港", page=999)
+        search(seeds, xlang=False, q="香港", page=999)
     assert (str(e.value), e.value.code) == ("page must be at most 2, the last page, not 999", "bad_parameter")
 
 
@@ -388,7 +388,7 @@ def article_id(url: str) -> str:
      ("中国人民银行", "宣布", "降低", "存款", "准备金率", "支持", "实体", "经济", "发展")),
 ])
 def test_sentence_typed_without_spaces_is_answered_by_its_words(seeds: QiaoIndex, query: str, searched_as: tuple) -> None:
-    result = search(seeds, query)
+    result = search(seeds, xlang=False, q=query)
     assert (result.searched_as, result.fallback) == (searched_as, "or")  # no seed article has every word
     best = " ".join(f"{h.highlights['title']} {h.highlights['body']}" for h in result.hits[:3])
     assert len(set(marks(best)) & set(searched_as)) >= 3

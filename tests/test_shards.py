@@ -24,6 +24,8 @@ from search.generations import current_generation
 from search.index import QiaoIndex, add_articles, build, delete, stats, verify
 from search.query.search import search
 from search.shards import Manifest, is_sharded, shard_dirs, shard_of
+from search.stories import Story
+from search.writing import content_hash, to_document
 
 from .conftest import SEEDS, SMALL
 
@@ -50,6 +52,9 @@ QUERIES = [
     {"q": "title:香港"},
     {"q": "重庆"},
     {"q": "election", "sort": "date"},
+    {"q": "Hong Kong cooperation"},  # translated: synonym sets, their document frequencies summed over shards
+    {"q": "香港 合作 OR 网络"},
+    {"q": "Brazil", "xlang": False},
     {"q": "election", "sort": "date_asc"},
     {"q": "", "lang": "zh", "sort": "date_asc"},
     {"q": "香港", "sort": "relevance_recent"},
@@ -209,7 +214,7 @@ def test_a_build_failing_in_one_shard_publishes_nothing(
     assert sorted(p.name for p in index_dir.glob("gen-*")) == [live.name]
     assert is_sharded(live) == (before > 1)
     with QiaoIndex(index_dir) as ix:
-        assert search(ix, "Hong Kong").total_hits == 2
+        assert search(ix, "Hong Kong", xlang=False).total_hits == 2
 
 
 def test_a_sharded_rebuild_refuses_to_drop_added_articles(sharded_small_dir: Path) -> None:
@@ -229,3 +234,41 @@ def test_the_cli_takes_the_shard_count_from_qiao_shards(tmp_path: Path) -> None:
     one = runner.invoke(main, ["index", "build", str(SEEDS / "chongqing-hong-kong-2023-05-11.txt"),
                                "--index", str(index_dir), "--shards", "1"], env={"QIAO_SHARDS": "3"})
     assert one.exit_code == 0 and not is_sharded(current_generation(index_dir))
+
+
+@pytest.fixture
+def tech_in_shards(tmp_path: Path) -> Path:
+    """The BBC's technology articles of the seeds built into 4 shards."""
+    index_dir = tmp_path / "index"
+    build([SEEDS / "en-bbc" / "tech"], index_dir, shards=SHARDS)
+    return index_dir
+
+
+def test_verify_finds_a_shard_whose_files_are_not_its_builds(tech_in_shards: Path) -> None:
+    gen_dir = current_generation(tech_in_shards)
+    assert [len(s.checksum) for s in Manifest.read(gen_dir).shards] == [64] * SHARDS
+    assert verify(tech_in_shards).problems == ()
+    (gen_dir / "shard-01" / "stray.seg").write_bytes(b"not the build's")
+    assert verify(tech_in_shards).problems == (
+        "the files of shard-01 are not those its build wrote (checksum); rebuild the index",
+    )
+
+
+def test_verify_finds_an_article_in_a_shard_it_does_not_route_to(tech_in_shards: Path) -> None:
+    article = replace(SMALL[0], id="stray")
+    wrong = (shard_of("stray", SHARDS) + 1) % SHARDS
+    ix = whoosh.index.open_dir(shard_dirs(current_generation(tech_in_shards))[wrong])
+    with ix.writer() as writer:
+        writer.add_document(**to_document(article, content_hash(article), "add", Story(article.id)))
+    ix.close()
+    assert f"1 articles of shard-0{wrong} belong in another shard, e.g. 'stray'" in verify(tech_in_shards).problems
+
+
+def test_a_ray_build_to_a_cluster_nobody_runs_is_a_clear_error(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    built = CliRunner().invoke(main, ["index", "build", str(SEEDS / "chongqing-hong-kong-2023-05-11.txt"),
+                                      "--index", str(index_dir), "--shards", "2", "--ray", "127.0.0.1:18299"])
+    assert built.exit_code == 2
+    assert built.output == ("error: cannot reach the Ray cluster at 127.0.0.1:18299: Connection refused; "
+                            "start it with ray start --head --port 18299, or use --ray local\n")
+    assert not list(index_dir.glob("gen-*"))

@@ -41,7 +41,8 @@ SEED_ID = "chongqing-hong-kong-2023-05-11.txt"
 SEED_TITLE = ("Actively serve the national strategy and strengthen all-round cooperation "
               "between Chongqing and Hong Kong")
 SEARCH_KEYS = ["ok", "query", "page", "per_page", "total_hits", "total_pages", "processing_time_ms",
-               "hits", "facets", "fallback", "searched_as", "suggestion", "dates", "total_articles", "collapsed"]
+               "hits", "facets", "fallback", "searched_as", "translations", "suggestion", "dates", "total_articles",
+               "collapsed"]
 
 
 def error_of(response: TestResponse) -> tuple[int, str]:
@@ -91,18 +92,18 @@ def test_search_json_is_utf8_chinese_not_escaped(client: FlaskClient) -> None:
 
 
 def test_search_finds_the_18_articles_with_hong_kong_in_chinese(client: FlaskClient) -> None:
-    body = client.get("/api/search?q=香港").get_json()
+    body = client.get("/api/search?q=香港&xlang=off").get_json()
     assert (body["total_hits"], body["total_pages"], len(body["hits"])) == (18, 2, 10)
     assert "<mark>香港</mark>" in body["hits"][0]["highlights"]["title"]
 
 
 def test_search_second_page_has_the_remaining_8(client: FlaskClient) -> None:
-    body = client.get("/api/search?q=香港&page=2").get_json()
+    body = client.get("/api/search?q=香港&xlang=off&page=2").get_json()
     assert (body["page"], len(body["hits"])) == (2, 8)
 
 
 def test_search_per_page_sets_the_page_size(client: FlaskClient) -> None:
-    body = client.get("/api/search?q=香港&per_page=5").get_json()
+    body = client.get("/api/search?q=香港&xlang=off&per_page=5").get_json()
     assert (body["per_page"], body["total_pages"], len(body["hits"])) == (5, 4, 5)
 
 
@@ -113,14 +114,14 @@ def test_search_source_narrows_to_the_facet_count(client: FlaskClient) -> None:
 
 
 def test_search_from_and_to_narrow_to_the_year_facet_count(client: FlaskClient) -> None:
-    body = client.get("/api/search?q=香港&from=2023-01-01&to=2023-12-31").get_json()
+    body = client.get("/api/search?q=香港&xlang=off&from=2023-01-01&to=2023-12-31").get_json()
     assert body["total_hits"] == 11
     assert {h["published"][:4] for h in body["hits"]} == {"2023"}
 
 
 def test_search_category_and_lang_filter(client: FlaskClient) -> None:
-    assert client.get("/api/search?q=香港&category=大湾区").get_json()["total_hits"] == 10
-    assert client.get("/api/search?q=香港&lang=en").get_json()["total_hits"] == 0
+    assert client.get("/api/search?q=香港&xlang=off&category=大湾区").get_json()["total_hits"] == 10
+    assert client.get("/api/search?q=香港&xlang=off&lang=en").get_json()["total_hits"] == 0
 
 
 def test_search_sort_date_puts_newest_first(client: FlaskClient) -> None:
@@ -142,7 +143,7 @@ def test_search_sort_date_puts_newest_first(client: FlaskClient) -> None:
     ("page=999", "page must be at most 2, the last page, not 999"),
 ])
 def test_search_bad_parameter_is_400(client: FlaskClient, query: str, message: str) -> None:
-    response = client.get(f"/api/search?q=香港&{query}")
+    response = client.get(f"/api/search?q=香港&xlang=off&{query}")
     assert error_of(response) == (400, "bad_parameter")
     assert response.get_json()["error"]["message"] == message
 
@@ -287,9 +288,9 @@ def test_post_one_article_adds_it(writer: FlaskClient) -> None:
 
 
 def test_posted_article_is_searchable_at_once(writer: FlaskClient) -> None:
-    assert writer.get("/api/search?q=澳门").get_json()["total_hits"] == 0
+    assert writer.get("/api/search?q=澳门&xlang=off").get_json()["total_hits"] == 0
     writer.post("/api/articles", json={"id": "new", "title": "澳门回归", "body": "澳门特区。"}, headers=AUTH)
-    hits = writer.get("/api/search?q=澳门").get_json()["hits"]
+    hits = writer.get("/api/search?q=澳门&xlang=off").get_json()["hits"]
     assert [h["id"] for h in hits] == ["new"]
 
 
@@ -349,11 +350,11 @@ def test_delete_unknown_article_is_404(writer: FlaskClient) -> None:
 
 
 def test_qiao_index_add_shows_up_without_restart(writer: FlaskClient, small_index_dir: Path, tmp_path: Path) -> None:
-    assert writer.get("/api/search?q=澳门").get_json()["total_hits"] == 0
+    assert writer.get("/api/search?q=澳门&xlang=off").get_json()["total_hits"] == 0
     new = tmp_path / "new.json"
     new.write_text(json.dumps({"id": "mo", "title": "澳门回归", "body": "澳门特区。"}, ensure_ascii=False), encoding="utf-8")
     assert CliRunner().invoke(qiao, ["index", "add", str(new), "--index", str(small_index_dir)]).exit_code == 0
-    assert writer.get("/api/search?q=澳门").get_json()["total_hits"] == 1
+    assert writer.get("/api/search?q=澳门&xlang=off").get_json()["total_hits"] == 1
 
 
 def test_qiao_index_delete_shows_up_without_restart(writer: FlaskClient, small_index_dir: Path) -> None:
@@ -609,8 +610,8 @@ def test_page_of_a_cached_answer_shows_the_time_of_the_search_that_found_it(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("web.cache.search", timed(25))
-    client.get("/?q=香港")
-    cached = client.get("/?q=香港")
+    client.get("/?q=香港&xlang=off")
+    cached = client.get("/?q=香港&xlang=off")
     summary = BeautifulSoup(cached.get_data(as_text=True), "html.parser").select_one("#summary").get_text()
     assert (cached.headers["X-Qiao-Cache"], summary) == ("hit", "18 results (25 ms) · page 1 of 2")
 
@@ -668,9 +669,9 @@ def raw_get(url: str, target: bytes) -> http.client.HTTPResponse:
 
 @pytest.mark.system
 def test_raw_utf8_query_on_qiao_serve_is_searched_as_if_percent_encoded(live_server: str) -> None:
-    with urllib.request.urlopen(f"{live_server}/api/search?q=%E9%A6%99%E6%B8%AF", timeout=30) as r:
+    with urllib.request.urlopen(f"{live_server}/api/search?q=%E9%A6%99%E6%B8%AF&xlang=off", timeout=30) as r:
         encoded = json.load(r)
-    response = raw_get(live_server, "/api/search?q=香港".encode())
+    response = raw_get(live_server, "/api/search?q=香港&xlang=off".encode())
     assert (response.status, response.getheader("Content-Type")) == (200, "application/json")
     raw = json.load(response)
     assert (raw["query"], raw["total_hits"]) == ("香港", 18)
@@ -680,7 +681,7 @@ def test_raw_utf8_query_on_qiao_serve_is_searched_as_if_percent_encoded(live_ser
 
 @pytest.mark.system
 def test_raw_utf8_query_on_qiao_serve_shows_the_search_page(live_server: str) -> None:
-    response = raw_get(live_server, "/?q=香港".encode())
+    response = raw_get(live_server, "/?q=香港&xlang=off".encode())
     assert (response.status, response.getheader("Content-Type")) == (200, "text/html; charset=utf-8")
     assert 'data-total="18"' in response.read().decode()
 

@@ -67,7 +67,7 @@ def test_page_is_made_for_phones_and_the_slash_shortcut(client: FlaskClient) -> 
 
 
 def test_results_say_how_many_and_how_long(client: FlaskClient) -> None:
-    soup = page(client.get("/?q=香港"))
+    soup = page(client.get("/?q=香港&xlang=off"))
     assert total(soup) == 18
     assert soup.select_one("#summary").get_text().startswith("18 results (")
     assert soup.select_one("#summary").get_text().endswith(" ms) · page 1 of 2")
@@ -107,7 +107,7 @@ def test_articles_with_some_of_the_words_are_announced_where_they_start(client: 
 
 
 def test_or_fallback_is_announced(client: FlaskClient) -> None:
-    soup = page(client.get("/?q=重庆 香港 合作"))
+    soup = page(client.get("/?q=重庆 香港 合作&xlang=off"))
     assert total(soup) == 96
     assert soup.select_one(".fallback").get_text() == (
         "No article contains all of the words, so these contain any of them."
@@ -128,8 +128,8 @@ def test_no_results_state(client: FlaskClient) -> None:
 
 
 def test_no_results_with_filters_links_to_the_search_without_them(client: FlaskClient) -> None:
-    soup = page(client.get("/?q=香港&lang=en"))
-    assert soup.select_one(".no-results a")["href"] == "/?q=%E9%A6%99%E6%B8%AF"
+    soup = page(client.get("/?q=香港&xlang=off&lang=en"))
+    assert soup.select_one(".no-results a")["href"] == "/?q=%E9%A6%99%E6%B8%AF&xlang=off"
 
 
 # --- facets, filters, dates, sort, pages ------------------------------------------------------
@@ -149,10 +149,10 @@ def test_source_facet_narrows_to_its_count(client: FlaskClient) -> None:
 
 
 def test_selected_facet_links_back_to_the_wider_search(client: FlaskClient) -> None:
-    soup = page(client.get("/?q=香港&source=新浪"))
+    soup = page(client.get("/?q=香港&xlang=off&source=新浪"))
     href, _ = facet_link(soup, "source", "新浪")
     assert soup.select_one('[data-facet="source"] li.selected a')["aria-current"] == "true"
-    assert href == "/?q=%E9%A6%99%E6%B8%AF"
+    assert href == "/?q=%E9%A6%99%E6%B8%AF&xlang=off"
     assert total(page(client.get(href))) == 18
 
 
@@ -177,8 +177,8 @@ def test_language_facet_narrows_to_its_count(client: FlaskClient) -> None:
 
 
 def test_year_facet_narrows_to_that_year(client: FlaskClient) -> None:
-    href, count = facet_link(page(client.get("/?q=香港")), "year", "2023")
-    assert href == "/?q=%E9%A6%99%E6%B8%AF&from=2023-01-01&to=2023-12-31"
+    href, count = facet_link(page(client.get("/?q=香港&xlang=off")), "year", "2023")
+    assert href == "/?q=%E9%A6%99%E6%B8%AF&xlang=off&from=2023-01-01&to=2023-12-31"
     soup = page(client.get(href))
     assert total(soup) == count == 11
     assert [a.get_text(" ", strip=True) for a in soup.select(".active a.chip")] == ["2023 × (Remove filter)"]
@@ -199,14 +199,14 @@ def test_sort_by_date_puts_newest_first(client: FlaskClient) -> None:
 
 
 def test_pagination_links_to_page_two(client: FlaskClient) -> None:
-    soup = page(client.get("/?q=香港"))
+    soup = page(client.get("/?q=香港&xlang=off"))
     assert soup.select_one('.pagination a[aria-current="page"]').get_text() == "1"
     href = soup.select_one('.pagination a[rel="next"]')["href"]
-    assert href == "/?q=%E9%A6%99%E6%B8%AF&page=2"
+    assert href == "/?q=%E9%A6%99%E6%B8%AF&xlang=off&page=2"
     second = page(client.get(href))
     assert len(second.select("li.hit")) == 8
     assert second.select_one("ol.hits")["start"] == "11"
-    assert second.select_one('.pagination a[rel="prev"]')["href"] == "/?q=%E9%A6%99%E6%B8%AF"
+    assert second.select_one('.pagination a[rel="prev"]')["href"] == "/?q=%E9%A6%99%E6%B8%AF&xlang=off"
 
 
 def test_pagination_keeps_filters(client: FlaskClient) -> None:
@@ -225,7 +225,7 @@ def test_bad_date_is_said_on_the_page_with_400(client: FlaskClient) -> None:
 
 
 def test_page_past_the_last_is_said_on_the_page_with_400(client: FlaskClient) -> None:
-    response = client.get("/?q=香港&page=999")
+    response = client.get("/?q=香港&xlang=off&page=999")
     assert response.status_code == 400
     assert page(response).select_one(".notice.error").get_text() == "page must be at most 2, the last page, not 999"
 
@@ -351,7 +351,7 @@ def test_english_by_default(client: FlaskClient) -> None:
 
 
 def test_chinese_from_accept_language(client: FlaskClient) -> None:
-    soup = page(client.get("/?q=香港", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}))
+    soup = page(client.get("/?q=香港&xlang=off", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}))
     assert soup.html["lang"] == "zh-Hans"
     assert soup.select_one("#summary").get_text().startswith("找到 18 条结果（用时 ")
     assert facet_link(soup, "lang", "简体中文")[1] == 18
@@ -396,14 +396,14 @@ def test_chinese_page_says_an_unknown_article_in_chinese(client: FlaskClient) ->
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("q=香港&to=2023-13", "截止日期应为 2023-05-11 这样的日期，而不是“2023-13”"),
-    ("q=香港&from=2024&to=2023", "起始日期（2024）晚于截止日期（2023）"),
-    ("q=香港&lang=xx", "未知的语言“xx”；可选：zh、zh-Hans、zh-Hant、en"),
-    ("q=香港&page=0", "页码应为 1 或更大，而不是 0"),
-    ("q=香港&page=two", "页码应为整数，而不是“two”"),
-    ("q=香港&page=999", "页码最大为 2（最后一页），而不是 999"),
-    ("q=香港&per_page=500", "每页条数应在 1 到 100 之间，而不是 500"),
-    ("q=香港&sort=oldest", "排序方式应为 relevance、relevance_recent、date、date_asc 之一，而不是“oldest”"),
+    ("q=香港&xlang=off&to=2023-13", "截止日期应为 2023-05-11 这样的日期，而不是“2023-13”"),
+    ("q=香港&xlang=off&from=2024&to=2023", "起始日期（2024）晚于截止日期（2023）"),
+    ("q=香港&xlang=off&lang=xx", "未知的语言“xx”；可选：zh、zh-Hans、zh-Hant、en"),
+    ("q=香港&xlang=off&page=0", "页码应为 1 或更大，而不是 0"),
+    ("q=香港&xlang=off&page=two", "页码应为整数，而不是“two”"),
+    ("q=香港&xlang=off&page=999", "页码最大为 2（最后一页），而不是 999"),
+    ("q=香港&xlang=off&per_page=500", "每页条数应在 1 到 100 之间，而不是 500"),
+    ("q=香港&xlang=off&sort=oldest", "排序方式应为 relevance、relevance_recent、date、date_asc 之一，而不是“oldest”"),
     ("q=" + "香" * 2001, "查询有 2001 个字符，上限是 2000 个"),
     ("q=" + " ".join(f"w{n}" for n in range(257)), "查询有 257 个不同的词，上限是 256 个"),
 ], ids=["to", "from-after-to", "lang", "page", "page-not-a-number", "page-past-the-last", "per_page", "sort", "characters", "words"])
@@ -444,19 +444,19 @@ def test_chinese_page_of_an_unexpected_error_is_chinese(app: Flask, monkeypatch:
 
 
 def test_author_and_tags_facets_follow_the_others(client: FlaskClient) -> None:
-    soup = page(client.get("/?q=醫藥費"))
+    soup = page(client.get("/?q=醫藥費&xlang=off"))
     assert [s["data-facet"] for s in soup.select("[data-facet]")] == ["lang", "source", "year", "author", "tags"]
     assert [h.get_text() for h in soup.select("[data-facet=author] h2, [data-facet=tags] h2")] == ["Author", "Tags"]
-    assert facet_link(soup, "tags", "暖流") == ("/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&tags=%E6%9A%96%E6%B5%81", 7)
+    assert facet_link(soup, "tags", "暖流") == ("/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&xlang=off&tags=%E6%9A%96%E6%B5%81", 7)
 
 
 def test_author_facet_narrows_to_its_count_and_its_chip_removes_it(client: FlaskClient) -> None:
-    href, count = facet_link(page(client.get("/?q=醫藥費")), "author", "游竹君")
-    assert href == "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&author=%E6%B8%B8%E7%AB%B9%E5%90%9B"
+    href, count = facet_link(page(client.get("/?q=醫藥費&xlang=off")), "author", "游竹君")
+    assert href == "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&xlang=off&author=%E6%B8%B8%E7%AB%B9%E5%90%9B"
     soup = page(client.get(href))
     assert total(soup) == count == 2
     chips = {a.get_text(" ", strip=True): a["href"] for a in soup.select(".active a.chip")}
-    assert chips == {"Author: 游竹君 × (Remove filter)": "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB"}
+    assert chips == {"Author: 游竹君 × (Remove filter)": "/?q=%E9%86%AB%E8%97%A5%E8%B2%BB&xlang=off"}
 
 
 def test_a_hit_shows_its_author_and_tags(client: FlaskClient) -> None:

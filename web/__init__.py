@@ -13,6 +13,8 @@ DEFAULTS: dict[str, Any] = {
     "API_TOKEN": None,  # POST/DELETE /api/articles answer 403 until one is set
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,  # larger request bodies get 413
     "SEARCH_CACHE_SIZE": 1024,  # search results kept per process; 0 turns the cache off
+    "RAY_ADDRESS": None,  # shards served by Ray actors of this cluster (qiao serve --ray), else here
+    "REPLICAS": 1,  # copies of each shard on Ray
 }
 
 

@@ -58,7 +58,7 @@ SCHEMAS: dict[str, Any] = {
         "error": _object({
             "code": {**STRING, "description": "bad_parameter, bad_request, unauthorized, forbidden, "
                      "not_found, method_not_allowed, payload_too_large, index_not_found, index_busy, "
-                     "index_mismatch, internal, ..."},
+                     "index_mismatch, query_timeout, shard_unavailable, not_served_by_ray, internal, ..."},
             "message": STRING,
         }),
     }),
@@ -87,6 +87,10 @@ SCHEMAS: dict[str, Any] = {
         "sources": {**STRINGS, "description": "Their sources, each once, best-ranked first."},
         "ids": {**STRINGS, "description": "Their ids, best-ranked first (GET /api/articles/{id})."},
     }),
+    "Translation": _object({
+        "source": {**STRING, "description": "The query's word or phrase as typed."},
+        "targets": {**STRINGS, "description": "Its translations (or regional variants) searched with it."},
+    }),
     "SearchResult": _object({
         "ok": {"const": True},
         "query": STRING,
@@ -107,6 +111,10 @@ SCHEMAS: dict[str, Any] = {
                      "description": '"or" when no article had all the words and any word was enough.'},
         "searched_as": {**STRINGS, "description": "The query as read: its words as segmented, e.g. 重庆 / 香港 / 合作, "
                         "with boosts (香港^3) and each exclusion as one item (-经济, -(经济 OR 合作))."},
+        "translations": {"type": "array", "items": _ref("Translation"),
+                         "description": "The query's words also searched in the other language or region "
+                         "(cross-language search, xlang): Hong Kong → 香港, 合作 → cooperate / collaborate, "
+                         "网络 → 网路; only translations found in the index. Empty with xlang=off."},
         "suggestion": {**NULLABLE_STRING, "description": "Did you mean: the query with its misspelled words "
                        "corrected from the index's own words (goverment: government, 相港: 香港), as typed otherwise; "
                        "only when fewer than 3 articles have all the words, else null."},
@@ -199,8 +207,10 @@ PATHS: dict[str, Any] = {
                                "same index; miss when it was searched; absent when the cache is off.",
                 "schema": {"enum": ["hit", "miss"]},
             }}},
-            "400": _error("A bad parameter (code bad_parameter), e.g. a page past the last."),
-            "503": _error("No index (index_not_found)."),
+            "400": _error("A bad parameter (code bad_parameter), e.g. a page past the last; a search over its "
+                          "2 s (query_timeout), also when a shard served by Ray did not answer within it."),
+            "503": _error("No index (index_not_found), or a shard with no copy answering, served by Ray "
+                          "(shard_unavailable): never a partial answer."),
         },
     }},
     "/api/search.csv": {"get": {
@@ -279,7 +289,8 @@ PATHS: dict[str, Any] = {
         "description": "The typed text's last word completed from the index's words (a Chinese run's last "
                        "word, in either script: 醫 and 医 complete alike), most articles first; then titles with a "
                        "word that starts as the text does, the title of the most articles first, then the newest. "
-                       "Words take the first places, titles at least half when there are enough.",
+                       "Words take the first places, titles at least half when there are enough. A server of Ray shard "
+                       "actors (qiao serve --ray) does not serve it yet: a 501 error (not_served_by_ray).",
         "parameters": [
             _query("q", "The text typed so far.", STRING),
             _query("limit", f"At most this many suggestions (1 to {complete.MAX_LIMIT}).",
@@ -295,7 +306,8 @@ PATHS: dict[str, Any] = {
         "summary": "Related articles",
         "description": "The articles most like this one (MoreLikeThis: its distinctive words by tf·idf, searched as "
                        "one query), without the article itself and its copies (titles and bodies sharing 70 % of "
-                       "their trigrams of Chinese characters, English words and numbers).",
+                       "their trigrams of Chinese characters, English words and numbers). A server of Ray shard actors "
+                       "(qiao serve --ray) does not serve it yet: a 501 error (not_served_by_ray).",
         "parameters": [
             ARTICLE_ID,
             _query("limit", f"At most this many articles (1 to {related.MAX_LIMIT}).",

@@ -11,9 +11,15 @@ the library in search/ never imports the web app.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,7 @@ from web.store import holder
 # Loads jieba's dictionary, and (the quoted phrase) every segment's lexicon for Chinese strings.
 WARM_UP = '重庆 "香港" Hong Kong'
 KEEPALIVE_SECONDS = 10
+RAY_START_SECONDS = 60.0  # a local Ray head (--ray local) answers within this
 NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
@@ -83,13 +90,21 @@ class LenientRequest(Request):
               help="Threads in each worker process.")
 @click.option("--cache", type=click.IntRange(min=0), default=1024, show_default=True,
               help="Search results each worker keeps for repeated searches; 0 turns the cache off.")
-def serve(index_dir: Path, host: str, port: int, workers: int | None, threads: int, cache: int) -> None:
+@click.option("--ray", "cluster", metavar="ADDRESS|local",
+              help="Serve the shards from Ray actors on the cluster at ADDRESS (host:port), or on a Ray started "
+                   "here (local); the workers coordinate. Needs pip install 'qiao[cluster]'.")
+@click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With --ray: copies of each shard, each a Ray actor; a dead one's searches go to another.")
+def serve(
+    index_dir: Path, host: str, port: int, workers: int | None, threads: int, cache: int,
+    cluster: str | None, replicas: int,
+) -> None:
     """Serve the search page and the JSON API on a production WSGI server (gunicorn).
 
     POST and DELETE /api/articles need the bearer token in $QIAO_API_TOKEN.
     """
     run(index_dir, host=host, port=port, workers=workers, threads=threads, cache=cache,
-        api_token=os.environ.get("QIAO_API_TOKEN"))
+        api_token=os.environ.get("QIAO_API_TOKEN"), cluster=cluster, replicas=replicas)
 
 
 def run(
@@ -101,18 +116,28 @@ def run(
     threads: int,
     cache: int,
     api_token: str | None,
+    cluster: str | None = None,
+    replicas: int = 1,
 ) -> None:
     """Serve the search page and the API over ``index_dir`` until interrupted.
 
     ``workers`` processes (default: one per CPU) of ``threads`` threads, each keeping ``cache``
-    search results.
+    search results. With ``cluster`` (a Ray address, or "local"), ``replicas`` copies of each
+    shard are Ray actors and the workers coordinate them (``search.cluster``).
     """
     with QiaoIndex(index_dir):
         pass  # no index or a mismatched one: an error now, before serving
     listener = listen(host, port)
-    print(f"Serving Qiao on {url(listener.getsockname())}", flush=True)
-    print("Press Ctrl+C to stop.", flush=True)
-    app = create_app({"INDEX_DIR": index_dir, "API_TOKEN": api_token, "SEARCH_CACHE_SIZE": cache})
+    with ray_cluster(cluster, index_dir) as address:
+        print(f"Serving Qiao on {url(listener.getsockname())}", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
+        app = create_app({"INDEX_DIR": index_dir, "API_TOKEN": api_token, "SEARCH_CACHE_SIZE": cache,
+                          "RAY_ADDRESS": address, "REPLICAS": replicas})
+        _serve(app, listener, workers, threads)
+
+
+def _serve(app: Flask, listener: socket.socket, workers: int | None, threads: int) -> None:
+    """Run gunicorn with the app on the listening socket until it is stopped."""
     RequestParser.mesg_class = LenientRequest  # gunicorn has no setting for the request class
     Server(app, {
         "bind": [f"fd://{listener.detach()}"],  # gunicorn takes the socket over
@@ -131,6 +156,68 @@ def run(
         "loglevel": "warning",
         "control_socket_disable": True,
     }).run()
+
+
+@contextlib.contextmanager
+def ray_cluster(cluster: str | None, index_dir: Path) -> Iterator[str | None]:
+    """The address of the Ray cluster the workers use: ``cluster``, or for "local" a Ray head
+    started here for as long as the server runs. At the end, the index's shard actors are ended.
+
+    The workers join it after the fork (a process that joined Ray must not fork), so this
+    process starts the local head as a command of its own and never joins it itself but to
+    end the actors once the workers are gone.
+    """
+    if cluster is None:
+        yield None
+        return
+    if cluster != "local":
+        from search.cluster import check_reachable
+
+        check_reachable(cluster)  # an error now, before serving
+    head = start_local_ray() if cluster == "local" else None
+    address = cluster if head is None else head[1]
+    try:
+        yield address
+    finally:
+        if head is not None:
+            stop_local_ray(head[0])
+        else:
+            from search.cluster import connect, stop_actors
+
+            with contextlib.suppress(QiaoError):
+                connect(address)
+                stop_actors(index_dir)
+
+
+def start_local_ray() -> tuple[subprocess.Popen[bytes], str]:
+    """A Ray head on this machine (``ray start --head --block``) and its address, once it answers."""
+    probe = listen("127.0.0.1", 0)
+    port = probe.getsockname()[1]
+    probe.close()
+    ray = Path(sys.executable).with_name("ray")
+    command = [str(ray if ray.exists() else "ray"), "start", "--head", "--block", f"--port={port}",
+               "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--disable-usage-stats"]
+    try:
+        head = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError as e:
+        raise QiaoError(f"cannot start Ray ({e.strerror}): pip install 'qiao[cluster]'", code="cluster_unavailable") from None
+    deadline = time.monotonic() + RAY_START_SECONDS
+    while time.monotonic() < deadline and head.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return head, f"127.0.0.1:{port}"
+        time.sleep(0.5)
+    stop_local_ray(head)
+    raise QiaoError(f"Ray did not start within {RAY_START_SECONDS:g} s", code="cluster_unavailable")
+
+
+def stop_local_ray(head: subprocess.Popen[bytes]) -> None:
+    """Stop a Ray head started by ``start_local_ray`` and every process it started: SIGTERM, a
+    grace period, then SIGKILL for whatever is left of its process group."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(head.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            head.wait(timeout=10)
 
 
 def listen(host: str, port: int) -> socket.socket:

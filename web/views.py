@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from search.errors import QiaoError, QueryError
+from search.errors import NotServedByRay, QiaoError, QueryError
 from search.index import QiaoIndex
 from search.options import FILTERS, SORTS, SearchOptions, lang_value
 from search.options import options as search_options
@@ -96,7 +96,7 @@ def related_hits(ix: QiaoIndex, article_id: str) -> tuple[Hit, ...]:
     timed out), which the page does without rather than fail."""
     try:
         return related(ix, article_id).hits
-    except QueryError:
+    except (QueryError, NotServedByRay):
         current_app.logger.warning("related articles of %r not shown", article_id, exc_info=True)
         return ()
 

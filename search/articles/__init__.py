@@ -22,6 +22,8 @@ from search.articles.folder import (
     is_article_file,
     iter_articles,
     iter_folder_file,
+    iter_sources,
+    read_source,
 )
 from search.articles.language import detect_lang
 from search.articles.model import LANGS, Article, ArticleError, Skipped
@@ -38,5 +40,7 @@ __all__ = [
     "is_article_file",
     "iter_articles",
     "iter_folder_file",
+    "iter_sources",
     "parse_date",
+    "read_source",
 ]

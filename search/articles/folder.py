@@ -31,6 +31,16 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
     (`business`, not `en-text`) gets that name as its category. In folders, hidden files, unknown suffixes and README*/SOURCES*/
     LICENSE* files are passed over silently.
     """
+    for item in iter_sources(paths):
+        if isinstance(item, Skipped):
+            yield item
+        else:
+            yield from read_source(item)
+
+
+def iter_sources(paths: Sequence[Path]) -> Iterator[Source | Skipped]:
+    """The files ``iter_articles`` reads, in its order, each with the id and category reading it
+    gives it (``read_source`` reads one), and Skipped for what cannot be read."""
     seen: set[tuple[int, int]] = set()
     for given in paths:
         path = Path(given)
@@ -39,16 +49,13 @@ def iter_articles(paths: Sequence[Path]) -> Iterator[Article | Skipped]:
             continue
         if path.is_dir():
             for item in _walk(path, seen):
-                if isinstance(item, Skipped):
-                    yield item
-                else:
-                    yield from _read_file(_source_in_folder(path, item))
+                yield item if isinstance(item, Skipped) else _source_in_folder(path, item)
         elif not path.is_file():
             yield Skipped(str(path), None, "not a regular file")
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             yield Skipped(str(path), None, "unsupported file type")
         else:
-            yield from _read_file(Source(path, path.name))
+            yield Source(path, path.name)
 
 
 def _unreadable(path: Path) -> Skipped | None:
@@ -62,7 +69,7 @@ def _unreadable(path: Path) -> Skipped | None:
 
 def iter_folder_file(folder: Path, path: Path) -> Iterator[Article | Skipped]:
     """Read one file under ``folder``, with the ids and category that reading the folder gives it."""
-    return _read_file(_source_in_folder(folder, path))
+    return read_source(_source_in_folder(folder, path))
 
 
 def is_article_file(path: Path) -> bool:
@@ -127,7 +134,7 @@ def _os_reason(error: OSError) -> str:
     return (error.strerror or str(error)).lower()
 
 
-def _read_file(source: Source) -> Iterator[Article | Skipped]:
+def read_source(source: Source) -> Iterator[Article | Skipped]:
     """Read the articles of one file, turning every failure into a Skipped."""
     suffix = source.path.suffix.lower()
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 from whoosh import query as wq
@@ -19,8 +19,9 @@ from whoosh.analysis import Token
 from whoosh.fields import Schema
 
 from search.analysis import HAN, HAN_FUNCTION_CHARS, HAN_RUN, fold, value_key
+from search.bridge import Bridge, Translation
 from search.errors import QueryError
-from search.matching import StringQuery, WordQuery
+from search.matching import StringQuery, SynonymQuery, WordQuery
 from search.options import LANGS
 from search.query.highlight import Highlighter
 from search.query.syntax import AllOf, AnyOf, Excluded, FieldValue, Node, Phrase, Words
@@ -40,6 +41,7 @@ class CompiledQuery:
     searched_as: tuple[str, ...]  # the query as segmented: 经济, 增长, -香港, "Hong Kong"^2
     relaxable: bool  # whether the OR fallback (any word instead of all) would read it differently
     words: tuple[str, ...]  # the words searched for (not excluded), a phrase as one
+    translations: tuple[Translation, ...] = ()  # its words in the other language or region (search.bridge)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class _Part:
     words: tuple[str, ...] = ()
     shown: tuple[str, ...] = ()
     relaxable: bool = False
+    translations: tuple[Translation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,14 +62,19 @@ class _Context:
     schema: Schema  # of the searcher the query will run on: its analyzers built the index
     ranking: Ranking
     relaxed: bool  # any word may match instead of all (the OR fallback)
+    bridge: Bridge | None = None  # translations and regional variants of words; None: none
 
 
-def compile_query(tree: Node | None, schema: Schema, ranking: Ranking = RANKING, *, relaxed: bool = False) -> CompiledQuery:
+def compile_query(
+    tree: Node | None, schema: Schema, ranking: Ranking = RANKING, *, relaxed: bool = False, bridge: Bridge | None = None,
+) -> CompiledQuery:
     """The Whoosh query of ``tree`` for an index of ``schema``; ``relaxed``: any word may match
-    instead of all (the OR fallback), except inside AND and exclusions."""
-    part = _compile(tree, _Context(schema, ranking, relaxed)) if tree is not None else _Part(None)
+    instead of all (the OR fallback), except inside AND and exclusions. With a ``bridge``, an
+    unquoted word also matches its translations and regional variants, at the ranking's
+    translation weight (variants at the word's own)."""
+    part = _compile(tree, _Context(schema, ranking, relaxed, bridge)) if tree is not None else _Part(None)
     highlighter = Highlighter(frozenset(part.han), frozenset(part.stems))
-    return CompiledQuery(part.query, highlighter, part.shown, part.relaxable, part.words)
+    return CompiledQuery(part.query, highlighter, part.shown, part.relaxable, part.words, part.translations)
 
 
 def _compile(node: Node, ctx: _Context, negated: bool = False, strict: bool = False) -> _Part:
@@ -91,14 +99,29 @@ def _compile(node: Node, ctx: _Context, negated: bool = False, strict: bool = Fa
 
 
 def _all_of(node: AllOf, ctx: _Context, negated: bool, strict: bool) -> _Part:
-    """Every part of an AllOf: filters and exclusions required, the rest relaxable."""
-    parts = [_compile(n, ctx, negated, strict) for n in node.nodes]
+    """Every part of an AllOf: filters and exclusions required, the rest relaxable. With a bridge
+    that translates, words side by side are compiled together, so that a phrase of them finds its
+    translation (Hong Kong: 香港)."""
+    nodes = _side_by_side(node.nodes) if ctx.bridge is not None and ctx.bridge.translate else node.nodes
+    parts = [_compile(n, ctx, negated, strict) for n in nodes]
     required, optional = [], []
-    for n, part in zip(node.nodes, parts):
+    for n, part in zip(nodes, parts):
         if part.query is not None:
             (required if isinstance(n, (Excluded, FieldValue)) else optional).append(part.query)
     query, relaxable = _all(required, optional, ctx, relax=not (negated or strict))
     return _merged(parts, query, relaxable=relaxable)
+
+
+def _side_by_side(nodes: tuple[Node, ...]) -> list[Node]:
+    """The nodes with each run of unquoted words of one field and boost joined into one."""
+    joined: list[Node] = []
+    for n in nodes:
+        last = joined[-1] if joined else None
+        if isinstance(n, Words) and isinstance(last, Words) and (n.field, n.boost) == (last.field, last.boost):
+            joined[-1] = Words(f"{last.text} {n.text}", n.field, n.boost)
+        else:
+            joined.append(n)
+    return joined
 
 
 def _merged(parts: Iterable[_Part], query: wq.Query | None, *, shown: tuple[str, ...] = (), relaxable: bool = False) -> _Part:
@@ -111,6 +134,7 @@ def _merged(parts: Iterable[_Part], query: wq.Query | None, *, shown: tuple[str,
         tuple(chain.from_iterable(p.words for p in parts)),
         tuple(chain.from_iterable(p.shown for p in parts)) + shown,
         relaxable or any(p.relaxable for p in parts),
+        tuple(chain.from_iterable(p.translations for p in parts)),
     )
 
 
@@ -161,32 +185,102 @@ def _words(node: Words, ctx: _Context, negated: bool, strict: bool) -> _Part:
     atoms: list[wq.Query] = []
     han: list[str] = []
     tokens: list[Token] = []
+    translations: list[Translation] = []
+    bridge = None if negated else ctx.bridge
     for piece in _pieces(node.text):
         analysed = _analysed(piece, ctx)
         if HAN_RUN.fullmatch(piece):
             analysed = [t for t in analysed if t.text not in HAN_FUNCTION_CHARS] or analysed
-            run_atoms, strings = _han_run(analysed, fields, node.boost, ctx)
+            run_atoms, strings, found = _han_run(analysed, fields, node.boost, ctx, bridge)
             atoms += run_atoms
             han += strings
         else:
-            atoms += [_word(t.text, fields, node.boost, ctx) for t in analysed]
+            run_atoms, found = _latin_words(piece, analysed, fields, node.boost, ctx, bridge)
+            atoms += run_atoms
+        translations += found
         tokens += analysed
     query, relaxable = _all([], atoms, ctx, relax=not (negated or strict))
     if negated:
         return _Part(query, relaxable=relaxable)
+    members = [m for t in translations for m in t.members]
     return _Part(
         query,
-        han=(*han, *(t.text for t in tokens if HAN_RUN.fullmatch(t.text))),
-        stems=tuple(t.text for t in tokens if not HAN_RUN.fullmatch(t.text)),
+        han=(*han, *(t.text for t in tokens if HAN_RUN.fullmatch(t.text)),
+             *("".join(m) for m in members if HAN_RUN.fullmatch(m[0]))),
+        stems=(*(t.text for t in tokens if not HAN_RUN.fullmatch(t.text)),
+               *(term for m in members if not HAN_RUN.fullmatch(m[0]) for term in m)),
         words=tuple(t.original for t in tokens),
         shown=tuple(f"{t.original}{_boosted(node.boost)}" for t in tokens),
         relaxable=relaxable,
+        translations=tuple(translations),
     )
 
 
-def _han_run(tokens: list[Token], fields: dict[str, float], boost: float, ctx: _Context) -> tuple[list[wq.Query], list[str]]:
+def _latin_words(
+    text: str, tokens: list[Token], fields: dict[str, float], boost: float, ctx: _Context, bridge: Bridge | None,
+) -> tuple[list[wq.Query], list[Translation]]:
+    """The atoms of the English words ``tokens`` of ``text``: each word, or with a bridge that
+    translates, each phrase with a translation (hong kong) matching as itself or as its
+    translations; a translation's source is the phrase as typed (Belt and Road)."""
+    if bridge is None or not bridge.translate or bridge.chinese_query:
+        return [_word(t.text, fields, boost, ctx) for t in tokens], []
+    atoms: list[wq.Query] = []
+    found: list[Translation] = []
+    for start, end, translation in bridge.english([(t.text, t.original) for t in tokens]):
+        words = [_word(t.text, fields, boost, ctx) for t in tokens[start:end]]
+        own = words[0] if len(words) == 1 else wq.And(words)
+        if translation is None:
+            atoms.append(own)
+            continue
+        translation = replace(translation, source=text[tokens[start].startchar : tokens[end - 1].endchar])
+        typed = tuple(t.text for t in tokens[start:end])
+        atoms.append(wq.Or([own, _translated(translation, typed, fields, boost * _crossing(ctx.ranking, han=False), ctx)]))
+        found.append(translation)
+    return atoms, found
+
+
+def _crossing(ranking: Ranking, han: bool) -> float:
+    """The boost of a word's translations into the other script: the translation weight, times
+    the ratio of the two scripts' BM25 ceilings (k1 + 1), so that a translation saturates at
+    that weight of what the word itself can score (English words saturate higher: k1 2.0 against
+    Chinese 1.2) and a match of the word as typed ranks above an equal match of its translation."""
+    own, other = ranking.bm25(han=han)[0], ranking.bm25(han=not han)[0]
+    return ranking.translation_weight * (own + 1) / (other + 1)
+
+
+def _translated(
+    translation: Translation, own: tuple[str, ...], fields: dict[str, float], boost: float, ctx: _Context,
+) -> SynonymQuery:
+    """A word's translations (or variants) as one synonym set in the text fields and their parts,
+    never rarer than the words ``own`` it translates (SynonymQuery's ``own``)."""
+    return SynonymQuery(translation.members, ctx.ranking.with_parts(fields), boost, ctx.ranking, own=own)
+
+
+def _bridged(
+    atom: wq.Query, words: tuple[str, ...], typed: str, fields: dict[str, float], boost: float, ctx: _Context,
+    bridge: Bridge,
+) -> tuple[wq.Query, list[Translation]]:
+    """A Chinese word's atom, matching also its regional variants and (when the bridge
+    translates) its English."""
+    alternatives, found = [atom], []
+    word = "".join(words)
+    variants = bridge.variants(word, typed)
+    if variants is not None:
+        alternatives.append(_translated(variants, words, fields, boost, ctx))
+        found.append(variants)
+    english = bridge.chinese(word, typed) if bridge.translate else None
+    if english is not None:
+        alternatives.append(_translated(english, words, fields, boost * _crossing(ctx.ranking, han=True), ctx))
+        found.append(english)
+    return (atom if len(alternatives) == 1 else wq.Or(alternatives)), found
+
+
+def _han_run(
+    tokens: list[Token], fields: dict[str, float], boost: float, ctx: _Context, bridge: Bridge | None = None,
+) -> tuple[list[wq.Query], list[str], list[Translation]]:
     """The parts of one Chinese run, each matched on its own (so that the fallback can relax them),
-    and the strings of guessed words to mark.
+    the strings of guessed words to mark, and the translations and variants of its words (with a
+    ``bridge``; not of a lone character).
 
     Where jieba guessed (a name it does not know, a word it cut into characters) it may cut
     the article differently, so those words, with a lone character's neighbour, also match
@@ -201,18 +295,24 @@ def _han_run(tokens: list[Token], fields: dict[str, float], boost: float, ctx: _
 
     atoms: list[wq.Query] = []
     strings: list[str] = []
+    translations: list[Translation] = []
     for group in _guessed_groups(tokens, known):
         words = [_word(t.text, fields, boost, ctx) for t in group]
         lone_character = len(group) == 1 and len(group[0].text) == 1
-        if (len(group) == 1 and known(group[0].text)) or (lone_character and len(tokens) > 1):
-            atoms += words
-            continue
         string = "".join(t.text for t in group)
-        atoms.append(wq.Or([words[0] if len(words) == 1 else wq.And(words),
-                            StringQuery(string, fields, SUBSTRING_WEIGHT * boost, ctx.ranking)]))
-        if len(group) > 1:
-            strings.append(string)
-    return atoms, strings
+        if (len(group) == 1 and known(group[0].text)) or (lone_character and len(tokens) > 1):
+            atom = words[0]
+        else:
+            atom = wq.Or([words[0] if len(words) == 1 else wq.And(words),
+                          StringQuery(string, fields, SUBSTRING_WEIGHT * boost, ctx.ranking)])
+            if len(group) > 1:
+                strings.append(string)
+        if bridge is not None and len(string) > 1:
+            typed = "".join(t.original for t in group)
+            atom, found = _bridged(atom, tuple(t.text for t in group), typed, fields, boost, ctx, bridge)
+            translations += found
+        atoms.append(atom)
+    return atoms, strings, translations
 
 
 def _phrase(node: Phrase, ctx: _Context, negated: bool) -> _Part:

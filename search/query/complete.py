@@ -32,9 +32,10 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from search.analysis import HAN, HAN_CHAR, STOP, fold
-from search.errors import QueryError
+from search.errors import NotServedByRay, QueryError
 from search.index import QiaoIndex
 from search.options import MAX_QUERY_CHARS
+from search.shards import RemoteShards
 from search.whoosh_glue import NO_KEY, per_searcher, per_segment, sort_keys
 
 WORD_FIELDS = ("title", "body")
@@ -159,6 +160,8 @@ def complete(index: QiaoIndex, q: str, *, limit: int = DEFAULT_LIMIT) -> Complet
         raise QueryError(f"limit must be from 1 to {MAX_LIMIT}, not {limit}")
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"the text is longer than {MAX_QUERY_CHARS} characters", code="query_too_long")
+    if isinstance(index.searcher(), RemoteShards):
+        raise NotServedByRay("suggestions while typing are not served through Ray shard actors yet")
     tables = per_searcher(index.searcher(), "completion", lambda: _tables(index.searcher()))
     words = _word_completions(tables, q, limit)
     typed = " ".join(fold(q).text.split())

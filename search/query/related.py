@@ -23,12 +23,13 @@ from dataclasses import dataclass, replace
 from whoosh.searching import Searcher
 
 from search.analysis import HAN, HAN_CHAR, fold
-from search.errors import ArticleNotFound, QueryError
+from search.errors import ArticleNotFound, NotServedByRay, QueryError
 from search.index import QiaoIndex
 from search.options import MAX_PER_PAGE, SearchOptions
 from search.query.results import Hit
 from search.query.search import search
 from search.ranking import RANKING
+from search.shards import RemoteShards
 
 WORD_FIELDS = ("title", "body")
 DEFAULT_LIMIT = 5
@@ -85,6 +86,8 @@ def related(index: QiaoIndex, article_id: str, *, limit: int = DEFAULT_LIMIT, ru
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be from 1 to {MAX_LIMIT}, not {limit}")
     searcher = index.searcher()
+    if isinstance(searcher, RemoteShards):
+        raise NotServedByRay("related articles are not served through Ray shard actors yet")
     stored = searcher.document(id=article_id)
     if stored is None:
         raise ArticleNotFound(f"no article with id {article_id!r}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from datetime import time as dtime
 
+from search.bridge import Translation
 from search.query.dates import DateWords
 
 
@@ -104,6 +105,7 @@ class SearchResult:
     fallback: str | None
     searched_as: tuple[str, ...]
     suggestion: str | None = None  # the query with misspelled words corrected (search.query.suggest)
+    translations: tuple[Translation, ...] = ()  # the query's words in the other language or region (search.bridge)
     dates: DateWords | None = None  # the date filter the query's words made (search.query.dates)
     total_articles: int = 0  # the matching articles; total_hits counts stories when collapsed
     collapsed: bool = False  # one hit a story (search.stories), with its similar reports
@@ -127,6 +129,7 @@ class SearchResult:
             "facets": self.facets,
             "fallback": self.fallback,
             "searched_as": list(self.searched_as),
+            "translations": [t.to_dict() for t in self.translations],
             "suggestion": self.suggestion,
             "dates": self.dates.to_dict() if self.dates else None,
             "total_articles": self.total_articles,

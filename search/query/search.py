@@ -15,6 +15,7 @@ question is ranked by any of its words and then again with words of its best art
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,8 @@ from whoosh import classify
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from search.analysis import has_han
+from search.bridge import USER_GLOSSARY, Bridge
 from search.errors import ArticleNotFound, QueryError
 from search.index import QiaoIndex
 from search.matching import TooSlow, WordQuery, evaluate
@@ -35,7 +38,7 @@ from search.query.highlight import Highlighter
 from search.query.results import Hit, SearchResult, Similar, article_fields
 from search.query.statistics import Statistics
 from search.query.suggest import suggest
-from search.query.syntax import Node, parse
+from search.query.syntax import AllOf, AnyOf, Excluded, Node, Phrase, Words, parse
 from search.ranking import RANKING, Ranking
 from search.schema import FACET_FIELDS
 from search.shard_search import (
@@ -45,26 +48,29 @@ from search.shard_search import (
     gather_statistics,
     rank_shards,
 )
-from search.whoosh_glue import date_key, date_range, group_keys, sort_keys
+from search.shards import RemoteShards
+from search.whoosh_glue import date_key, date_range, facet_codes, group_keys, sort_keys
 
 MAX_QUERY_WORDS = 256
 SEARCH_SECONDS = 2.0  # a search that runs longer is stopped and answered with a 400
 # A query of this many different words or more is a question: ranked by any of its words, then
 # again with words from its best articles (pseudo-relevance feedback, search.ranking's).
 QUESTION_WORDS = 5
+_LETTERS = re.compile("[A-Za-z]")
 
 
 @dataclass(frozen=True)
 class Ranked:
     """What ``rank`` finds: the top (document number, score) pairs, how many match (stories when
     collapsing), facet counts (articles), how many articles match, and the other matches of each
-    top story (document numbers, best first)."""
+    top story (document numbers, best first) and its story."""
 
     top: list[tuple[int, float]]
     total: int
     facets: dict[str, dict[str, int]]
     articles: int = 0
     similar: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    stories: dict[int, int] = field(default_factory=dict)  # collapsing: each top hit's story key
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,8 @@ def search(
     dates = read_dates(asked.q, today, lambda: _days(searcher))
     restrict = _restriction(asked, dates)
     tree = parse(dates.without if dates else asked.q)
-    compiled = _checked(compile_query(tree, searcher.schema, ranking))
+    bridge = _bridge(index, searcher, tree, asked, ranking)
+    compiled = _checked(compile_query(tree, searcher.schema, ranking, bridge=bridge))
     plan = _plan(asked, compiled, restrict, ranking)
     if plan is None:
         return SearchResult(asked.q, asked.page, asked.per_page, 0, _ms(started), (),
@@ -119,19 +126,54 @@ def search(
     if plan.sort == "relevance_recent":
         plan = replace(plan, anchor=_anchor_key(searcher, today))
     stats = gather_statistics(searcher, plan.query)
-    answer = _answer(searcher, tree, compiled, stats, plan, ranking)
+    answer = _answer(searcher, tree, compiled, stats, plan, ranking, bridge)
     _check_page(answer.ranked.total, asked)
     similar = answer.ranked.similar if asked.collapse else None
     hits = fetch(searcher, _page_of(answer, asked), compiled.highlighter, similar)
-    suggestion = suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
+    # Shards in other processes have no "did you mean" round yet (docs/scale-out.md).
+    suggestion = None if isinstance(searcher, RemoteShards) else suggest(searcher, asked.q, answer.ranked.total, answer.fallback)
     return SearchResult(asked.q, asked.page, asked.per_page, answer.ranked.total, _ms(started), hits,
-                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion, dates,
-                        answer.ranked.articles, asked.collapse)
+                        answer.ranked.facets, answer.fallback, compiled.searched_as, suggestion,
+                        translations=compiled.translations, dates=dates, total_articles=answer.ranked.articles,
+                        collapsed=asked.collapse)
+
+
+def _bridge(index: QiaoIndex, searcher: Searcher, tree: Node | None, asked: SearchOptions, ranking: Ranking) -> Bridge | None:
+    """The bridge of a search (search.bridge), None without one: with ``xlang`` on, Chinese words
+    meet their regional variants in an index with Chinese, and in an index of both languages a
+    query meets its translations: an English query's words, or a Chinese query's Chinese words
+    (its Latin words are mostly names, brands and numbers, written the same in both)."""
+    if not asked.xlang or tree is None or isinstance(searcher, RemoteShards):
+        return None  # shards in other processes have no lexicon round for the bridge yet (docs/scale-out.md)
+    langs = {str(v) for v in facet_codes(searcher, "lang")[0]}
+    chinese_index = bool(langs & {"zh-Hans", "zh-Hant"})
+    text = " ".join(_texts(tree))
+    han, latin = has_han(text), bool(_LETTERS.search(text))
+    if not chinese_index or not han and not latin:
+        return None
+    translate = "en" in langs
+    if not translate and not han:
+        return None
+    segmenter = searcher.schema["body"].analyzer.items[0].segmenter()
+    fields = list(ranking.with_parts(ranking.fields))
+    return Bridge(searcher, segmenter, fields, translate=translate, chinese_query=han,
+                  user_glossary=index.index_dir / USER_GLOSSARY, sources=ranking.translation_sources)
+
+
+def _texts(node: Node) -> list[str]:
+    """The text of the words and phrases of a query tree (filters left out)."""
+    if isinstance(node, (Words, Phrase)):
+        return [node.text]
+    if isinstance(node, Excluded):
+        return _texts(node.node)
+    if isinstance(node, (AllOf, AnyOf)):
+        return [t for n in node.nodes for t in _texts(n)]
+    return []
 
 
 def _days(searcher: Searcher) -> tuple[date, date] | None:
     """The days of the index's oldest and newest articles; None when none has a date."""
-    found = date_range(searcher, "published")
+    found = searcher.date_range("published") if isinstance(searcher, RemoteShards) else date_range(searcher, "published")
     return None if found is None else (found[0].date(), found[1].date())
 
 
@@ -190,22 +232,42 @@ def _restriction(options: SearchOptions, dates: DateWords | None) -> wq.Query | 
 
 def _answer(
     searcher: Searcher, tree: Node | None, compiled: CompiledQuery, stats: Statistics, plan: Plan, ranking: Ranking,
+    bridge: Bridge | None = None,
 ) -> Answer:
     """Strict first (every word); then, as the query and its matches ask, the OR fallback, the
     continuation with articles that have some of the words, or a question's feedback round.
     The relaxed query has the strict one's words: it scores with the same statistics."""
     strict = rank(searcher, plan, stats, ranking)
+    if bridge is not None and compiled.translations and not plan.question and plan.sort not in DATE_SORTS:
+        strict = _typed_first(searcher, tree, strict, stats, plan, ranking)
     if not compiled.relaxable:
         return Answer(strict)
-    relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True).query)
+    relaxed = replace(plan, query=compile_query(tree, searcher.schema, ranking, relaxed=True, bridge=bridge).query)
     if plan.question:
         answer = _or_fallback(searcher, strict, stats, relaxed, ranking)
+        if bridge is not None and bridge.translate and compiled.translations and not ranking.translated_feedback:
+            return answer  # its best articles are of both languages: their words would pull one way
         return _with_feedback(searcher, answer, stats, relaxed, ranking)
     if not strict.total:
         return _or_fallback(searcher, strict, stats, relaxed, ranking)
     if plan.sort not in DATE_SORTS and strict.total < plan.limit:
         return _continued(searcher, strict, stats, relaxed, ranking)
     return Answer(strict)
+
+
+def _typed_first(
+    searcher: Searcher, tree: Node | None, bridged: Ranked, stats: Statistics, plan: Plan, ranking: Ranking,
+) -> Ranked:
+    """The articles with every word as typed first, by their score as typed; then those that need
+    a translation or a regional variant for some word (a match in the query's own words ranks
+    above a translated one). Totals and facets stay the bridged search's."""
+    own_query = compile_query(tree, searcher.schema, ranking).query
+    if own_query is None:
+        return bridged
+    own = rank(searcher, replace(plan, query=own_query), stats, ranking)
+    seen = {d for d, _ in own.top}
+    rest = [(d, score) for d, score in bridged.top if d not in seen]
+    return replace(bridged, top=(own.top + rest)[: plan.limit])
 
 
 def _or_fallback(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
@@ -217,11 +279,15 @@ def _or_fallback(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed:
 def _continued(searcher: Searcher, strict: Ranked, stats: Statistics, relaxed: Plan, ranking: Ranking) -> Answer:
     """The strict hits, then those with some of the words (totals and facets stay the strict ones')."""
     more = rank(searcher, replace(relaxed, limit=relaxed.limit + strict.total), stats, ranking)
-    story = group_keys(searcher, "story") if relaxed.collapse else np.arange(searcher.doc_count_all())
-    seen = {story[d] for d, _ in strict.top}  # collapsing, a story listed already is not listed again
-    extra = [(d, score) for d, score in more.top if story[d] not in seen][: relaxed.limit - len(strict.top)]
+    # Collapsing, a story listed already is not listed again (not collapsing, no hit has a story:
+    # each stands for itself).
+    seen = {strict.stories.get(d, d) for d, _ in strict.top}
+    extra = [(d, score) for d, score in more.top if more.stories.get(d, d) not in seen]
+    extra = extra[: relaxed.limit - len(strict.top)]
     similar = strict.similar | {d: more.similar[d] for d, _ in extra if d in more.similar}
-    return Answer(replace(strict, top=strict.top + extra, similar=similar), partial_from=len(strict.top))
+    stories = strict.stories | {d: more.stories[d] for d, _ in extra if d in more.stories}
+    continued = replace(strict, top=strict.top + extra, similar=similar, stories=stories)
+    return Answer(continued, partial_from=len(strict.top))
 
 
 def _with_feedback(searcher: Searcher, answer: Answer, stats: Statistics, plan: Plan, ranking: Ranking) -> Answer:
@@ -247,23 +313,26 @@ def rank(searcher: Searcher, plan: Plan, stats: Statistics, ranking: Ranking = R
     query = plan.query
     if plan.restrict is not None:
         query = wq.And([query, wq.ConstantScoreQuery(plan.restrict, 0.0)])
-    if isinstance(searcher, ShardedSearcher):  # each shard ranked, the best merged (search.shard_search)
+    if isinstance(searcher, ShardedSearcher | RemoteShards):  # each shard ranked, the best merged (search.shard_search)
         best, docs, facets = rank_shards(searcher, query, stats, plan, ranking, _matches)
     else:
         docs, scores, dates = _matches(searcher, query, stats, by_date=plan.sort != "relevance")
-        best = best_first(searcher, query, docs, scores, dates, stats, plan, ranking)
+        stories = group_keys(searcher, "story")[docs] if plan.collapse else None
+        best = best_first(searcher, query, docs, scores, dates, stats, plan, ranking, stories)
         facets = facets_of(searcher, docs)
     top = list(zip(docs[best.top].tolist(), best.scores[best.top].tolist()))
     similar = {int(docs[p]): tuple(docs[others].tolist()) for p, others in best.similar.items()}
-    return Ranked(top, best.total, facets, best.articles, similar)
+    keys = {} if best.stories is None else dict(zip(docs[best.top].tolist(), best.stories.tolist()))
+    return Ranked(top, best.total, facets, best.articles, similar, keys)
 
 
 def _matches(
-    searcher: Searcher, query: wq.Query, stats: Statistics, *, by_date: bool,
+    searcher: Searcher, query: wq.Query, stats: Statistics, *, by_date: bool, seconds: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Every match of ``query`` in the index: document numbers, scores and (``by_date``) dates,
-    which the sorts by date and relevance_recent read."""
-    deadline = time.perf_counter() + SEARCH_SECONDS
+    which the sorts by date and relevance_recent read, found within ``seconds`` (SEARCH_SECONDS
+    by default)."""
+    deadline = time.perf_counter() + (SEARCH_SECONDS if seconds is None else seconds)
     docs, scores, dates = [], [], []
     try:
         for leaf, offset in searcher.leaf_searchers():
@@ -302,14 +371,21 @@ def fetch(
     highlighted; collapsing (``similar``: a hit's number, its story's other matches), the sources
     and ids of those others."""
     hits = []
+    docnums = [docnum for docnum, _, _ in chosen]
+    others = {docnum: list(similar.get(docnum, ())) for docnum in docnums} if similar is not None else {}
+    wanted = docnums + [d for found in others.values() for d in found]
+    if isinstance(searcher, RemoteShards):  # one call to each owning shard
+        fields = dict(zip(wanted, searcher.stored_fields_of(wanted), strict=True))
+    else:
+        fields = {docnum: searcher.stored_fields(docnum) for docnum in wanted}
     for docnum, score, partial in chosen:
-        stored = searcher.stored_fields(docnum)
+        stored = fields[docnum]
         highlights = {
             "title": highlighter.whole(stored.get("title", "")),
             "body": highlighter.fragments(stored.get("body", "")),
         }
-        others = None if similar is None else Similar.of([searcher.stored_fields(d) for d in similar.get(docnum, ())])
-        hits.append(Hit.of(stored, score, highlights, partial, others))
+        reports = None if similar is None else Similar.of([fields[d] for d in others[docnum]])
+        hits.append(Hit.of(stored, score, highlights, partial, reports))
     return tuple(hits)
 
 
@@ -329,7 +405,9 @@ def get_article(index: QiaoIndex, article_id: str, *, q: str = "") -> dict[str, 
     if q:
         dates = read_dates(q, date.today(), lambda: _days(searcher))
         marked = dates.without if dates else q  # the words the search matched, not its date words
-        highlighter = compile_query(parse(marked), searcher.schema).highlighter
+        tree = parse(marked)
+        bridge = _bridge(index, searcher, tree, SearchOptions(q=marked), RANKING)  # translations are marked too
+        highlighter = compile_query(tree, searcher.schema, bridge=bridge).highlighter
         article["highlights"] = {
             "title": highlighter.whole(article["title"]),  # type: ignore[arg-type]
             "body": highlighter.whole(article["body"]),  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search.matching import WordQuery
+from search.matching import SynonymQuery, WordQuery
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,9 @@ def statistics(searcher: Searcher, query: wq.Query) -> Statistics:
     """The statistics the leaves of ``query`` score with, in the index of ``searcher`` (a top searcher)."""
     frequencies: dict[tuple[str, str], int] = {}
     for leaf in query.leaves():
-        if isinstance(leaf, WordQuery):
+        if isinstance(leaf, (WordQuery, SynonymQuery)):
             frequencies.update(leaf.doc_frequencies(searcher))
+        elif isinstance(leaf, wq.Phrase):  # scored by Whoosh, which reads them from the searcher
+            frequencies.update({(leaf.fieldname, word): searcher.doc_frequency(leaf.fieldname, word) for word in leaf.words})
     collection = Statistics.of_collection(searcher)
     return Statistics(collection.doc_count, collection.field_lengths, frequencies)
