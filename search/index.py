@@ -55,8 +55,8 @@ class QiaoIndex:
     Whoosh searchers read files through shared handles, so threads must not share one.
     """
 
-    def __init__(self, index_dir: Path) -> None:
-        self.index_dir = index_dir
+    def __init__(self, index_dir: Path | str) -> None:
+        self.index_dir = index_dir = Path(index_dir)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._searchers: weakref.WeakSet[Searcher] = weakref.WeakSet()

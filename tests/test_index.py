@@ -286,3 +286,8 @@ def test_many_small_adds_merge_their_segments(small_index: Path, tmp_path: Path)
         assert len(ix.searcher().reader().leaf_readers()) < 12
         first = json.loads(lines[0])
         assert first["title"] in [h.title for h in search(ix, first["title"]).hits]
+
+
+def test_an_index_opens_from_a_path_given_as_a_string(small_index: Path) -> None:
+    with QiaoIndex(str(small_index)) as ix:
+        assert (ix.index_dir, [h.id for h in search(ix, "Chongqing").hits]) == (small_index, [SEED_ARTICLE.name])
