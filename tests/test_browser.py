@@ -91,6 +91,20 @@ def search_for(tab: Page, text: str) -> None:
     tab.wait_for_load_state()
 
 
+def test_a_misspelt_word_offers_its_correction_and_the_link_searches_for_it(page: Page) -> None:
+    page.goto("/")
+    search_for(page, "goverment")
+    assert total(page) == 0
+    notice = page.locator("p.suggestion")
+    assert notice.inner_text() == "Did you mean government?"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "did-you-mean.png")
+    notice.locator("a").click()
+    page.wait_for_load_state()
+    assert (page.locator("#q").input_value(), total(page)) == ("government", 249)
+    assert page.locator("p.suggestion").count() == 0
+
+
 def test_typing_a_chinese_query_shows_highlighted_results(page: Page) -> None:
     page.goto("/?xlang=off")  # the form keeps it: the Chinese articles alone (the bridge: below)
     search_for(page, "香港")
