@@ -276,16 +276,22 @@ class WordQuery(_Leaf):
             docs = [postings_of(self.blocks(reader, name))[0]
                     for name, weight in self.fields if weight > 0 and name not in PART_FIELDS]
             count += len(np.unique(np.concatenate(docs))) if docs else 0
-        parts = [searcher.doc_frequency(name, self.text) for name, weight in self.fields if weight > 0 and name in PART_FIELDS]
-        found[(self.searched_in, self.text)] = max([count, *parts])
+        found[(self.searched_in, self.text)] = count
+        for name in self._part_fields:  # kept apart: counts add up over shards, their largest does not
+            found[(name, self.text)] = searcher.doc_frequency(name, self.text)
         return found
+
+    @property
+    def _part_fields(self) -> list[str]:
+        return [name for name, weight in self.fields if weight > 0 and name in PART_FIELDS]
 
     def matches(self, searcher: Searcher, statistics: Statistics) -> Matches:
         reader = searcher.reader()
         # BM25F's idf: the documents with the word in any text field (deleted ones counted, as
         # Whoosh counts them), not the most of any one field, which a word spread over titles
         # and bodies exceeds.
-        df = statistics.doc_frequency(self.searched_in, self.text)
+        df = max([statistics.doc_frequency(self.searched_in, self.text),
+                  *(statistics.doc_frequency(name, self.text) for name in self._part_fields)])
         idf = bm25_idf(statistics.doc_count, df) * self.boost
         k1, b = self.ranking.bm25(han=bool(HAN_RUN.fullmatch(self.text)))
         docs, tf = [], []
