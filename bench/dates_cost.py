@@ -18,15 +18,14 @@ median kept:
 from __future__ import annotations
 
 import argparse
-import statistics
-import tempfile
-import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from unittest import mock
 
-from search.index import QiaoIndex, build
+# bench/measure.py, beside this script
+from measure import median_ms, on_index
+
+from search.index import QiaoIndex
 from search.query import search as search_module
 from search.query.dates import read_dates
 from search.query.syntax import parse
@@ -35,17 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATED = ("香港 经济", "Hong Kong economy", "香港 2023年10月", "重庆 去年", "上周 台风", "May 2023 Hong Kong",
          "economy last week")
 SORTED = ("香港", "中国", "Hong Kong protest", "election", "economy")
-
-
-def median_ms(run: Callable[[], object], repeat: int) -> float:
-    """The median wall time of ``run`` in milliseconds, after one untimed run."""
-    run()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def report(index_dir: Path, repeat: int) -> None:
@@ -80,12 +68,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, help="an index folder (default: the seeds, indexed now)")
     parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
-    if args.index:
-        report(args.index, args.repeat)
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        build([ROOT / "seeds"], Path(tmp))
-        report(Path(tmp), args.repeat)
+    on_index(args.index, [ROOT / "seeds"], lambda index_dir: report(index_dir, args.repeat))
 
 
 if __name__ == "__main__":

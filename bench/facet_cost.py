@@ -14,32 +14,21 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
 import numpy as np
 
+# bench/measure.py, beside this script
+from measure import median_ms, on_index
+
 from search import shard_search
-from search.index import QiaoIndex, build
+from search.index import QiaoIndex
 from search.query.search import search
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = ("lang", "source", "category", "year")
 QUERIES = ("oil prices", "trade", "tags:trade", "bank rate", "coffee export quota", "Japan", "the", "xyzzyqq")
-
-
-def median_ms(run: Callable[[], object], repeat: int) -> float:
-    """The median wall time of ``run`` in milliseconds, after one untimed run."""
-    run()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def report(index_dir: Path, repeat: int) -> None:
@@ -82,14 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.index and not args.corpus.is_file():
         parser.error(f"no corpus at {args.corpus}: give --corpus FILE or --index DIR")
-    if args.index:
-        report(args.index, args.repeat)
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        build([args.corpus], Path(tmp))
-        print(f"indexed {args.corpus.name} in {time.perf_counter() - started:.1f} s")
-        report(Path(tmp), args.repeat)
+    on_index(args.index, [args.corpus], lambda index_dir: report(index_dir, args.repeat))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,38 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RUN_SCRIPT = HERE / "run.py"  # the worker processes are its sub-commands: run.py _build ...
+
+
+def median_ms(run: Callable[[], object], repeat: int) -> float:
+    """The median wall time of ``run`` in milliseconds, after one untimed run (caches warm)."""
+    run()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def on_index(index_dir: Path | None, paths: list[Path], report: Callable[[Path], None]) -> None:
+    """``report`` on ``index_dir``, or, without one, on a temporary index of ``paths``."""
+    if index_dir:
+        report(index_dir)
+        return
+    from search.index import build  # only here: measure.py's other helpers run without the project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        build(paths, Path(tmp))
+        print(f"indexed {', '.join(p.name for p in paths)} in {time.perf_counter() - started:.1f} s")
+        report(Path(tmp))
 
 
 def percentile(values: list[float], p: float) -> float:
